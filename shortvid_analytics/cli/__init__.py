@@ -1,0 +1,63 @@
+"""The ``shortvid`` command line: a thin layer of option parsing over the library functions.
+
+Each command lives in its own module in this package and registers itself on :data:`app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from ..config import Config
+from ..errors import ShortvidError
+from ..render.console import stderr_console
+from .common import AppState
+
+app = typer.Typer(
+    name="shortvid",
+    help="Funnels, retention, engagement, A/B tests and regressions over short-video e-commerce events.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shortvid-analytics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML config: column mapping, event aliases, time zone, engine."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Analytics for short-video e-commerce event exports (Parquet), computed in DuckDB."""
+    try:
+        ctx.obj = AppState(config=Config.load(config), debug=debug)
+    except ShortvidError as exc:
+        if debug:
+            raise
+        stderr_console().print(f"error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+# Command modules register themselves on `app` when imported.
+from . import validate as _validate  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="shortvid")

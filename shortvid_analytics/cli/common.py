@@ -1,0 +1,134 @@
+"""What every command shares: options, opening the events source, error handling, output."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import typer
+
+from ..config import Config
+from ..errors import ShortvidError
+from ..render.console import stderr_console, stdout_console
+from ..render.export import write_result, write_text_atomic
+from ..results import AnalysisResult
+from ..source import EventSource
+
+# Exit codes beyond 0/1/2 are part of the cron contract.
+EXIT_INTERNAL = 70
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+@dataclass
+class AppState:
+    """Global options, stored on the typer context."""
+
+    config: Config
+    debug: bool = False
+
+
+EventsArg = Annotated[
+    str,
+    typer.Argument(help="Events: a Parquet file, a glob (quote it) or a hive-partitioned folder.",
+                   show_default=False),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
+]
+FromOpt = Annotated[
+    datetime | None,
+    typer.Option("--from", formats=["%Y-%m-%d"], help="First day (inclusive, configured time zone)."),
+]
+ToOpt = Annotated[
+    datetime | None,
+    typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (inclusive, configured time zone)."),
+]
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The global options of this invocation."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState(config=Config())
+    return root.obj
+
+
+@contextlib.contextmanager
+def guarded(ctx: typer.Context) -> Iterator[None]:
+    """Turn expected errors into one line on stderr and an exit code; tracebacks only with --debug."""
+    debug = state(ctx).debug
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except ShortvidError as exc:
+        if debug:
+            raise
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            stderr_console().print(f"error: {line}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    except duckdb.Error as exc:
+        if debug:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        stderr_console().print(f"error: query failed: {first}", markup=False)
+        raise typer.Exit(1) from None
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
+        if debug:
+            raise
+        stderr_console().print(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def open_events(ctx: typer.Context, path: str, date_from: datetime | None = None,
+                date_to: datetime | None = None) -> EventSource:
+    """Open the events source with the global config and the --from/--to range."""
+    return EventSource.open(
+        path,
+        config=state(ctx).config,
+        date_from=_as_date(date_from),
+        date_to=_as_date(date_to),
+    )
+
+
+def _as_date(value: datetime | date | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def emit(
+    result: AnalysisResult,
+    fmt: OutputFormat,
+    output: Path | None,
+    table: Callable[[AnalysisResult], Any],
+    inputs: tuple[str, ...] = (),
+) -> None:
+    """Render ``result``: a rich table on stdout, or JSON/CSV/Parquet to ``output`` or stdout."""
+    if fmt is OutputFormat.table:
+        renderable = table(result)
+        if output is not None:
+            console = stdout_console()
+            with console.capture() as capture:
+                console.print(renderable)
+            write_text_atomic(output, capture.get())
+        else:
+            stdout_console().print(renderable)
+        return
+    write_result(result, fmt.value, output, stdout=sys.stdout, protected=inputs)

@@ -1,0 +1,174 @@
+"""The TOML configuration: how a user's export maps onto the canonical event model, and engine settings.
+
+Example (every table and key is optional)::
+
+    timezone = "Asia/Shanghai"        # reporting time zone: day/week/month boundaries
+
+    [columns]                         # canonical name = name in the export
+    user_id = "uid"
+    event_name = "behavior_type"
+    event_time = "timestamp"
+
+    [events]                          # canonical event = the export's names for it
+    purchase = ["pay_success", "order_paid"]
+
+    [time]
+    epoch_unit = "s"                  # integer timestamps: s | ms | us (inferred from magnitude if absent)
+    source_timezone = "UTC"           # zone of tz-naive timestamps in the export
+
+    [engine]
+    memory_limit = "2GB"
+    threads = 2
+    temp_directory = "/tmp/shortvid"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+#: Canonical columns: name -> (required, meaning). The order is the order of the `events` view.
+CANONICAL_COLUMNS: dict[str, tuple[bool, str]] = {
+    "event_time": (True, "when the event happened (UTC)"),
+    "user_id": (True, "the actor"),
+    "event_name": (True, "event vocabulary name"),
+    "session_id": (False, "app session"),
+    "video_id": (False, "content item"),
+    "creator_id": (False, "creator (KOL)"),
+    "product_id": (False, "item"),
+    "order_id": (False, "order"),
+    "revenue": (False, "order value on purchase, refunded value on refund"),
+    "watch_time_s": (False, "seconds watched on video_view"),
+    "platform": (False, "e.g. douyin / kuaishou"),
+    "traffic_source": (False, "recommend / follow / search / live"),
+    "device": (False, "device class"),
+    "region": (False, "region"),
+}
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c, (req, _) in CANONICAL_COLUMNS.items() if req)
+
+EVENT_VOCABULARY: tuple[str, ...] = (
+    "video_view", "video_complete", "like", "comment", "share", "follow", "product_click",
+    "add_to_cart", "checkout", "purchase", "refund", "live_enter",
+)
+
+EPOCH_UNITS: tuple[str, ...] = ("s", "ms", "us")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """DuckDB resource settings; ``None`` leaves DuckDB's default."""
+
+    memory_limit: str | None = None
+    threads: int | None = None
+    temp_directory: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Mapping of an export onto the canonical event model plus engine settings."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    event_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    timezone: str = "UTC"
+    source_timezone: str = "UTC"
+    epoch_unit: str | None = None
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    path: str | None = None
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Config:
+        """Read a TOML config file; ``None`` gives the default (canonical names, UTC)."""
+        if path is None:
+            return cls()
+        p = Path(path)
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"config {p}: file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"config {p}: not valid TOML ({exc})") from None
+        return cls.from_dict(raw, source=str(p))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], source: str = "config") -> Config:
+        """Build a config from parsed TOML, rejecting unknown keys with a message naming them."""
+        known = {"timezone", "columns", "events", "time", "engine"}
+        _reject_unknown(raw, known, source, "")
+        columns = _str_table(raw.get("columns", {}), source, "columns")
+        for canonical in columns:
+            if canonical not in CANONICAL_COLUMNS:
+                raise InputError(
+                    f"{source}: [columns] {canonical!r} is not a canonical column; "
+                    f"expected one of {', '.join(CANONICAL_COLUMNS)}"
+                )
+        aliases: dict[str, tuple[str, ...]] = {}
+        for canonical, names in raw.get("events", {}).items():
+            if isinstance(names, str):
+                names = [names]
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise InputError(f"{source}: [events] {canonical} must be a list of strings")
+            aliases[canonical] = tuple(names)
+        seen: dict[str, str] = {}
+        for canonical, names in aliases.items():
+            for name in names:
+                if name in seen and seen[name] != canonical:
+                    raise InputError(
+                        f"{source}: [events] {name!r} is an alias of both {seen[name]!r} and {canonical!r}"
+                    )
+                seen[name] = canonical
+        time = raw.get("time", {})
+        _reject_unknown(time, {"epoch_unit", "source_timezone", "timezone"}, source, "time")
+        epoch_unit = time.get("epoch_unit")
+        if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
+            raise InputError(
+                f"{source}: [time] epoch_unit = {epoch_unit!r}; expected one of {', '.join(EPOCH_UNITS)}"
+            )
+        engine = raw.get("engine", {})
+        _reject_unknown(engine, {"memory_limit", "threads", "temp_directory"}, source, "engine")
+        threads = engine.get("threads")
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise InputError(f"{source}: [engine] threads = {threads!r}; expected a positive integer")
+        return cls(
+            columns=columns,
+            event_aliases=aliases,
+            timezone=str(raw.get("timezone", time.get("timezone", "UTC"))),
+            source_timezone=str(time.get("source_timezone", "UTC")),
+            epoch_unit=epoch_unit,
+            engine=EngineSettings(
+                memory_limit=engine.get("memory_limit"),
+                threads=threads,
+                temp_directory=engine.get("temp_directory"),
+            ),
+            path=source,
+        )
+
+    def source_column(self, canonical: str) -> str:
+        """Name of the export's column that holds the canonical column ``canonical``."""
+        return self.columns.get(canonical, canonical)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """A copy with some fields replaced (CLI flags override the file)."""
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+def _reject_unknown(table: Any, known: set[str], source: str, section: str) -> None:
+    if not isinstance(table, dict):
+        raise InputError(f"{source}: [{section}] must be a table")
+    unknown = sorted(set(table) - known)
+    if unknown:
+        where = f"[{section}] " if section else ""
+        raise InputError(
+            f"{source}: unknown key {where}{unknown[0]!r}; expected one of {', '.join(sorted(known))}"
+        )
+
+
+def _str_table(table: Any, source: str, section: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise InputError(f"{source}: [{section}] must map names to strings")
+    return dict(table)

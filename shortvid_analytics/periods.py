@@ -1,0 +1,94 @@
+"""Windows (``24h``, ``7d``) and calendar periods (day, ISO week, month) — one definition for all modules.
+
+Periods are calendar periods of ``local_time`` (the event time in the configured reporting time
+zone): a day runs 00:00–24:00 local, a week is an ISO week starting Monday 00:00 local, a month
+starts on the 1st at 00:00 local. Period labels: ``2026-11-02`` (day), ``2026-W45`` (ISO week),
+``2026-11`` (month).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from enum import Enum
+
+from .errors import OptionError
+
+_WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class Period(str, Enum):
+    """A calendar period of local time."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+
+    def trunc_sql(self, column: str = "local_time") -> str:
+        """SQL truncating the local timestamp ``column`` to the start of its period (a TIMESTAMP)."""
+        return f"date_trunc('{self.value}', {column})"
+
+    def label(self, start: date | datetime) -> str:
+        """Human label of the period starting at ``start``."""
+        d = start.date() if isinstance(start, datetime) else start
+        if self is Period.day:
+            return d.isoformat()
+        if self is Period.week:
+            iso = d.isocalendar()
+            return f"{iso.year}-W{iso.week:02d}"
+        return f"{d.year}-{d.month:02d}"
+
+    def add(self, start: date, k: int) -> date:
+        """Start of the period ``k`` periods after the period starting at ``start``."""
+        if self is Period.day:
+            return start + timedelta(days=k)
+        if self is Period.week:
+            return start + timedelta(weeks=k)
+        month_index = start.year * 12 + (start.month - 1) + k
+        return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def parse_period(text: str) -> Period:
+    """``day``/``week``/``month`` (also ``daily``/``weekly``/``monthly``)."""
+    aliases = {"daily": "day", "weekly": "week", "monthly": "month"}
+    normalized = text.strip().lower()
+    try:
+        return Period(aliases.get(normalized, normalized))
+    except ValueError:
+        raise OptionError(f"period {text!r}: expected day, week or month") from None
+
+
+def parse_window(text: str) -> timedelta:
+    """Parse a window such as ``30m``, ``24h``, ``7d``, ``2w`` (also a bare number of seconds)."""
+    raw = str(text).strip()
+    if re.fullmatch(r"\d+", raw):
+        seconds = float(raw)
+    else:
+        match = _WINDOW.match(raw)
+        if not match:
+            raise OptionError(f"window {text!r}: expected a number and a unit s|m|h|d|w, e.g. 24h or 7d")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    if seconds <= 0:
+        raise OptionError(f"window {text!r}: must be positive")
+    return timedelta(seconds=seconds)
+
+
+def format_window(window: timedelta) -> str:
+    """Compact form of a window (inverse of :func:`parse_window` for whole units)."""
+    seconds = int(window.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def parse_iso_week(text: str) -> date:
+    """Monday of an ISO week written ``2026-W47``."""
+    match = re.fullmatch(r"(\d{4})-W(\d{1,2})", text.strip(), re.IGNORECASE)
+    if not match:
+        raise OptionError(f"week {text!r}: expected an ISO week such as 2026-W47")
+    try:
+        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        raise OptionError(f"week {text!r}: no such ISO week") from None

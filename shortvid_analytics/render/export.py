@@ -1,0 +1,81 @@
+"""Writing results to files: atomic (temp file + rename), never partial, never over an input."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from ..errors import OptionError
+from ..results import AnalysisResult
+
+FORMATS = ("table", "json", "csv", "parquet")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_result(
+    result: AnalysisResult,
+    fmt: str,
+    output: str | Path | None,
+    stdout: IO[str] | None = None,
+    protected: tuple[str, ...] = (),
+) -> None:
+    """Serialise ``result`` as ``json``/``csv``/``parquet`` to ``output`` or to stdout.
+
+    ``protected`` lists input files that must never be overwritten.
+    """
+    if fmt not in FORMATS or fmt == "table":
+        raise OptionError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if output is not None:
+        resolved = os.path.realpath(output)
+        if any(os.path.realpath(p) == resolved for p in protected):
+            raise OptionError(f"--output {output} is one of the input files; refusing to overwrite it")
+    writers: dict[str, Callable[[], bytes]] = {
+        "json": lambda: (result.to_json() + "\n").encode("utf-8"),
+        "csv": lambda: result.to_frame().write_csv().encode("utf-8"),
+        "parquet": lambda: _parquet_bytes(result),
+    }
+    if output is None:
+        if fmt == "parquet":
+            raise OptionError("--format parquet needs -o/--output PATH")
+        (stdout or sys.stdout).write(writers[fmt]().decode("utf-8"))
+        return
+    write_bytes_atomic(output, writers[fmt]())
+
+
+def _parquet_bytes(result: AnalysisResult) -> bytes:
+    buffer = io.BytesIO()
+    result.to_frame().write_parquet(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,289 @@
+"""The event source: Parquet exports opened in DuckDB as views with canonical column names.
+
+``EventSource.open(path)`` accepts one Parquet file, a glob (``exports/*.parquet``) or a folder
+(read recursively, hive partitions such as ``dt=2026-11-01/`` become columns). It creates:
+
+- ``events_all``: every row, canonical columns (see :data:`config.CANONICAL_COLUMNS`), all other
+  export columns kept under their own names as properties, plus ``local_time`` = ``event_time``
+  in the configured reporting time zone (naive timestamp, used for day/week/month boundaries);
+- ``events``: ``events_all`` restricted to the optional date range (inclusive local dates).
+
+``event_time`` is always a naive ``TIMESTAMP`` in UTC. tz-aware input is converted; tz-naive input
+is read in ``[time] source_timezone`` (default UTC); integers are Unix epochs in ``[time] epoch_unit``
+(inferred from magnitude when absent).
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
+from .errors import InputError, OptionError
+from .sql import quote_ident, render
+
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT"}
+_NUMERIC_CANONICAL = {"revenue", "watch_time_s"}
+# Largest |epoch| seen as seconds / milliseconds before the next finer unit is assumed.
+_EPOCH_SECONDS_MAX = 1e11
+_EPOCH_MILLIS_MAX = 1e14
+
+
+def resolve_files(path: str | Path) -> tuple[list[str], bool]:
+    """Parquet files named by ``path`` (file, glob or folder) and whether to read hive partitions."""
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        files = sorted(f for f in globlib.glob(text, recursive=True) if os.path.isfile(f))
+        hive = True
+    elif os.path.isdir(text):
+        files = sorted(globlib.glob(os.path.join(text, "**", "*.parquet"), recursive=True))
+        hive = True
+    elif os.path.isfile(text):
+        files, hive = [text], False
+    else:
+        raise InputError(f"{text}: no such file or folder")
+    if not files:
+        raise InputError(f"{text}: matches no Parquet files")
+    return files, hive
+
+
+def connect(config: Config) -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB connection with the config's engine settings, session time zone UTC."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = false")
+    engine = config.engine
+    if engine.memory_limit:
+        _set(con, "memory_limit", engine.memory_limit)
+    if engine.threads:
+        _set(con, "threads", int(engine.threads))
+    if engine.temp_directory:
+        _set(con, "temp_directory", engine.temp_directory)
+    return con
+
+
+def _set(con: duckdb.DuckDBPyConnection, setting: str, value: object) -> None:
+    # SET does not take prepared parameters; the setting name is ours, the value goes through a variable.
+    con.execute("SET VARIABLE shortvid_setting = $value", {"value": value})
+    try:
+        con.execute(f"SET {setting} = getvariable('shortvid_setting')")
+    except duckdb.Error as exc:
+        raise OptionError(f"engine setting {setting} = {value!r}: {_first_line(exc)}") from None
+
+
+def check_timezone(con: duckdb.DuckDBPyConnection, tz: str, what: str = "timezone") -> str:
+    """Return ``tz`` if DuckDB knows it, else raise naming the setting."""
+    known = con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = $tz", {"tz": tz}).fetchall()[0]
+    if not known or not known[0]:
+        raise InputError(f"{what} {tz!r} is not a known IANA time zone (e.g. 'UTC', 'Asia/Shanghai')")
+    return tz
+
+
+@dataclass
+class EventSource:
+    """An opened event export: a DuckDB connection holding the ``events`` and ``events_all`` views."""
+
+    con: duckdb.DuckDBPyConnection
+    path: str
+    files: list[str]
+    config: Config
+    raw_columns: dict[str, str]
+    columns: dict[str, str]
+    date_from: date | None = None
+    date_to: date | None = None
+    notes: list[str] = field(default_factory=list)
+    _event_names: list[str] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        config: Config | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> EventSource:
+        """Open an export; raises :class:`InputError` with one line per problem found."""
+        config = config or Config()
+        if date_from and date_to and date_from > date_to:
+            raise OptionError(f"--from {date_from} is after --to {date_to}")
+        files, hive = resolve_files(path)
+        con = connect(config)
+        check_timezone(con, config.timezone, "timezone")
+        check_timezone(con, config.source_timezone, "[time] source_timezone")
+        con.execute("SET VARIABLE shortvid_files = $files::VARCHAR[]", {"files": files})
+        con.execute("SET VARIABLE shortvid_tz = $tz", {"tz": config.timezone})
+        con.execute("SET VARIABLE shortvid_source_tz = $tz", {"tz": config.source_timezone})
+        try:
+            con.execute(render("raw_events_view", {"hive": "true" if hive else "false"}))
+            raw_columns = {
+                row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM raw_events").fetchall()
+            }
+        except duckdb.Error as exc:
+            raise InputError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
+        source = cls(con=con, path=str(path), files=files, config=config, raw_columns=raw_columns,
+                     columns={}, date_from=date_from, date_to=date_to)
+        problems = source._build_views()
+        if problems:
+            raise InputError("\n".join(problems))
+        return source
+
+    def _build_views(self) -> list[str]:
+        """Create ``events_all``/``events``; return the problems found (empty when usable)."""
+        problems: list[str] = []
+        select: list[str] = []
+        mapped_sources: set[str] = set()
+        for canonical, (required, _meaning) in CANONICAL_COLUMNS.items():
+            src = self.config.source_column(canonical)
+            if src not in self.raw_columns:
+                if required:
+                    mapped = f" (mapped from {src!r})" if src != canonical else ""
+                    problems.append(
+                        f"{self.path}: missing required column {canonical!r}{mapped}; "
+                        f"columns present: {', '.join(self.raw_columns)}"
+                    )
+                    continue
+                select.append(f"CAST(NULL AS {'DOUBLE' if canonical in _NUMERIC_CANONICAL else 'VARCHAR'})"
+                              f" AS {canonical}")
+                continue
+            mapped_sources.add(src)
+            expr = self._canonical_expr(canonical, src, problems)
+            if expr is not None:
+                select.append(f"{expr} AS {canonical}")
+        if problems:
+            return problems
+        for raw, _type in self.raw_columns.items():
+            if raw not in mapped_sources and raw not in CANONICAL_COLUMNS and raw != "local_time":
+                select.append(quote_ident(raw))
+        self._set_aliases()
+        self.con.execute(render("events_view", {"select_list": ",\n    ".join(select)}))
+        self.con.execute("SET VARIABLE shortvid_from = $d::DATE", {"d": self.date_from})
+        self.con.execute("SET VARIABLE shortvid_to = $d::DATE",
+                         {"d": self.date_to + timedelta(days=1) if self.date_to else None})
+        self.con.execute(render("events_in_range_view"))
+        self.columns = {
+            row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
+        }
+        if not self._has_rows():
+            problems.append(f"{self.path}: no events (the input has no rows)")
+        return problems
+
+    def _canonical_expr(self, canonical: str, src: str, problems: list[str]) -> str | None:
+        col = quote_ident(src)
+        typ = self.raw_columns[src].upper()
+        if canonical == "event_time":
+            return self._event_time_expr(col, src, typ, problems)
+        if canonical == "event_name":
+            if not self.config.event_aliases:
+                return f"CAST({col} AS VARCHAR)"
+            # Alias lists travel as session variables; DDL cannot take bound parameters.
+            return (f"coalesce(getvariable('shortvid_alias_to')"
+                    f"[list_position(getvariable('shortvid_alias_from'), CAST({col} AS VARCHAR))], "
+                    f"CAST({col} AS VARCHAR))")
+        if canonical in _NUMERIC_CANONICAL:
+            if not (typ in _INTEGER_TYPES or typ.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL"))):
+                problems.append(f"{self.path}: column {src!r} ({canonical}) has type {typ}; expected a number")
+                return None
+            return f"CAST({col} AS DOUBLE)"
+        if canonical == "user_id" and not (typ in _INTEGER_TYPES or typ == "VARCHAR"):
+            problems.append(f"{self.path}: column {src!r} (user_id) has type {typ}; expected VARCHAR or an integer")
+            return None
+        return col
+
+    def _event_time_expr(self, col: str, src: str, typ: str, problems: list[str]) -> str | None:
+        if typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ":
+            return f"timezone('UTC', {col})"
+        if typ.startswith("TIMESTAMP") or typ == "DATE":
+            if self.config.source_timezone == "UTC":
+                return f"CAST({col} AS TIMESTAMP)"
+            return f"timezone('UTC', timezone(getvariable('shortvid_source_tz'), CAST({col} AS TIMESTAMP)))"
+        if typ in _INTEGER_TYPES:
+            unit = self.config.epoch_unit or self._infer_epoch_unit(col)
+            micros = {"s": f"{col} * 1000000", "ms": f"{col} * 1000", "us": col}[unit]
+            return f"make_timestamp(CAST({micros} AS BIGINT))"
+        if typ == "VARCHAR":
+            bad = self.con.execute(
+                f"SELECT count(*), any_value({col}) FROM raw_events "
+                f"WHERE {col} IS NOT NULL AND TRY_CAST({col} AS TIMESTAMPTZ) IS NULL"
+            ).fetchall()[0]
+            if bad and bad[0]:
+                problems.append(
+                    f"{self.path}: column {src!r} (event_time) is text and {bad[0]} value(s) do not parse "
+                    f"as timestamps, e.g. {bad[1]!r}; expected ISO 8601 such as '2026-11-01 12:00:00'"
+                )
+                return None
+            return f"timezone('UTC', CAST({col} AS TIMESTAMPTZ))"
+        problems.append(
+            f"{self.path}: column {src!r} (event_time) has type {typ}; expected a timestamp, "
+            f"ISO 8601 text or an integer Unix epoch"
+        )
+        return None
+
+    def _infer_epoch_unit(self, col: str) -> str:
+        largest = self.con.execute(f"SELECT max(abs({col})) FROM raw_events").fetchall()[0][0] or 0
+        unit = "s" if largest < _EPOCH_SECONDS_MAX else "ms" if largest < _EPOCH_MILLIS_MAX else "us"
+        self.notes.append(
+            f"event_time: integer epoch unit inferred as {unit!r} from magnitude (max {largest}); "
+            f"set [time] epoch_unit to fix it"
+        )
+        return unit
+
+    def _set_aliases(self) -> None:
+        pairs = [(alias, canonical) for canonical, names in self.config.event_aliases.items() for alias in names]
+        self.con.execute("SET VARIABLE shortvid_alias_from = $v::VARCHAR[]", {"v": [a for a, _ in pairs]})
+        self.con.execute("SET VARIABLE shortvid_alias_to = $v::VARCHAR[]", {"v": [c for _, c in pairs]})
+
+    def _has_rows(self) -> bool:
+        return self.con.execute("SELECT EXISTS (SELECT 1 FROM raw_events)").fetchall()[0][0]
+
+    # ----------------------------------------------------------------- helpers for analysis modules
+    def event_names(self) -> list[str]:
+        """Distinct canonical event names in the whole export (sorted)."""
+        if self._event_names is None:
+            rows = self.con.execute("SELECT DISTINCT event_name FROM events_all WHERE event_name IS NOT NULL")
+            self._event_names = sorted(r[0] for r in rows.fetchall())
+        return self._event_names
+
+    def require_events(self, names: list[str] | tuple[str, ...], what: str = "event") -> None:
+        """Raise :class:`OptionError` naming the unknown event and listing the ones that exist."""
+        existing = set(self.event_names())
+        for name in names:
+            if name not in existing:
+                raise OptionError(
+                    f"{what} {name!r} does not occur in {self.path}; events present: "
+                    f"{', '.join(self.event_names())}"
+                )
+
+    def require_column(self, name: str, what: str = "property") -> str:
+        """The DuckDB type of column ``name`` of the events view; raise listing the columns if absent."""
+        if name not in self.columns:
+            raise OptionError(
+                f"{what} {name!r} is not a column of {self.path}; columns: {', '.join(self.columns)}"
+            )
+        return self.columns[name]
+
+    def date_range_params(self) -> dict[str, object]:
+        """The date range as bound parameters ``$date_from``/``$date_to_exclusive`` (local dates)."""
+        return {
+            "date_from": self.date_from,
+            "date_to_exclusive": self.date_to + timedelta(days=1) if self.date_to else None,
+        }
+
+    def describe(self) -> dict[str, object]:
+        """Path, files and settings for the ``params``/provenance parts of results."""
+        return {
+            "path": self.path,
+            "files": len(self.files),
+            "timezone": self.config.timezone,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,89 @@
+"""Loading and running the SQL in ``queries/``.
+
+Values always travel as bound parameters (``$name``). The only text ever inserted into a query file
+is a *fragment* built by this package from quoted identifiers and ``$param`` placeholders (e.g. the
+predicate of a step filter ``purchase[platform=douyin]``); a query file marks where with
+``{{ fragment_name }}``. Fragments never contain user-supplied literals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# A wheel carries the queries inside the package; an editable install reads them from the repo root.
+_QUERY_DIRS = (_PACKAGE_DIR / "_queries", _PACKAGE_DIR.parent / "queries")
+_FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
+
+
+def queries_dir() -> Path:
+    """The folder holding the ``*.sql`` files."""
+    for candidate in _QUERY_DIRS:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("queries/ folder not found next to the package")
+
+
+@lru_cache(maxsize=None)
+def load_query(name: str) -> str:
+    """Text of ``queries/<name>.sql``."""
+    return (queries_dir() / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB/standard SQL (double quotes, embedded quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def is_plain_identifier(name: str) -> bool:
+    """True for names safe to show and to use as column names (letters, digits, _ . - and spaces)."""
+    return bool(_IDENTIFIER.match(name))
+
+
+@dataclass
+class Params:
+    """Collects bound parameter values and hands out their ``$name`` placeholders."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    prefix: str = "p"
+
+    def bind(self, value: Any) -> str:
+        """Register ``value`` and return the placeholder to write into SQL."""
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def render(name: str, fragments: dict[str, str] | None = None) -> str:
+    """The SQL of query ``name`` with its ``{{ fragment }}`` markers replaced."""
+    text = load_query(name)
+    fragments = fragments or {}
+
+    def substitute(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in fragments:
+            raise KeyError(f"query {name}.sql needs fragment {key!r}")
+        return fragments[key]
+
+    return _FRAGMENT.sub(substitute, text)
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    fragments: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
+    sql = render(name, fragments)
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    bound = {k: v for k, v in (params or {}).items() if k in used}
+    return con.sql(sql, params=bound or None).pl()
