@@ -6,7 +6,8 @@ CREATE OR REPLACE VIEW events_all AS
 SELECT
     canonical.*,
     -- wall-clock time in the reporting time zone: the basis of every day/week/month boundary
-    timezone(getvariable('shortvid_tz'), timezone('UTC', canonical.event_time)) AS local_time
+    -- (the local_time fragment is canonical.event_time itself when the reporting zone is UTC)
+    {{ local_time }} AS local_time
 FROM (
     SELECT
         {{ select_list }}
