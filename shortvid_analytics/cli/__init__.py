@@ -58,6 +58,7 @@ def _global(
 from . import validate as _validate  # noqa: E402,F401
 from . import engagement as _engagement  # noqa: E402,F401
 from . import kpi as _kpi  # noqa: E402,F401
+from . import digest as _digest  # noqa: E402,F401
 
 
 def main() -> None:

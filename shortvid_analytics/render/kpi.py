@@ -27,14 +27,17 @@ SHORT_LABELS: dict[str, str] = {
 
 
 def fmt_kpi(name: str, value: Any) -> str:
-    """A KPI value in its unit: counts as integers, money with 2 decimals, ratios as percentages."""
+    """A KPI value in its unit: counts whole (means of counts to 0.1), money to 2 decimals, ratios in %."""
     unit = KPI_BY_NAME[name].unit
     if value is None:
         return "-"
     if unit == "ratio":
         return fmt_pct(value)
     if unit == "count":
-        return fmt_number(value if isinstance(value, int) else float(value), 0)
+        # counts are whole; a mean of counts (DAU, a trailing mean) keeps one decimal
+        if isinstance(value, int) or float(value).is_integer():
+            return fmt_number(int(value))
+        return fmt_number(float(value), 1)
     if unit == "seconds":
         return fmt_number(float(value), 1)
     return fmt_number(float(value), 2)
