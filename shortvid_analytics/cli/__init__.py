@@ -55,6 +55,8 @@ def _global(
 
 
 # Command modules register themselves on `app` when imported.
+from . import anonymize as _anonymize  # noqa: E402,F401
+from . import generate as _generate  # noqa: E402,F401
 from . import validate as _validate  # noqa: E402,F401
 from . import engagement as _engagement  # noqa: E402,F401
 from . import kpi as _kpi  # noqa: E402,F401
