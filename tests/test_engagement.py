@@ -7,7 +7,7 @@ import json
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from conftest import at
+from tests.conftest import at
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.source import EventSource
 

@@ -17,7 +17,7 @@ from shortvid_analytics.engagement import engagement
 from shortvid_analytics.kpi import CONFIDENCE, KPIS, kpi_table, rate_interval
 from shortvid_analytics.periods import Period
 from shortvid_analytics.source import EventSource
-from conftest import at
+from tests.conftest import at
 
 # Week 2026-W45 (T0 = Monday 2026-11-02). Creator c1 (video v1, product p1), creator c2 (v2, p2).
 C1 = {"video_id": "v1", "creator_id": "c1", "product_id": "p1"}
