@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.stats import median_abs_deviation
 
 from .errors import OptionError, ShortvidError
 from .kpi import ACTIVITY_KPIS, CONFIDENCE, KPIS, Kpi, breakdown_columns, period_kpis
@@ -217,6 +216,8 @@ def _baseline(values: list[float]) -> dict[str, Any]:
     """Median and MAD-based robust SD (1.4826 x MAD) of the baseline weeks and the ±3 SD band."""
     if len(values) < MIN_BASELINE_WEEKS:
         return {"weeks": len(values), "median": None, "robust_sd": None, "lower": None, "upper": None}
+    from scipy.stats import median_abs_deviation  # slow to import; only the digest needs it
+
     median = float(np.median(values))
     robust_sd = float(median_abs_deviation(values, scale="normal"))
     return {"weeks": len(values), "median": median, "robust_sd": robust_sd,

@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from statsmodels.stats.proportion import proportion_confint
-from statsmodels.stats.rates import confint_poisson
 
 from . import sql
 from .config import CANONICAL_COLUMNS
@@ -167,6 +165,10 @@ def rate_interval(method: str, count: np.ndarray, exposure: np.ndarray) -> tuple
     ``poisson``: exact central Poisson interval of the rate (statsmodels ``confint_poisson(method="exact-c")``,
     Garwood), defined when ``exposure > 0``; used where the numerator may exceed the exposure.
     """
+    # statsmodels takes seconds to import: only commands that compute intervals pay for it
+    from statsmodels.stats.proportion import proportion_confint
+    from statsmodels.stats.rates import confint_poisson
+
     count = np.asarray(count, dtype=float)
     exposure = np.asarray(exposure, dtype=float)
     low = np.full(count.shape, np.nan)

@@ -12,7 +12,6 @@ from ..digest import digest as build_digest
 from ..digest import parse_week_option
 from ..lock import folder_lock
 from ..render.console import stderr_console
-from ..render.digest import write_digest
 from . import app
 from .common import EventsArg, FromOpt, ToOpt, guarded, open_events
 
@@ -45,6 +44,8 @@ def digest(
     --allow-partial); 75 another digest run holds the lock on --out. Logs go to stderr, the written
     paths to stdout.
     """
+    from ..render.digest import write_digest  # matplotlib: imported only when a digest is written
+
     log = stderr_console()
     with guarded(ctx):
         parse_week_option(week)
