@@ -142,7 +142,7 @@ def digest(
     history_starts = [start - timedelta(weeks=k) for k in range(BASELINE_WEEKS, -1, -1)]
     history = totals.filter(pl.col("period_start").is_in(history_starts)).select(
         "period", "period_start", "complete", *(k.name for k in DIGEST_KPIS))
-    stamp = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stamp = _utc(as_of) if as_of else datetime.now(timezone.utc)
     return DigestResult(
         params={
             "source": source.describe(),
@@ -170,6 +170,11 @@ def digest(
         movers={column: _movers(frames.gmv_by[column], column, start, top_movers) for column in movers},
         history=history,
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive time is taken as UTC already (not as the machine's local time)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _has_column(source: EventSource, name: str) -> bool:

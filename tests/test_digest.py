@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import stat
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -140,6 +141,27 @@ def test_files_are_written_and_byte_identical_across_runs(weekly, cli, tmp_path)
     html = (first / names[2]).read_text()
     assert html.count("data:image/png;base64,") == 2 and "<script" not in html and "http" not in html.replace(
         "http-equiv", "")
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    ("2026-11-09T14:00:00+08:00", "2026-11-09T06:00:00Z"),
+    ("2026-11-09T06:00:00Z", "2026-11-09T06:00:00Z"),
+    ("2026-11-09 06:00:00", "2026-11-09T06:00:00Z"),
+])
+def test_as_of_is_stored_in_utc(weekly, cli, tmp_path, as_of, expected):
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"  # a naive --as-of is UTC, not the machine's zone
+    time.tzset()
+    try:
+        assert cli("digest", weekly, "--out", tmp_path, "--as-of", as_of).exit_code == 0
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+    doc = json.loads((tmp_path / "digest-2026-W45.json").read_text())
+    assert doc["generated_at"] == expected == doc["params"]["as_of"]
 
 
 def test_without_as_of_only_generated_at_changes(weekly, cli, tmp_path):

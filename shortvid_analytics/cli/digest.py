@@ -25,7 +25,10 @@ def digest(
                                                       "complete week of the data.")] = "last",
     as_of: Annotated[
         datetime | None,
-        typer.Option("--as-of", help="Pin 'generated_at' (UTC; default: now) for byte-identical output."),
+        typer.Option("--as-of", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                                          "%Y-%m-%d"],
+                     help="Pin 'generated_at' (UTC unless an offset is given; default: now) for "
+                          "byte-identical output."),
     ] = None,
     allow_partial: Annotated[
         bool, typer.Option("--allow-partial", help="Build the digest of a week with missing days too.")
