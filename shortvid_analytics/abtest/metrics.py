@@ -164,7 +164,7 @@ def load_assignments(
     files, hive = resolve_files(path)
     con.execute("SET VARIABLE shortvid_ab_files = $files::VARCHAR[]", {"files": files})
     try:
-        con.execute(sql.render("ab_assignments_view", {"hive": "true" if hive else "false"}))
+        sql.execute(con, "ab_assignments_view", fragments={"hive": "true" if hive else "false"})
         columns = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM ab_assignments_raw").fetchall()}
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None
@@ -189,10 +189,9 @@ def load_assignments(
     segment = "CAST(NULL AS VARCHAR)"
     if segment_column is not None and segment_column in columns:
         segment = f"min(CAST({sql.quote_ident(segment_column)} AS VARCHAR))"
-    con.execute(
-        sql.render("ab_assigned", {"assigned_at": assigned_at, "join_key": join_key, "segment": segment}),
-        {"experiment": experiment, "pre_period": pre_period or timedelta(0), "window": window},
-    )
+    sql.execute(con, "ab_assigned",
+                {"experiment": experiment, "pre_period": pre_period or timedelta(0), "window": window},
+                {"assigned_at": assigned_at, "join_key": join_key, "segment": segment})
     summary = sql.run(con, "ab_assignment_summary")
     users: dict[str, int] = {}
     excluded = 0
