@@ -159,7 +159,7 @@ def analyze(
     method: Method = "frequentist",
     correction: Correction = "holm",
     by: str | None = None,
-    sequential_tuning: float = stats.DEFAULT_SEQUENTIAL_TUNING,
+    sequential_tuning: float | None = None,
 ) -> ABResult:
     """Analyse experiment ``experiment`` of ``assignments`` on the events of ``source``.
 
@@ -167,8 +167,10 @@ def analyze(
     counted; ``cuped_days`` enables CUPED with that many days before assignment as covariate;
     ``by`` breaks results down by a column of the assignments or (first event after assignment)
     of the events. Corrections apply within each block (all users; each segment) across
-    metrics × variants.
+    metrics × variants. ``sequential_tuning`` defaults to GrowthBook's 5000.
     """
+    if sequential_tuning is None:
+        sequential_tuning = stats.DEFAULT_SEQUENTIAL_TUNING
     if not metrics:
         raise OptionError("give at least one --metric, e.g. --metric conversion:purchase")
     if not 0 < alpha < 1:

@@ -3,6 +3,9 @@
 ``ab`` is a typer sub-app whose group class routes any first argument that is not a subcommand
 name to the ``analyze`` subcommand, so ``shortvid ab EVENTS --assignments ...`` and
 ``shortvid ab power --baseline ...`` both work (``shortvid ab analyze EVENTS ...`` too).
+
+The analysis modules are imported inside the commands: scipy/statsmodels take a second to import
+and every other command would pay for it at start-up.
 """
 
 from __future__ import annotations
@@ -15,11 +18,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from ..abtest import analyze as analyze_experiment
-from ..abtest import power as plan_power
-from ..abtest.stats import DEFAULT_SEQUENTIAL_TUNING
 from ..periods import parse_window
-from ..render.abtest import ab_table, power_table, write_forest_plot
 from . import app
 from .common import EventsArg, FormatOpt, OutputFormat, OutputOpt, emit, guarded, open_events
 
@@ -80,9 +79,9 @@ def analyze(
                                                          "metrics x variants.")] = CorrectionChoice.holm,
     by: Annotated[str | None, typer.Option("--by", help="Break results down by this column (assignments first, "
                                            "else the user's first event after assignment).")] = None,
-    sequential_tuning: Annotated[float, typer.Option("--sequential-tuning", help="Mixture-SPRT tuning parameter: "
-                                                     "the total users where intervals are tightest.")]
-    = DEFAULT_SEQUENTIAL_TUNING,
+    sequential_tuning: Annotated[float | None, typer.Option("--sequential-tuning", help="Mixture-SPRT tuning "
+                                                            "parameter: the total users where intervals are "
+                                                            "tightest (default 5000, as GrowthBook).")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a forest plot of the lift intervals "
                                                "(.png, .svg or .pdf).")] = None,
     fmt: FormatOpt = OutputFormat.table,
@@ -90,6 +89,9 @@ def analyze(
 ) -> None:
     """Analyse an experiment: SRM check, lift with CI and p-value (or chance to win) per metric x variant."""
     with guarded(ctx):
+        from ..abtest import analyze as analyze_experiment
+        from ..render.abtest import ab_table, write_forest_plot
+
         source = open_events(ctx, events)
         result = analyze_experiment(
             source, assignments, metric, experiment=experiment, control=control,
@@ -119,5 +121,8 @@ def power(
 ) -> None:
     """Sample size per variant for a relative MDE, or the MDE for a number of users per variant."""
     with guarded(ctx):
+        from ..abtest import power as plan_power
+        from ..render.abtest import power_table
+
         result = plan_power(baseline, mde=mde, users=users, alpha=alpha, power=power_, variants=variants, sd=sd)
         emit(result, fmt, output, power_table)
