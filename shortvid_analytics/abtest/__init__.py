@@ -19,7 +19,7 @@ from ..periods import format_window
 from ..results import AnalysisResult
 from ..source import EventSource
 from . import stats
-from .metrics import MetricDef, load_assignments, parse_metric, variant_sums
+from .metrics import Assignments, MetricDef, load_assignments, parse_metric, variant_sums
 from .stats import SRM, Comparison, Correction, Method, MetricType, Sums
 
 METHODS: tuple[str, ...] = ("frequentist", "bayesian", "sequential")
@@ -186,13 +186,11 @@ def analyze(
     defs: list[MetricDef] = [parse_metric(m) for m in metrics]
     for d in defs:
         d.validate(source)
-    segment_from_events = False
-
     info = load_assignments(source, assignments, experiment, segment_column=by, window=window,
                             pre_period=timedelta(days=cuped_days) if cuped_days else None)
-    if by is not None and by not in info.columns:
+    segment_from_events = by is not None and by not in info.columns
+    if segment_from_events:
         source.require_column(by, "--by column (neither in the assignments nor in the events)")
-        segment_from_events = True
     variants = list(info.users)
     if control not in info.users:
         raise OptionError(f"control variant {control!r} not found in experiment {info.experiment!r}; "
@@ -286,7 +284,7 @@ def _summary(kind: MetricType, variant: str, s: Sums) -> VariantSummary:
     )
 
 
-def _annotate(result: ABResult, defs: list[MetricDef], info: Any, cuped: bool, by: str | None,
+def _annotate(result: ABResult, defs: list[MetricDef], info: Assignments, cuped: bool, by: str | None,
               from_events: bool) -> None:
     srm = result.srm
     if srm is not None and srm.warning:

@@ -38,13 +38,11 @@ import duckdb
 from .. import sql
 from ..errors import InputError, OptionError
 from ..eventspec import EventSpec, split_top_level
-from ..source import EventSource, resolve_files
+from ..source import _INTEGER_TYPES, EventSource, resolve_files
 from .stats import MetricType, Sums
 
 Aggregate = Literal["has", "count", "sum", "orders"]
 
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                  "UBIGINT"}
 _NUMERIC_PREFIXES = ("DOUBLE", "FLOAT", "DECIMAL", "REAL")
 REQUIRED_ASSIGNMENT_COLUMNS = ("experiment_id", "user_id", "variant", "assigned_at")
 _NAMED = re.compile(r"^(?P<name>revenue_per_user|ctr|aov)\s*(?P<filters>\[.*\])?$", re.DOTALL)
