@@ -10,6 +10,8 @@
 --   segment, segment_select, group_by: the optional --by breakdown (GROUPING SETS gives the overall rows);
 --   sums:         n is count(*); per metric m<j>: sum, sum of squares, ratio denominator sums and the
 --                 numerator x denominator cross-product, or the CUPED covariate sums and cross-product.
+-- Sums of doubles use fsum (compensated summation) so that results do not depend on thread scheduling;
+-- on engines without it, sum gives the same numbers up to the last bits.
 WITH per_user AS (
     SELECT
         u.user_id,

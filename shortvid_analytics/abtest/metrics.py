@@ -295,11 +295,11 @@ def variant_sums(
         if metric.denominator is not None:
             den = f"c{components.index(metric.denominator)}_post"
             sums += _moment_sums(f"m{j}_den", den)
-            sums.append(f"sum({num} * {den}) AS m{j}_num_den_products")
+            sums.append(f"fsum({num} * {den}) AS m{j}_num_den_products")
         elif cuped:
             pre = f"c{components.index(metric.numerator)}_pre"
             sums += _moment_sums(f"m{j}_pre", pre)
-            sums.append(f"sum({num} * {pre}) AS m{j}_post_pre_products")
+            sums.append(f"fsum({num} * {pre}) AS m{j}_post_pre_products")
 
     if segment_column is not None:
         segment_select = "segment, GROUPING(segment) AS overall"
@@ -333,13 +333,16 @@ def _aggregate(component: Component, predicate: str, window: str) -> str:
     if component.aggregate == "count":
         return f"sum(CASE WHEN {when} THEN 1 ELSE 0 END)"
     if component.aggregate == "sum":
-        return f"sum(CASE WHEN {when} THEN e.{sql.quote_ident(component.column or '')} END)"
+        return f"fsum(CASE WHEN {when} THEN e.{sql.quote_ident(component.column or '')} END)"
     return (f"(count(DISTINCT CASE WHEN {when} THEN e.order_id END)"
             f" + sum(CASE WHEN {when} AND e.order_id IS NULL THEN 1 ELSE 0 END))")
 
 
+# Sums of DOUBLE values use fsum (DuckDB's compensated Kahan-Babuska sum): a plain parallel sum
+# depends on thread scheduling in its last bits, and so would every statistic printed from it. A
+# Spark translation maps fsum to sum.
 def _moment_sums(prefix: str, column: str) -> list[str]:
-    return [f"sum({column}) AS {prefix}_sum", f"sum({column} * {column}) AS {prefix}_sum_squares"]
+    return [f"fsum({column}) AS {prefix}_sum", f"fsum({column} * {column}) AS {prefix}_sum_squares"]
 
 
 def _row_sums(row: dict, j: int, metric: MetricDef, cuped: bool) -> Sums:
