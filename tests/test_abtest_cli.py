@@ -161,7 +161,8 @@ def test_power_command_matches_statsmodels(cli):
 
 
 @pytest.mark.parametrize("args,code,message", [
-    (("-e", "nope", "-m", "conversion:purchase"), 2, "experiment 'nope' not found in .*experiments present: exp, other"),
+    (("-e", "nope", "-m", "conversion:purchase"), 2,
+     "experiment 'nope' not found in .*experiments present: exp, other"),
     (("-e", "exp", "-m", "conversion:purchase", "--control", "base"), 2,
      "control variant 'base' not found .*variants: control, treatment"),
     (("-m", "conversion:purchase"), 2, "holds 2 experiments; choose one with --experiment: exp, other"),

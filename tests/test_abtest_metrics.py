@@ -15,6 +15,7 @@ import pytest
 from shortvid_analytics.abtest import analyze
 from shortvid_analytics.abtest.metrics import load_assignments, parse_metric, variant_sums
 from shortvid_analytics.abtest.stats import Sums
+from shortvid_analytics.config import Config
 from shortvid_analytics.errors import OptionError
 from shortvid_analytics.source import EventSource
 
@@ -346,13 +347,24 @@ def test_planted_effect_cuped_equals_regression_on_user_values(tmp_path):
     comparison = result.metrics[0].comparisons[0]
     assert comparison.theta == pytest.approx(theta, rel=1e-9)
     assert comparison.abs_diff == pytest.approx(means["treatment"] - means["control"], rel=1e-9)
-    assert math.isclose(result.metrics[0].variants[0].mean, joined.filter(pl.col("variant") == "control")["post"].mean(),
-                        rel_tol=1e-12)
+    control_mean = joined.filter(pl.col("variant") == "control")["post"].mean()
+    assert math.isclose(result.metrics[0].variants[0].mean, control_mean, rel_tol=1e-12)
 
 
 def test_unknown_metric_event_lists_events(hand):
     with pytest.raises(OptionError, match="add_to_cart.*events present"):
         analyze(EventSource.open(hand[0]), hand[1], ["conversion:add_to_cart"], experiment="exp")
+
+
+def test_naive_assigned_at_follows_the_source_timezone(write_events, tmp_path):
+    # naive times in Asia/Shanghai: the purchase at 08:30 local is after an 08:00 assignment only
+    events = write_events([("a", "purchase", datetime(2026, 11, 2, 8, 30)),
+                           ("b", "purchase", datetime(2026, 11, 2, 8, 30))])
+    assign = write_assignments(tmp_path / "a.parquet", [("exp", "a", "control", datetime(2026, 11, 2, 8, 0)),
+                                                         ("exp", "b", "treatment", datetime(2026, 11, 2, 9, 0))])
+    source = EventSource.open(events, config=Config(source_timezone="Asia/Shanghai"))
+    sums = analyze(source, assign, ["conversion:purchase"]).metrics[0].variants
+    assert [(v.variant, v.sum) for v in sums] == [("control", 1.0), ("treatment", 0.0)]
 
 
 def test_assigned_at_timezone_aware_is_converted(write_events, tmp_path):

@@ -134,7 +134,6 @@ class Assignments:
     ``incomplete_rows`` are rows of the experiment with a null user_id, variant or assigned_at.
     """
 
-    path: str
     experiment: str
     users: dict[str, int]
     excluded_multi_variant_users: int
@@ -168,9 +167,9 @@ def load_assignments(
         raise InputError(f"{path}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None
     missing = [c for c in REQUIRED_ASSIGNMENT_COLUMNS if c not in columns]
     if missing:
-        raise InputError(f"{path}: assignments lack required column(s) {', '.join(missing)}; "
-                         f"columns present: {', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
-    assigned_at = _assigned_at_expr(path, columns["assigned_at"].upper())
+        raise InputError(f"{path}: assignments lack required column(s) {', '.join(missing)}; columns present: "
+                         f"{', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
+    assigned_at = _assigned_at_expr(path, columns["assigned_at"].upper(), source.config.source_timezone)
     join_key = _join_key_expr(path, columns["user_id"].upper(), source.columns["user_id"].upper())
 
     experiments = sql.run(con, "ab_experiments", fragments={"assigned_at": assigned_at})
@@ -200,7 +199,6 @@ def load_assignments(
             users[row["variant"]] = int(row["users"])
     eligible = summary.filter(summary["variant"].is_not_null())
     return Assignments(
-        path=str(path),
         experiment=experiment,
         users=dict(sorted(users.items())),
         excluded_multi_variant_users=excluded,
@@ -218,13 +216,16 @@ def _listing(names: list[str], limit: int = 20) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def _assigned_at_expr(path: str | Path, typ: str) -> str:
+def _assigned_at_expr(path: str | Path, typ: str, source_timezone: str) -> str:
+    """``assigned_at`` as a naive UTC timestamp; tz-naive values are read in ``[time] source_timezone``
+    (default UTC), as the events' ``event_time`` is (the session variable is set by the source)."""
     col = sql.quote_ident("assigned_at")
     if typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ":
         return f"timezone('UTC', {col})"
     if typ.startswith("TIMESTAMP") or typ == "DATE":
-        # tz-naive assignment times are UTC, like the events' canonical event_time
-        return f"CAST({col} AS TIMESTAMP)"
+        if source_timezone == "UTC":
+            return f"CAST({col} AS TIMESTAMP)"
+        return f"timezone('UTC', timezone(getvariable('shortvid_source_tz'), CAST({col} AS TIMESTAMP)))"
     raise InputError(f"{path}: column 'assigned_at' has type {typ}; expected a timestamp (UTC or tz-aware)")
 
 

@@ -152,7 +152,8 @@ def write_forest_plot(result: ABResult, path: str | Path) -> None:
     """Forest plot of the relative-lift intervals (one row per block × metric × variant), atomically."""
     fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in _CHART_FORMATS:
-        raise OptionError(f"--chart {path}: expected a file name ending in {', '.join('.' + f for f in _CHART_FORMATS)}")
+        endings = ", ".join("." + f for f in _CHART_FORMATS)
+        raise OptionError(f"--chart {path}: expected a file name ending in {endings}")
     import matplotlib
 
     matplotlib.use("Agg")
