@@ -6,7 +6,11 @@ CREATE OR REPLACE VIEW events_all AS
 SELECT
     canonical.*,
     -- wall-clock time in the reporting time zone: the basis of every day/week/month boundary
-    timezone(getvariable('shortvid_tz'), timezone('UTC', canonical.event_time)) AS local_time
+    -- (UTC needs no conversion, and the per-row conversion is the costliest step of a scan)
+    CASE
+        WHEN getvariable('shortvid_tz') = 'UTC' THEN canonical.event_time
+        ELSE timezone(getvariable('shortvid_tz'), timezone('UTC', canonical.event_time))
+    END AS local_time
 FROM (
     SELECT
         {{ select_list }}

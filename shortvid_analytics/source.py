@@ -162,8 +162,11 @@ class EventSource:
                 select.append(quote_ident(raw))
         self._set_aliases()
         self.con.execute(render("events_view", {"select_list": ",\n    ".join(select)}))
-        self.con.execute("SET VARIABLE shortvid_from = $d::DATE", {"d": self.date_from})
-        self.con.execute("SET VARIABLE shortvid_to = $d::DATE",
+        # The range bounds are local midnights converted once to UTC instants: filtering on event_time
+        # keeps the per-row time-zone conversion of local_time out of the filter.
+        local_midnight_to_utc = "timezone('UTC', timezone(getvariable('shortvid_tz'), CAST($d AS TIMESTAMP)))"
+        self.con.execute(f"SET VARIABLE shortvid_from = {local_midnight_to_utc}", {"d": self.date_from})
+        self.con.execute(f"SET VARIABLE shortvid_to = {local_midnight_to_utc}",
                          {"d": self.date_to + timedelta(days=1) if self.date_to else None})
         self.con.execute(render("events_in_range_view"))
         self.columns = {
