@@ -56,6 +56,9 @@ def _global(
 
 # Command modules register themselves on `app` when imported.
 from . import validate as _validate  # noqa: E402,F401
+from . import retention as _retention  # noqa: E402,F401
+from . import lifecycle as _lifecycle  # noqa: E402,F401
+from . import stickiness as _stickiness  # noqa: E402,F401
 
 
 def main() -> None:
