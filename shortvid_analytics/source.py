@@ -58,8 +58,6 @@ def connect(config: Config) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
-    # DuckDB draws its progress bar on stdout after 2 s, which corrupts JSON/CSV written to stdout.
-    con.execute("SET enable_progress_bar = false")
     engine = config.engine
     if engine.memory_limit:
         _set(con, "memory_limit", engine.memory_limit)
@@ -163,14 +161,19 @@ class EventSource:
             if raw not in mapped_sources and raw not in CANONICAL_COLUMNS and raw != "local_time":
                 select.append(quote_ident(raw))
         self._set_aliases()
-        self.con.execute(render("events_view", {"select_list": ",\n    ".join(select)}))
-        # The range bounds are local midnights converted once to UTC instants: filtering on event_time
-        # keeps the per-row time-zone conversion of local_time out of the filter.
-        local_midnight_to_utc = "timezone('UTC', timezone(getvariable('shortvid_tz'), CAST($d AS TIMESTAMP)))"
-        self.con.execute(f"SET VARIABLE shortvid_from = {local_midnight_to_utc}", {"d": self.date_from})
-        self.con.execute(f"SET VARIABLE shortvid_to = {local_midnight_to_utc}",
-                         {"d": self.date_to + timedelta(days=1) if self.date_to else None})
-        self.con.execute(render("events_in_range_view"))
+        local_time = ("canonical.event_time" if self.config.timezone == "UTC"
+                      else "timezone(getvariable('shortvid_tz'), timezone('UTC', canonical.event_time))")
+        self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
+                                                "local_time": local_time}))
+        range_predicate = ["TRUE"]
+        if self.date_from:
+            self.con.execute("SET VARIABLE shortvid_from = $d::TIMESTAMP", {"d": self.date_from})
+            range_predicate.append("local_time >= getvariable('shortvid_from')")
+        if self.date_to:
+            self.con.execute("SET VARIABLE shortvid_to = $d::TIMESTAMP", {"d": self.date_to + timedelta(days=1)})
+            range_predicate.append("local_time < getvariable('shortvid_to')")
+        self.con.execute(render("events_in_range_view",
+                                {"range_predicate": " AND ".join(range_predicate[1:] or range_predicate)}))
         self.columns = {
             row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
         }
