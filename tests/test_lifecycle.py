@@ -6,13 +6,14 @@ import json
 from datetime import date, datetime
 
 import pytest
-from conftest import at
 
 from shortvid_analytics.config import Config
 from shortvid_analytics.eventspec import EventSpec
 from shortvid_analytics.lifecycle import lifecycle
 from shortvid_analytics.periods import Period
 from shortvid_analytics.source import EventSource
+
+from .conftest import at
 
 # Active weeks (video_view): a W45 W46 W48 | b W46 W47 | c W45 W47 | d W48; b's W48 event is a like.
 ROWS = [

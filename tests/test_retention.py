@@ -15,7 +15,7 @@ from shortvid_analytics.periods import Period
 from shortvid_analytics.retention import RetentionMode, retention
 from shortvid_analytics.source import EventSource
 
-from conftest import at
+from .conftest import at
 
 # Weeks (UTC): W45 = Mon 2026-11-02 (T0), W46 = 11-09, W47 = 11-16, W48 = 11-23, W49 = 11-30.
 DOUYIN, KUAISHOU = {"platform": "douyin"}, {"platform": "kuaishou"}

@@ -6,13 +6,14 @@ import json
 from datetime import datetime
 
 import pytest
-from conftest import at
 
 from shortvid_analytics.config import Config
 from shortvid_analytics.eventspec import EventSpec
 from shortvid_analytics.periods import Period
 from shortvid_analytics.source import EventSource
 from shortvid_analytics.stickiness import stickiness
+
+from .conftest import at
 
 ROWS = [
     # p: W45 Mon (twice) and Wed -> 2 days; W46 Tue -> 1 day
