@@ -12,20 +12,23 @@
 --                   returned in period k or later = sum of last_entries over periods >= k)
 -- Cohort size = entries with NULL return_period + sum of last_entries over the cohort.
 --
--- Cost: the events are read once per event set; everything after that works on one row per
--- (user, period), never on events.
+-- Cost: the events are read once per event set and aggregated straight away (first-time mode groups
+-- by user only, as the grouping key of recurring mode is constant NULL there); everything after that
+-- works on one row per entry or per (user, return period), never on events.
 --
 -- Parameters: $recurring (BOOLEAN) and the values bound by the predicates.
 -- Fragments (built by retention.py): start_predicate and return_predicate (event selectors),
--- period_start (local_time truncated to its day/week/month), by_value (the breakdown property as
--- VARCHAR, or a NULL constant without a breakdown).
-WITH start_periods AS (
-    -- each user's first start event per period and breakdown value
+-- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of
+-- first_local), by_value (the breakdown property as VARCHAR, or a NULL constant without a breakdown).
+WITH start_groups AS (
+    -- the first start event per user (first-time) or per user and period (recurring), and per
+    -- breakdown value; first_local is its local time (equal event times have equal local times)
     SELECT
         user_id,
-        {{ period_start }}  AS period,
-        {{ by_value }}      AS by_value,
-        min(event_time)     AS first_start
+        CASE WHEN $recurring THEN {{ period_start }} END  AS entry_period,
+        {{ by_value }}                                   AS by_value,
+        min(event_time)                                  AS first_start,
+        arg_min(local_time, event_time)                  AS first_local
     FROM events
     WHERE {{ start_predicate }}
       AND user_id IS NOT NULL
@@ -33,21 +36,21 @@ WITH start_periods AS (
     GROUP BY 1, 2, 3
 ),
 ranked_starts AS (
-    -- rank a user's start periods (first-time) or a period's start values (recurring) by time;
-    -- ties in time go to the smallest breakdown value so that the result is reproducible
+    -- with a breakdown an entry has one group per value: keep the earliest, ties going to the
+    -- smallest value so that the result is reproducible
     SELECT
         user_id,
-        period,
+        first_local,
         by_value,
         first_start,
         row_number() OVER (
-            PARTITION BY user_id, CASE WHEN $recurring THEN period END
+            PARTITION BY user_id, entry_period
             ORDER BY first_start, by_value NULLS LAST
         ) AS start_rank
-    FROM start_periods
+    FROM start_groups
 ),
 entries AS (
-    SELECT user_id, period AS cohort, by_value, first_start
+    SELECT user_id, {{ cohort_start }} AS cohort, by_value, first_start
     FROM ranked_starts
     WHERE start_rank = 1
 ),
