@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-from matplotlib.ticker import MaxNLocator
 from rich.console import Group
 from rich.style import Style
 from rich.table import Table
@@ -85,6 +83,9 @@ def _cell(rate: float | None, scale: float) -> Text:
 
 def retention_chart(result: RetentionResult, path: str | Path) -> None:
     """Heat map of the triangle (left) and retention curves (right): overall, and per breakdown value."""
+    import numpy as np  # imported with matplotlib, only when a chart is drawn (see charts.py)
+    from matplotlib.ticker import MaxNLocator
+
     tri = result.total
     fig = new_figure(12, max(3.5, 0.32 * len(tri.cohorts) + 1.8))
     heat_ax, curve_ax = fig.subplots(1, 2, width_ratios=[3, 2])
