@@ -281,8 +281,9 @@ def test_table_and_chart(write_events, cli, tmp_path):
     assert out.exit_code == 0, out.stderr
     lines = out.stdout.splitlines()
     w45 = next(line for line in lines if "2026-W45" in line)
-    assert "33.3%" in w45 and w45.count("%") == 4  # k0..k3 shown, W49 blank
-    assert any("overall" in line and "25.0%" in line and "50.0%" in line for line in lines)
+    assert w45.split() == ["2026-W45", "3", "33.3", "33.3", "33.3", "33.3"]  # k0..k3 in %, W49 blank
+    overall = next(line for line in lines if line.strip().startswith("overall"))
+    assert overall.split() == ["overall", "25.0", "50.0", "25.0", "33.3"]
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from ..eventspec import EventSpec
@@ -12,16 +10,15 @@ from ..periods import parse_period
 from ..render.charts import chart_format
 from ..render.lifecycle import lifecycle_chart, lifecycle_table
 from . import app
-from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, PeriodOpt, ToOpt, emit,
-                     guarded, open_events)
+from .common import (ActiveEventOpt, ChartOpt, EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, PeriodOpt,
+                     ToOpt, emit, guarded, open_events)
 
 
 @app.command()
 def lifecycle(
     ctx: typer.Context,
     events: EventsArg,
-    event: Annotated[str, typer.Option("--event", help="Event selector that makes a user active, e.g. "
-                                                       "video_view or purchase[platform=douyin].")] = "video_view",
+    event: ActiveEventOpt = "video_view",
     period: PeriodOpt = "week",
     chart: ChartOpt = None,
     fmt: FormatOpt = OutputFormat.table,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from ..eventspec import EventSpec
@@ -12,16 +10,15 @@ from ..render.charts import chart_format
 from ..render.stickiness import stickiness_chart, stickiness_table
 from ..stickiness import stickiness as compute_stickiness
 from . import app
-from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, PeriodOpt, ToOpt, emit,
-                     guarded, open_events)
+from .common import (ActiveEventOpt, ChartOpt, EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, PeriodOpt,
+                     ToOpt, emit, guarded, open_events)
 
 
 @app.command()
 def stickiness(
     ctx: typer.Context,
     events: EventsArg,
-    event: Annotated[str, typer.Option("--event", help="Event selector that makes a user active on a day, "
-                                                       "e.g. video_view.")] = "video_view",
+    event: ActiveEventOpt = "video_view",
     period: PeriodOpt = "week",
     chart: ChartOpt = None,
     fmt: FormatOpt = OutputFormat.table,

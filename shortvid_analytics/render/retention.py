@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from rich import box
 from rich.console import Group
 from rich.style import Style
 from rich.table import Table
@@ -17,7 +18,7 @@ from rich.text import Text
 
 from ..retention import RetentionResult, Triangle
 from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes
-from .console import fmt_number, fmt_pct
+from .console import fmt_number
 
 _LIGHT = (239, 243, 255)
 _DARK = (8, 69, 148)
@@ -27,23 +28,31 @@ def retention_table(result: RetentionResult) -> Group:
     """The triangle (all entries), and with a breakdown the overall curve per value."""
     p = result.params
     mode = f"{p['mode']}{', unbounded' if p['unbounded'] else ''}"
-    header = Text(f"{p['start']} -> {p['return']}   {p['period']}ly cohorts ({mode})   "
+    adjective = {"day": "daily", "week": "weekly", "month": "monthly"}[p["period"]]
+    header = Text(f"{p['start']} -> {p['return']}   {adjective} cohorts ({mode})   "
                   f"{fmt_number(result.total.size)} entries   time zone {p['source']['timezone']}")
     parts: list[object] = [header, _triangle_table(result, result.total, "Retention by cohort")]
     if result.breakdown is not None:
         parts.append(_breakdown_table(result))
-    parts.append(Text("blank = period not yet over (no data can tell); overall = user-weighted mean of the "
-                      "cohorts that reached the period", style="dim"))
+    parts.append(Text("columns: k periods after the cohort period; blank: period not over yet (unknown, not 0); "
+                      "overall: user-weighted mean of the cohorts that reached period k", style="dim"))
     return Group(*parts)
+
+
+def _table(title: str, first: str, labels: list[str], periods: int) -> Table:
+    """Rates in % without the sign, so that a dozen periods fit in 120 columns."""
+    table = Table(title=f"{title} (% retained)", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column(first, no_wrap=True, min_width=max([len(first), *map(len, labels)]))
+    table.add_column("size", justify="right", no_wrap=True)
+    for k in range(periods):
+        table.add_column(str(k), justify="right", no_wrap=True)
+    return table
 
 
 def _triangle_table(result: RetentionResult, tri: Triangle, title: str) -> Table:
     scale = _scale(tri)
-    table = Table(title=title, title_justify="left")
-    table.add_column("cohort")
-    table.add_column("size", justify="right")
-    for k in range(result.periods):
-        table.add_column(str(k), justify="right")
+    table = _table(title, "cohort", [c.label for c in tri.cohorts], result.periods)
     for index, c in enumerate(tri.cohorts):
         table.add_row(c.label, fmt_number(c.size), *(_cell(r, scale) for r in c.rate),
                       end_section=index == len(tri.cohorts) - 1)
@@ -54,15 +63,11 @@ def _triangle_table(result: RetentionResult, tri: Triangle, title: str) -> Table
 
 def _breakdown_table(result: RetentionResult) -> Table:
     assert result.breakdown is not None
-    table = Table(title=f"Overall retention by {result.by}", title_justify="left")
-    table.add_column(str(result.by))
-    table.add_column("entries", justify="right")
-    for k in range(result.periods):
-        table.add_column(str(k), justify="right")
+    names = {value: "(null)" if value is None else value for value in result.breakdown}
+    table = _table(f"Overall retention by {result.by}", str(result.by), list(names.values()), result.periods)
     scale = max((_scale(tri) for tri in result.breakdown.values()), default=1.0)
     for value, tri in result.breakdown.items():
-        table.add_row("(null)" if value is None else value, fmt_number(tri.size),
-                      *(_cell(pt.rate, scale) for pt in tri.overall))
+        table.add_row(names[value], fmt_number(tri.size), *(_cell(pt.rate, scale) for pt in tri.overall))
     return table
 
 
@@ -78,7 +83,7 @@ def _cell(rate: float | None, scale: float) -> Text:
     level = min(rate / scale, 1.0)
     rgb = tuple(round(lo + (hi - lo) * level) for lo, hi in zip(_LIGHT, _DARK, strict=True))
     foreground = "white" if level > 0.5 else "black"
-    return Text(fmt_pct(rate, 1), style=Style(color=foreground, bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})"))
+    return Text(f"{100 * rate:.1f}", style=Style(color=foreground, bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})"))
 
 
 def retention_chart(result: RetentionResult, path: str | Path) -> None:
