@@ -135,7 +135,7 @@ def open_source(rows, tz: str, folder: str) -> EventSource:
     return EventSource.open(path, Config(timezone=tz))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=event_rows, tz=st.sampled_from(["UTC", "Asia/Shanghai", "America/New_York"]),
        unit=st.sampled_from(["day", "week", "month"]), same_event=st.booleans())
 def test_retention_matches_reference(rows, tz, unit, same_event):
@@ -168,7 +168,7 @@ def test_retention_matches_reference(rows, tz, unit, same_event):
                 assert got == expected, (mode, platform)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=event_rows, tz=st.sampled_from(["UTC", "Asia/Shanghai", "America/New_York"]),
        unit=st.sampled_from(["day", "week", "month"]))
 def test_lifecycle_matches_reference(rows, tz, unit):
