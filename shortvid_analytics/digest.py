@@ -55,7 +55,7 @@ def parse_week_option(text: str) -> str | date:
 def last_complete_week(days: Sequence[date]) -> date:
     """Monday of the week of the last event day if that day is a Sunday, else of the week before."""
     last = max(days)
-    monday = last - timedelta(days=last.weekday())
+    monday = Period.week.start_of(last)
     return monday if last.weekday() == 6 else monday - timedelta(weeks=1)
 
 

@@ -288,12 +288,11 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     schema_keys = {c: units["day"].schema[c] for c in columns}
     if not days_with_events:
         return pl.DataFrame(schema={"period": pl.String, "period_start": pl.Date, **schema_keys})
-    span = pl.date_range(days_with_events[0], days_with_events[-1], "1d", eager=True).alias("day")
+    first, last = days_with_events[0], days_with_events[-1]
+    span = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    calendar = pl.DataFrame({unit: [Period(unit).start_of(d) for d in span] for unit in ("day", "week", "month")},
+                            schema={"day": pl.Date, "week": pl.Date, "month": pl.Date})
     groups = units[period.value].select(columns).unique() if columns else pl.DataFrame()
-    calendar = pl.DataFrame(span).with_columns(
-        pl.col("day").dt.truncate("1w").alias("week"),
-        pl.col("day").dt.truncate("1mo").alias("month"),
-    )
     grid = calendar.join(groups, how="cross") if columns else calendar
     for unit, name in (("day", "dau"), ("week", "wau"), ("month", "mau")):
         counts = units[unit].select([unit, *columns, pl.col("active_users").alias(name)])

@@ -9,10 +9,13 @@ import polars as pl
 import pytest
 
 from shortvid_analytics.digest import digest
+from shortvid_analytics.config import EVENT_VOCABULARY
 from shortvid_analytics.engagement import engagement
+from shortvid_analytics.eventspec import EventSpec
 from shortvid_analytics.kpi import kpi_table
 from shortvid_analytics.periods import Period
 from shortvid_analytics.source import EventSource
+from shortvid_analytics.stickiness import stickiness
 from tests.test_kpi_reference import KPI_NAMES, assert_same, reference_periods
 
 DATA = Path(__file__).resolve().parent.parent / "examples" / "data"
@@ -70,3 +73,16 @@ def test_digest_of_the_last_generated_week(truth, cli, tmp_path):
     for ext in ("json", "md", "html"):
         name = f"digest-2026-W44.{ext}"
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_monthly_dau_mau_agree_with_the_stickiness_command():
+    # `shortvid stickiness` computes DAU/MAU per month on its own; with every event as activity it must
+    # give the numbers of the kpi table
+    source = EventSource.open(EVENTS)
+    months = {m.label: m for m in stickiness(source, EventSpec.parse("|".join(EVENT_VOCABULARY)), Period.month).dau_mau}
+    rows = {r["period"]: r for r in kpi_table(EventSource.open(EVENTS), Period.month).periods.to_dicts()}
+    assert set(months) == set(rows) == {"2026-10", "2026-11"}
+    for label, month in months.items():
+        row = rows[label]
+        assert (row["mau"], row["days_in_data"]) == (month.mau, month.days_observed)
+        assert (row["dau"], row["stickiness"]) == pytest.approx((month.mean_dau, month.stickiness), rel=1e-12)
