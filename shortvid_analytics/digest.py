@@ -251,19 +251,13 @@ def _breakdown(rows: pl.DataFrame, column: str, start: date) -> dict[str, Any]:
 
 def _movers(rows: pl.DataFrame, column: str, start: date, top: int) -> dict[str, list[dict[str, Any]]]:
     """The ``top`` values of ``column`` with the largest GMV rise and fall against the previous week."""
-    previous_start = start - timedelta(weeks=1)
     money = ["gmv", "net_gmv", "orders"]
     current = rows.filter(pl.col("period_start") == start).select(column, *money)
-    previous = rows.filter(pl.col("period_start") == previous_start).select(
+    previous = rows.filter(pl.col("period_start") == start - timedelta(weeks=1)).select(
         column, *(pl.col(m).alias(f"previous_{m}") for m in money))
-    both = current.join(previous, on=column, how="full", coalesce=True).with_columns(
-        pl.col(m).fill_null(0) for m in [*money, *(f"previous_{m}" for m in money)]
-    ).with_columns(
-        (pl.col("gmv") - pl.col("previous_gmv")).alias("gmv_change"),
-        pl.when(pl.col("previous_gmv") != 0)
-        .then((pl.col("gmv") - pl.col("previous_gmv")) / pl.col("previous_gmv").abs())
-        .otherwise(None).alias("gmv_change_pct"),
-    )
-    up = both.filter(pl.col("gmv_change") > 0).sort(["gmv_change", column], descending=[True, False]).head(top)
-    down = both.filter(pl.col("gmv_change") < 0).sort(["gmv_change", column]).head(top)
-    return {"up": up.to_dicts(), "down": down.to_dicts()}
+    both = current.join(previous, on=column, how="full", coalesce=True).fill_null(0)
+    moves = [row | dict(zip(("gmv_change", "gmv_change_pct"), _change(row["gmv"], row["previous_gmv"])))
+             for row in both.to_dicts()]
+    up = sorted((m for m in moves if m["gmv_change"] > 0), key=lambda m: (-m["gmv_change"], m[column]))
+    down = sorted((m for m in moves if m["gmv_change"] < 0), key=lambda m: (m["gmv_change"], m[column]))
+    return {"up": up[:top], "down": down[:top]}
