@@ -40,12 +40,12 @@ def digest(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
 ) -> None:
-    """Weekly KPI digest for cron: the week against the previous one and the trailing weeks, by
-    platform, top GMV movers and anomaly flags, written as HTML, Markdown and JSON into --out.
+    """Weekly KPI digest for cron: the week against the previous one and the trailing weeks, by platform,
+    top GMV movers and anomaly flags, written as HTML, Markdown and JSON into --out (docs/digest.md).
 
-    Exit codes: 0 written; 1 bad input; 2 bad option; 3 the week has no or partial data (see
-    --allow-partial); 75 another digest run holds the lock on --out. Logs go to stderr, the written
-    paths to stdout.
+    Exit codes: 0 written, 1 bad input, 2 bad option, 3 no or partial data in the week, 75 --out is locked.
+
+    Logs go to stderr, the written paths to stdout.
     """
     from ..render.digest import write_digest  # matplotlib: imported only when a digest is written
 

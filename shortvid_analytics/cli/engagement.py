@@ -38,8 +38,9 @@ def engagement(
 ) -> None:
     """Engagement and commerce KPIs per video, creator, product, platform or traffic source, with 95% intervals.
 
-    Each event counts for the group written on its own row (a purchase for the creator, video and
-    product on the purchase event). Definitions: docs/engagement.md and docs/kpi.md.
+    Each event counts for the group on its own row (a purchase: the creator, video and product it carries).
+
+    Definitions: docs/engagement.md and docs/kpi.md.
     """
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
