@@ -37,6 +37,9 @@ MIN_BASELINE_WEEKS = 4
 ANOMALY_SDS = 3.0
 #: Columns whose GMV movers the digest lists, when the export has them.
 MOVER_COLUMNS: tuple[str, ...] = ("creator_id", "product_id")
+#: KPIs that also depend on whole ISO weeks / months around the week (see docs/kpi.md), and the flag of
+#: a kpi row saying whether those lie inside the data; every other KPI needs the week itself complete.
+UNIT_FLAGS: dict[str, str] = {"wau": "weeks_complete", "mau": "months_complete", "stickiness": "months_complete"}
 
 
 class IncompleteWeek(ShortvidError):
@@ -141,7 +144,7 @@ def digest(
     kpis = [_compare(kpi, start, weeks) for kpi in DIGEST_KPIS]
     history_starts = [start - timedelta(weeks=k) for k in range(BASELINE_WEEKS, -1, -1)]
     history = totals.filter(pl.col("period_start").is_in(history_starts)).select(
-        "period", "period_start", "complete", *(k.name for k in DIGEST_KPIS))
+        "period", "period_start", "complete", "weeks_complete", "months_complete", *(k.name for k in DIGEST_KPIS))
     stamp = _utc(as_of) if as_of else datetime.now(timezone.utc)
     return DigestResult(
         params={
@@ -190,27 +193,36 @@ def _change(value: Any, previous: Any) -> tuple[float | None, float | None]:
 
 
 def _compare(kpi: Kpi, start: date, weeks: dict[date, dict[str, Any]]) -> dict[str, Any]:
-    """One headline row: the week's value against last week, the trailing mean and the baseline range."""
+    """One headline row: the week's value against last week, the trailing mean and the baseline range.
+
+    ``partial``: the value comes from incomplete data (the week misses days, or for WAU/MAU/stickiness a
+    week or month around it is not entirely in the data); it is not flagged, and such weeks are left out
+    of the trailing mean and the baseline.
+    """
     def value_of(k: int) -> Any:
         row = weeks.get(start - timedelta(weeks=k))
         return row[kpi.name] if row is not None else None
 
+    def whole(row: dict[str, Any] | None) -> bool:
+        return row is not None and row["complete"] and row.get(UNIT_FLAGS.get(kpi.name, "complete"), True)
+
     def complete_values(n: int) -> list[float]:
         rows = [weeks.get(start - timedelta(weeks=k)) for k in range(1, n + 1)]
-        return [float(r[kpi.name]) for r in rows if r is not None and r["complete"] and r[kpi.name] is not None]
+        return [float(r[kpi.name]) for r in rows if whole(r) and r[kpi.name] is not None]
 
     value, previous = value_of(0), value_of(1)
+    partial = not whole(weeks.get(start))
     change, change_pct = _change(value, previous)
     trailing = complete_values(TRAILING_MEAN_WEEKS)
     trailing_mean = float(np.mean(trailing)) if trailing else None
     change_4w, change_pct_4w = _change(value, trailing_mean)
     baseline = _baseline(complete_values(BASELINE_WEEKS))
     anomaly = None
-    if value is not None and baseline["median"] is not None:
+    if value is not None and not partial and baseline["median"] is not None:
         anomaly = "high" if value > baseline["upper"] else "low" if value < baseline["lower"] else None
     return {
         "kpi": kpi.name, "label": kpi.label, "unit": kpi.unit,
-        "value": value, "previous": previous, "change": change, "change_pct": change_pct,
+        "value": value, "partial": partial, "previous": previous, "change": change, "change_pct": change_pct,
         "trailing_4w_mean": trailing_mean, "trailing_4w_weeks": len(trailing),
         "change_vs_trailing_4w": change_4w, "change_pct_vs_trailing_4w": change_pct_4w,
         "anomaly": anomaly, "baseline": baseline,

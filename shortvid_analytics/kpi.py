@@ -308,18 +308,27 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     event_days = set(days_with_events)
     starts = rows[period.value].to_list()
     lengths = [(period.add(s, 1) - s).days for s in starts]
-    complete = [all(s + timedelta(days=k) in event_days for k in range(n)) for s, n in zip(starts, lengths)]
+    period_days = [[s + timedelta(days=k) for k in range(n)] for s, n in zip(starts, lengths)]
+
+    def covered(unit: Period, days: list[date]) -> bool:
+        # every ISO week / month that one of ``days`` belongs to lies inside the data span
+        return all(first <= unit.start_of(d) and unit.add(unit.start_of(d), 1) - timedelta(days=1) <= last
+                   for d in days)
+
     rows = derive(rows).with_columns(
         pl.Series("period", [period.label(s) for s in starts], dtype=pl.String),
         pl.Series("days", lengths, dtype=pl.Int64),
-        pl.Series("complete", complete, dtype=pl.Boolean),
+        pl.Series("complete", [all(d in event_days for d in days) for days in period_days], dtype=pl.Boolean),
+        pl.Series("weeks_complete", [covered(Period.week, days) for days in period_days], dtype=pl.Boolean),
+        pl.Series("months_complete", [covered(Period.month, days) for days in period_days], dtype=pl.Boolean),
         pl.col("active_users").cast(pl.Int64),
         pl.col("days_with_events").cast(pl.Int64),
         pl.col("days_in_data").cast(pl.Int64),
         _ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"),
     )
     order = ["period", pl.col(period.value).alias("period_start"), "days", "days_in_data", "days_with_events",
-             "complete", *columns, *kpi_columns(KPIS), *[k.name for k in ACTIVITY_KPIS]]
+             "complete", "weeks_complete", "months_complete", *columns, *kpi_columns(KPIS),
+             *[k.name for k in ACTIVITY_KPIS]]
     return rows.select(order).sort(["period_start", *columns], nulls_last=True)
 
 

@@ -79,6 +79,16 @@ def test_gmv_spike_is_flagged_and_steady_kpis_are_not(weekly):
     assert "gmv" in result.anomalies and "views" in result.anomalies and "orders" not in result.anomalies
 
 
+def test_mau_and_stickiness_of_a_cut_month_are_partial_and_not_flagged(weekly):
+    # the data ends on 2026-11-08: November's MAU counts 8 days only, so W45's MAU is not comparable
+    result = digest(EventSource.open(weekly), "last")
+    mau, stickiness, wau = kpi(result, "mau"), kpi(result, "stickiness"), kpi(result, "wau")
+    assert mau["partial"] and stickiness["partial"] and not wau["partial"] and not kpi(result, "views")["partial"]
+    assert mau["anomaly"] is None and stickiness["anomaly"] is None
+    # the baseline keeps the weeks whose months lie inside the data: W37..W43 (W44 touches November)
+    assert mau["baseline"]["weeks"] == 7 and wau["baseline"]["weeks"] == 8
+
+
 def test_an_earlier_week_compares_with_its_own_past(weekly):
     result = digest(EventSource.open(weekly), "2026-W44")
     views = kpi(result, "views")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -174,6 +174,22 @@ def test_activity_per_platform_counts_days_without_the_platform_as_zero(write_ev
     assert (kuaishou["dau"], kuaishou["wau"], kuaishou["mau"], kuaishou["stickiness"]) == (0.5, 1.0, 0.5, 1.0)
     douyin = rows[("2026-W45", "douyin")]  # DAU 2, 0, 1; WAU 3; MAU November 3 (u1, u2, u3 all on douyin)
     assert (douyin["dau"], douyin["wau"], douyin["mau"]) == pytest.approx((1.0, 3.0, 3.0))
+
+
+def test_weeks_and_months_complete_say_whether_wau_and_mau_rest_on_whole_units(write_events):
+    # one event a day from Monday 2026-09-28 to Sunday 2026-11-08: September and November are cut
+    rows = [("u", "like", datetime(2026, 9, 28, 12) + timedelta(days=k)) for k in range(42)]
+    source = EventSource.open(write_events(rows))
+    weeks = {r["period"]: (r["complete"], r["weeks_complete"], r["months_complete"])
+             for r in kpi_table(source, Period.week).periods.to_dicts()}
+    assert weeks == {"2026-W40": (True, True, False),   # Sep 28-Oct 4: September is cut
+                     "2026-W41": (True, True, True), "2026-W42": (True, True, True), "2026-W43": (True, True, True),
+                     "2026-W44": (True, True, False),   # Oct 26-Nov 1: November is cut
+                     "2026-W45": (True, True, False)}
+    months = {r["period"]: (r["complete"], r["weeks_complete"], r["months_complete"])
+              for r in kpi_table(source, Period.month).periods.to_dicts()}
+    assert months == {"2026-09": (False, False, False), "2026-10": (True, True, True),
+                      "2026-11": (False, False, False)}
 
 
 def test_periods_follow_the_reporting_time_zone(write_events):

@@ -81,7 +81,9 @@ def _context(doc: dict[str, Any]) -> dict[str, Any]:
             rows.append({"key": "(none)" if key is None else str(key),
                          "kpis": {entry["kpi"]: entry for entry in group["kpis"]}})
     flagged = [k for k in doc["kpis"] if k["anomaly"]]
+    partial = any(k["partial"] for k in doc["kpis"])
     return {"d": doc, "breakdown_rows": rows, "breakdown_kpis": BREAKDOWN_KPIS, "flagged": flagged,
+            "partial": partial,
             "labels": {name: kpi.label for name, kpi in KPI_BY_NAME.items()}}
 
 
