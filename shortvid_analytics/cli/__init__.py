@@ -56,6 +56,8 @@ def _global(
 
 # Command modules register themselves on `app` when imported.
 from . import validate as _validate  # noqa: E402,F401
+from . import paths as _paths  # noqa: E402,F401
+from . import attribution as _attribution  # noqa: E402,F401
 
 
 def main() -> None:
