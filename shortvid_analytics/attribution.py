@@ -53,16 +53,16 @@ class AttributionModel:
     @classmethod
     def parse(cls, text: str) -> AttributionModel:
         """``last``, ``first``, ``linear``, ``time_decay``, ``time_decay:12h`` or ``platform``."""
-        name, _, argument = text.strip().partition(":")
+        name, colon, argument = text.strip().partition(":")
         name = name.strip().lower()
         if name not in MODELS:
             raise OptionError(f"--model {text!r}: expected one of last, first, linear, time_decay[:half_life], "
                               f"platform")
         if name != "time_decay":
-            if argument:
+            if colon:
                 raise OptionError(f"--model {text!r}: only time_decay takes a parameter (time_decay:12h)")
             return cls(name)
-        if not argument.strip():
+        if not colon:
             return cls(name, DEFAULT_HALF_LIFE)
         try:
             return cls(name, parse_window(argument))
@@ -241,8 +241,8 @@ def _require_dimension(source: EventSource, column: str, what: str = "--by") -> 
         available = [c for c in source.columns
                      if c != "local_time" and (c not in CANONICAL_COLUMNS
                                                or source.config.source_column(c) in source.raw_columns)]
-        raise OptionError(f"{what} column {column!r}, which {source.path} does not have; "
-                          f"columns: {', '.join(available)}")
+        raise OptionError(f"{what} {column!r}: {source.path} has no such column; "
+                          f"columns present: {', '.join(available)}")
     return sql.quote_ident(column)
 
 

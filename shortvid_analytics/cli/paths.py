@@ -9,7 +9,7 @@ import typer
 
 from ..paths import MAX_STEPS
 from ..paths import paths as compute_paths
-from ..render.paths import paths_table, write_sankey
+from ..render.paths import chart_format, paths_table, write_sankey
 from . import app
 from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
 
@@ -42,6 +42,8 @@ def paths(
     a transition matrix and a step matrix. See docs/paths.md."""
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
+        if chart is not None:
+            chart_format(chart, protected=tuple(source.files))  # fail before the work, not after
         result = compute_paths(source, start=start, end=end, steps=steps, top=top,
                                collapse_repeats=collapse_repeats, session=session, window=window)
         if chart is not None:

@@ -170,14 +170,20 @@ def _ribbon(x0: float, x1: float, y0: float, y1: float, height: float, colour: o
     return PathPatch(MplPath(vertices, codes), facecolor=colour, alpha=0.45, lw=0)
 
 
-def write_sankey(result: PathsResult, path: str | Path, protected: tuple[str, ...] = ()) -> None:
-    """Draw :func:`sankey_figure` to ``path`` (PNG, SVG or PDF by its suffix), atomically."""
+def chart_format(path: str | Path, protected: tuple[str, ...] = ()) -> str:
+    """The image format named by ``path``'s suffix; raises for other suffixes and for input files."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in CHART_FORMATS:
         raise OptionError(f"--chart {path}: expected a file name ending in .png, .svg or .pdf")
     if any(Path(p).resolve() == target.resolve() for p in protected):
         raise OptionError(f"--chart {path} is one of the input files; refusing to overwrite it")
+    return fmt
+
+
+def write_sankey(result: PathsResult, path: str | Path, protected: tuple[str, ...] = ()) -> None:
+    """Draw :func:`sankey_figure` to ``path`` (PNG, SVG or PDF by its suffix), atomically."""
+    fmt = chart_format(path, protected)
     buffer = io.BytesIO()
     sankey_figure(result).savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
-    write_bytes_atomic(target, buffer.getvalue())
+    write_bytes_atomic(path, buffer.getvalue())
