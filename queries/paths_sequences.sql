@@ -1,12 +1,11 @@
--- User paths, stage 2: one row per path (from temp table path_steps) into temp table path_sequences.
--- events / repeats: the path's event names / run lengths in chronological order, joined by $separator
--- (a control character that does not occur in event names); converted: 0 or 1 (see paths_steps).
+-- User paths, stage 3: one row per path (temp table path_steps) into temp table path_sequences.
+-- The step_columns fragment pivots the steps into columns event_k / repeats_k, k = 1..--steps
+-- counted from the anchor (NULL beyond the path's length); converted: 0 or 1 (see paths_walk).
 CREATE OR REPLACE TEMP TABLE path_sequences AS
 SELECT
+    path_id,
     user_id,
-    path_key,
-    string_agg(event_name, $separator ORDER BY step) AS events,
-    string_agg(CAST(repeats AS VARCHAR), $separator ORDER BY step) AS repeats,
-    max(converted) AS converted
+    max(converted) AS converted,
+    {{ step_columns }}
 FROM path_steps
-GROUP BY user_id, path_key;
+GROUP BY path_id, user_id;

@@ -38,9 +38,7 @@ DEFAULT_WINDOW = timedelta(hours=24)
 MAX_STEPS = 50
 ARROW = " → "
 REPEAT_MARK = "×"
-# Joins step names inside SQL; the unit separator does not occur in event names.
-_SEPARATOR = "\x1f"
-_TEMP_TABLES = ("path_steps", "path_sequences")
+_TEMP_TABLES = ("path_walk", "path_steps", "path_sequences")
 
 
 @dataclass
@@ -190,9 +188,10 @@ def paths(
         "anchor_predicate": anchor_spec.predicate(binder, source.columns, "e"),
         "end_predicate": conversion_spec.predicate(binder, source.columns, "e") if conversion_spec else "FALSE",
     }
+    fragments |= _sequence_fragments(binder, steps)
     values = binder.values | {
         "forward": forward, "by_session": session, "collapse": collapse_repeats, "steps": steps, "top": top,
-        "window_seconds": horizon.total_seconds() if horizon else None, "separator": _SEPARATOR,
+        "window_seconds": horizon.total_seconds() if horizon else None,
         "path_start": PATH_START, "path_end": PATH_END,
     }
     params = {
@@ -208,10 +207,11 @@ def paths(
     }
     con = source.con
     try:
-        sql.run(con, "paths_steps", values, fragments)
-        sql.run(con, "paths_sequences", values)
-        totals_row = sql.run(con, "paths_totals", values).row(0, named=True)
-        top_frame = sql.run(con, "paths_top", values)
+        sql.run(con, "paths_walk", values, fragments)
+        sql.run(con, "paths_steps", values)
+        sql.run(con, "paths_sequences", values, fragments)
+        totals_row = sql.run(con, "paths_totals", values, fragments).row(0, named=True)
+        top_frame = sql.run(con, "paths_top", values, fragments)
         transitions_frame = sql.run(con, "paths_transitions", values)
         steps_frame = sql.run(con, "paths_step_matrix", values)
     finally:
@@ -227,7 +227,7 @@ def paths(
         converted_users=int(totals_row["converted_users"]) if converts else None,
         conversion_rate=_ratio(totals_row["converted_paths"], totals_row["paths"]) if converts else None,
     )
-    top_paths = [_path_row(rank, row, totals.paths, converts)
+    top_paths = [_path_row(rank, row, steps, forward, totals.paths, converts)
                  for rank, row in enumerate(top_frame.iter_rows(named=True), start=1)]
     notes = []
     if totals.paths == 0:
@@ -260,11 +260,28 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator if numerator is not None and denominator else None
 
 
-def _path_row(rank: int, row: dict[str, Any], total_paths: int, converts: bool) -> PathRow:
+def _sequence_fragments(binder: sql.Params, steps: int) -> dict[str, str]:
+    """SQL pivoting a path's steps into columns ``event_k``/``repeats_k`` (k = distance from the anchor)."""
+    pivot, keys, order = [], [], []
+    for k in range(1, steps + 1):
+        at_k = f"abs(step) = {binder.bind(k)}"
+        event, repeats = sql.quote_ident(f"event_{k}"), sql.quote_ident(f"repeats_{k}")
+        pivot += [f"max(CASE WHEN {at_k} THEN event_name END) AS {event}",
+                  f"max(CASE WHEN {at_k} THEN repeats END) AS {repeats}"]
+        keys += [event, repeats]
+        order += [f"{event} NULLS FIRST", f"{repeats} NULLS FIRST"]
+    return {"step_columns": ",\n    ".join(pivot), "key_columns": ", ".join(keys), "key_order": ", ".join(order)}
+
+
+def _path_row(rank: int, row: dict[str, Any], steps: int, forward: bool, total_paths: int,
+              converts: bool) -> PathRow:
+    taken = [k for k in range(1, steps + 1) if row[f"event_{k}"] is not None]
+    if not forward:  # columns count back from the end event; paths read forward in time
+        taken.reverse()
     return PathRow(
         rank=rank,
-        events=row["events"].split(_SEPARATOR),
-        repeats=[int(r) for r in row["repeats"].split(_SEPARATOR)],
+        events=[row[f"event_{k}"] for k in taken],
+        repeats=[int(row[f"repeats_{k}"]) for k in taken],
         paths=int(row["paths"]),
         users=int(row["users"]),
         share=row["paths"] / total_paths,
