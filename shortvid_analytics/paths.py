@@ -203,7 +203,7 @@ def paths(
         "collapse_repeats": collapse_repeats,
         "session": session,
         "window": format_window(horizon) if horizon else None,
-        "window_seconds": horizon.total_seconds() if horizon else None,
+        "window_s": horizon.total_seconds() if horizon else None,
     }
     con = source.con
     try:

@@ -261,7 +261,7 @@ def test_cli_json_contract(write_events, cli):
     assert doc["kind"] == "attribution" and doc["version"]
     assert doc["params"] | {"source": None} == {
         "source": None, "touch": "video_view", "conversion": "purchase", "window": "1w",
-        "window_seconds": 604800.0, "model": "time_decay", "half_life": "2h", "half_life_seconds": 7200.0,
+        "window_s": 604800.0, "model": "time_decay", "half_life": "2h", "half_life_s": 7200.0,
         "by": "creator_id", "same_product": False, "top": 20}
     assert set(doc["groups"][0]) == {"rank", "group", "conversions", "attributed_orders", "attributed_gmv",
                                      "touches", "gpm", "share_of_total", "orders_share_of_total"}
