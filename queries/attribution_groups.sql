@@ -5,12 +5,14 @@
 -- attributed_orders = sum(credit * order_share); attributed_gmv = sum(credit * revenue);
 -- touches: events in the date range matching the touch selector (fragment touch_predicate over
 -- alias t) whose --by value (fragment touch_group) is the group's, the denominator of GPM.
+-- Sums of doubles use fsum (compensated summation) so that results do not depend on thread scheduling;
+-- on engines without it, sum gives the same numbers up to the last bits.
 WITH credited AS (
     SELECT
         cr.group_value,
         count(*) AS conversions,
-        sum(cr.credit * c.order_share) AS attributed_orders,
-        sum(cr.credit * c.revenue) AS attributed_gmv
+        fsum(cr.credit * c.order_share) AS attributed_orders,
+        fsum(cr.credit * c.revenue) AS attributed_gmv
     FROM attribution_credits AS cr
     JOIN attribution_conversions AS c ON c.conversion_id = cr.conversion_id
     GROUP BY cr.group_value
@@ -37,8 +39,8 @@ SELECT
     min(CASE WHEN $top IS NULL OR group_rank <= $top THEN group_value END) AS group_value,
     count(*) AS groups,
     CAST(sum(conversions) AS BIGINT) AS conversions,
-    sum(attributed_orders) AS attributed_orders,
-    sum(attributed_gmv) AS attributed_gmv,
+    fsum(attributed_orders) AS attributed_orders,
+    fsum(attributed_gmv) AS attributed_gmv,
     CAST(sum(touches) AS BIGINT) AS touches
 FROM ranked
 GROUP BY 1

@@ -13,6 +13,8 @@
 -- credit(group) = sum of the weights of the group's touches / sum of all the conversion's weights,
 -- so a conversion's credits sum to 1; group_value is the touch's --by value (fragment touch_group)
 -- as text, NULL when the touch has none. Conversions without touches get no rows.
+-- Sums of doubles use fsum (compensated summation) so that results do not depend on thread scheduling;
+-- on engines without it, sum gives the same numbers up to the last bits.
 CREATE OR REPLACE TEMP TABLE attribution_credits AS
 WITH pairs AS (
     SELECT
@@ -44,7 +46,7 @@ weighted AS (
     WINDOW conversion AS (PARTITION BY conversion_id)
 ),
 by_group AS (
-    SELECT conversion_id, group_value, sum(weight) AS weight
+    SELECT conversion_id, group_value, fsum(weight) AS weight
     FROM weighted
     WHERE weight > 0
     GROUP BY conversion_id, group_value
@@ -52,5 +54,5 @@ by_group AS (
 SELECT
     conversion_id,
     group_value,
-    weight / sum(weight) OVER (PARTITION BY conversion_id) AS credit
+    weight / fsum(weight) OVER (PARTITION BY conversion_id) AS credit
 FROM by_group;
