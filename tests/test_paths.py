@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -316,8 +317,6 @@ def test_cli_json_contract_and_chart(write_events, cli, tmp_path):
     (["--start", "video_view", "--chart", "flow.gif"], "--chart flow.gif: expected a file name ending in .png"),
 ])
 def test_bad_input_gives_one_line_error(write_events, cli, args, message):
-    import re
-
     path = write_events([("u1", "video_view", at(0)), ("u1", "purchase", at(1))])
     result = cli("paths", path, *args)
     assert result.exit_code == 2
