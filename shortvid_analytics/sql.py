@@ -84,6 +84,25 @@ def run(
 ) -> pl.DataFrame:
     """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
     sql = render(name, fragments)
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
-    bound = {k: v for k, v in (params or {}).items() if k in used}
-    return con.sql(sql, params=bound or None).pl()
+    return con.sql(sql, params=_used_params(sql, params)).pl()
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    fragments: dict[str, str] | None = None,
+) -> None:
+    """Run statement ``name`` (e.g. ``CREATE TEMP TABLE ... AS``) with bound ``params``; no result."""
+    sql = render(name, fragments)
+    con.execute(sql, _used_params(sql, params)).fetchall()
+
+
+def _used_params(sql: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The subset of ``params`` whose ``$name`` occurs in ``sql`` (DuckDB rejects unused ones).
+
+    Line comments are skipped: a ``$name`` mentioned only in a comment is not a parameter.
+    """
+    code = re.sub(r"--[^\n]*", "", sql)
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
+    return {k: v for k, v in (params or {}).items() if k in used} or None
