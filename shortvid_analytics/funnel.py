@@ -45,6 +45,10 @@ HISTOGRAM_EDGES_S: tuple[int, ...] = (
     86400, 172800, 259200, 604800, 1209600, 2592000,
 )
 DEFAULT_BY_LIMIT = 10
+#: Unordered funnels cost 2^k window counts for k different steps sharing event names.
+MAX_OVERLAPPING_UNORDERED = 8
+#: Step or exclusion selectors: a comma-separated string, or a sequence of selector strings / parsed specs.
+Selectors = str | list[str | EventSpec] | tuple[str | EventSpec, ...]
 _TEMP_TABLES = ("funnel_best", "funnel_users")
 # Time (epoch microseconds) of a step a chain cannot reach: later than any event.
 _UNREACHABLE = 2**63 - 1
@@ -196,7 +200,7 @@ def _step_dict(step: FunnelStep) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FunnelOptions:
-    """Validated options of one funnel."""
+    """Parsed options of one funnel (see :func:`funnel`)."""
 
     steps: tuple[EventSpec, ...]
     window: timedelta
@@ -206,46 +210,6 @@ class FunnelOptions:
     by_limit: int = DEFAULT_BY_LIMIT
     hold: str | None = None
     trends: Period | None = None
-
-    @classmethod
-    def build(
-        cls,
-        steps: str | list[str | EventSpec] | tuple[str | EventSpec, ...],
-        window: str | timedelta,
-        order: str | FunnelOrder = FunnelOrder.ordered,
-        exclude: list[str | EventSpec] | tuple[str | EventSpec, ...] = (),
-        by: str | None = None,
-        by_limit: int = DEFAULT_BY_LIMIT,
-        hold: str | None = None,
-        trends: str | Period | None = None,
-    ) -> FunnelOptions:
-        """Parse and check the options that need no data (raises :class:`OptionError`)."""
-        step_specs = tuple(parse_list(steps) if isinstance(steps, str) else [_spec(s) for s in steps])
-        if len(step_specs) < 2:
-            raise OptionError(f"--steps: a funnel needs at least 2 steps, got {len(step_specs)}")
-        exclusions = tuple(_spec(e) for e in exclude)
-        for exclusion in exclusions:
-            if exclusion in step_specs:
-                raise OptionError(f"--exclude {exclusion}: it is also a step; an exclusion must differ from every step")
-        if isinstance(window, timedelta):
-            if window <= timedelta(0):
-                raise OptionError(f"window {window}: must be positive")
-        else:
-            window = parse_window(window)
-        if window % timedelta(microseconds=1):
-            raise OptionError(f"window {window}: finer than a microsecond")
-        try:
-            order = FunnelOrder(order)
-        except ValueError:
-            raise OptionError(f"--order {order!r}: expected ordered, strict or unordered") from None
-        if by_limit < 0:
-            raise OptionError(f"--by-limit {by_limit}: must be 0 (every value) or more")
-        period = None
-        if trends is not None:
-            period = trends if isinstance(trends, Period) else parse_period(trends)
-            if period not in (Period.day, Period.week):
-                raise OptionError(f"--trends {period.value}: expected day or week")
-        return cls(step_specs, window, order, exclusions, by, by_limit, hold, period)
 
     def validate(self, source: EventSource) -> None:
         """Check events and properties against the data (unknown ones raise, listing what exists)."""
@@ -278,12 +242,60 @@ def _spec(value: str | EventSpec) -> EventSpec:
     return value if isinstance(value, EventSpec) else EventSpec.parse(value)
 
 
+def _parse_steps(steps: Selectors) -> tuple[EventSpec, ...]:
+    specs = tuple(parse_list(steps) if isinstance(steps, str) else [_spec(s) for s in steps])
+    if len(specs) < 2:
+        raise OptionError(f"--steps: a funnel needs at least 2 steps, got {len(specs)}")
+    return specs
+
+
+def _parse_exclusions(exclude: Selectors, steps: tuple[EventSpec, ...]) -> tuple[EventSpec, ...]:
+    exclusions = tuple(parse_list(exclude) if isinstance(exclude, str) else [_spec(e) for e in exclude])
+    for exclusion in exclusions:
+        if exclusion in steps:
+            raise OptionError(f"--exclude {exclusion}: it is also a step; an exclusion must differ from every step")
+    return exclusions
+
+
+def _parse_window(window: str | timedelta) -> timedelta:
+    if isinstance(window, timedelta):
+        if window <= timedelta(0):
+            raise OptionError(f"window {window}: must be positive")
+    else:
+        window = parse_window(window)
+    if window % timedelta(microseconds=1):
+        raise OptionError(f"window {window}: finer than a microsecond")
+    return window
+
+
+def _parse_order(order: str | FunnelOrder) -> FunnelOrder:
+    try:
+        return FunnelOrder(order)
+    except ValueError:
+        raise OptionError(f"--order {order!r}: expected ordered, strict or unordered") from None
+
+
+def _check_by_limit(by_limit: int) -> int:
+    if by_limit < 0:
+        raise OptionError(f"--by-limit {by_limit}: must be 0 (every value) or more")
+    return by_limit
+
+
+def _parse_trends(trends: str | Period | None) -> Period | None:
+    if trends is None:
+        return None
+    period = trends if isinstance(trends, Period) else parse_period(trends)
+    if period not in (Period.day, Period.week):
+        raise OptionError(f"--trends {period.value}: expected day or week")
+    return period
+
+
 def funnel(
     source: EventSource,
-    steps: str | list[str | EventSpec] | tuple[str | EventSpec, ...],
+    steps: Selectors,
     window: str | timedelta = "24h",
     order: str | FunnelOrder = FunnelOrder.ordered,
-    exclude: list[str | EventSpec] | tuple[str | EventSpec, ...] = (),
+    exclude: Selectors = (),
     by: str | None = None,
     by_limit: int = DEFAULT_BY_LIMIT,
     hold: str | None = None,
@@ -296,7 +308,17 @@ def funnel(
     the limit counts); ``exclude``: selectors; ``by`` / ``hold``: property columns; ``by_limit``: breakdown
     values kept (0 = all); ``trends``: ``day`` or ``week``. Times are in seconds.
     """
-    options = FunnelOptions.build(steps, window, order, exclude, by, by_limit, hold, trends)
+    step_specs = _parse_steps(steps)
+    options = FunnelOptions(
+        steps=step_specs,
+        window=_parse_window(window),
+        order=_parse_order(order),
+        exclude=_parse_exclusions(exclude, step_specs),
+        by=by,
+        by_limit=_check_by_limit(by_limit),
+        hold=hold,
+        trends=_parse_trends(trends),
+    )
     options.validate(source)
     query = _FunnelQuery(options, source)
     try:
@@ -437,12 +459,25 @@ class _FunnelQuery:
         return sorted((g[1] for g in groups), key=lambda steps: steps[0])
 
     def _subsets(self) -> list[tuple[list[int], int]]:
-        """Every non-empty subset of steps within a group, with the bit mask of the subset."""
+        """The step subsets Hall's theorem needs, per group, as bit masks.
+
+        Only subsets holding all or none of the steps with identical selectors matter (adding the other copies
+        of a selector leaves the events matching the subset unchanged and tightens the bound), so subsets are
+        taken over the group's distinct selectors.
+        """
         out = []
         for group in self._step_groups():
-            for size in range(1, len(group) + 1):
-                for subset in combinations(group, size):
-                    out.append((group, sum(1 << j for j in subset)))
+            copies: dict[EventSpec, int] = defaultdict(int)
+            for j in group:
+                copies[self.options.steps[j]] |= 1 << j
+            if len(copies) > MAX_OVERLAPPING_UNORDERED:
+                raise OptionError(
+                    f"--order unordered: at most {MAX_OVERLAPPING_UNORDERED} different steps may share event names; "
+                    f"these share some: {', '.join(str(spec) for spec in copies)}"
+                )
+            for size in range(1, len(copies) + 1):
+                for chosen in combinations(copies.values(), size):
+                    out.append((group, sum(chosen)))
         return out
 
     def _subset_counts(self, window: str) -> str:

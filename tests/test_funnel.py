@@ -217,6 +217,15 @@ def test_unordered_repeated_step_and_overlapping_selectors_use_distinct_events(t
     assert users(r.steps) == [1, 1, 0]
 
 
+def test_unordered_many_copies_of_one_step_and_the_overlap_limit(tmp_path):
+    rows = [("five", VV, at(i)) for i in range(5)] + [("four", VV, at(i)) for i in range(4)]
+    r = run(tmp_path, rows, ",".join([VV] * 5), order="unordered")
+    assert users(r.steps) == [2, 2, 2, 2, 1]
+    many = ",".join(f"{VV}[video_id={i}]" for i in range(9))
+    with pytest.raises(OptionError, match="at most 8 different steps may share event names"):
+        run(tmp_path, rows, many, order="unordered")
+
+
 # ---------------------------------------------------------------------------------------------- exclude
 
 
@@ -291,6 +300,21 @@ def test_by_takes_the_entry_value_of_the_counted_attempt_and_pools_other_values(
         ("douyin", [3, 2]), ("kuaishou", [2, 1]), ("xigua", [1, 1]), (None, [1, 0])]
     doc = r.to_dict()
     assert doc["breakdown"][0]["value"] == "douyin" and doc["breakdown"][0]["steps"][1]["users"] == 2
+
+
+def test_by_integer_property_ranks_ties_by_numeric_value(tmp_path):
+    rows = [("a", VV, at(0), {"category_id": 10}), ("b", VV, at(0), {"category_id": 9}),
+            ("c", VV, at(0), {"category_id": 9}), ("c", CLICK, at(1)), ("d", VV, at(0), {"category_id": 10})]
+    r = run(tmp_path, rows, f"{VV},{CLICK}", by="category_id", by_limit=1)
+    assert [(g.value, users(g.steps)) for g in r.breakdown] == [("9", [2, 1]), ("other", [2, 0])]
+
+
+def test_no_entrants_gives_zero_users_and_null_rates(tmp_path):
+    r = run(tmp_path, [("u", CLICK, at(0)), ("u", VV, at(0, days=3))], f"{VV},{CLICK}",
+            date_from=date(2026, 11, 2), date_to=date(2026, 11, 2))
+    assert users(r.steps) == [0, 0]
+    assert r.steps[1].conversion_from_start is None and r.steps[1].conversion_from_previous is None
+    assert r.steps[1].dropoff == 0 and r.steps[1].time_to_convert_s.median is None
 
 
 # ---------------------------------------------------------------------------------------- dates, trends
@@ -388,7 +412,7 @@ def scenarios(draw):
     return rows, steps, int_ids, options, day
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_sql_funnel_matches_brute_force_reference(scenario):
     rows, steps, int_ids, options, day = scenario

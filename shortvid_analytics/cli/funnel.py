@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..funnel import DEFAULT_BY_LIMIT, FunnelOptions, FunnelOrder
+from ..funnel import DEFAULT_BY_LIMIT, FunnelOrder
 from ..funnel import funnel as compute_funnel
 from ..render.funnel import check_chart_path, funnel_table, write_funnel_chart
 from . import app
@@ -66,9 +66,6 @@ def funnel(
     furthest. See docs/funnel.md for the exact definitions.
     """
     with guarded(ctx):
-        # Check the options that need no data before opening (possibly large) inputs.
-        FunnelOptions.build(steps, window, order, exclude or [], by, by_limit, hold,
-                            trends.value if trends else None)
         if chart is not None:
             check_chart_path(chart)
         source = open_events(ctx, events, date_from, date_to)
