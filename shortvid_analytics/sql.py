@@ -76,15 +76,11 @@ def render(name: str, fragments: dict[str, str] | None = None) -> str:
     return _FRAGMENT.sub(substitute, text)
 
 
-def run(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    params: dict[str, Any] | None = None,
-    fragments: dict[str, str] | None = None,
-) -> pl.DataFrame:
-    """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
-    sql = render(name, fragments)
-    return con.sql(sql, params=_used_params(sql, params)).pl()
+def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``params`` whose ``$name`` occurs in the SQL code (line comments skipped: DuckDB rejects unused ones)."""
+    code = re.sub(r"--[^\n]*", "", sql_text)
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
+    return {k: v for k, v in (params or {}).items() if k in used}
 
 
 def execute(
@@ -93,16 +89,17 @@ def execute(
     params: dict[str, Any] | None = None,
     fragments: dict[str, str] | None = None,
 ) -> None:
-    """Run statement ``name`` (e.g. ``CREATE TEMP TABLE ... AS``) with bound ``params``; no result."""
-    sql = render(name, fragments)
-    con.execute(sql, _used_params(sql, params)).fetchall()
+    """Run statement ``name`` (DDL, COPY) that returns no rows."""
+    text = render(name, fragments)
+    con.execute(text, _bound(text, params)).fetchall()
 
 
-def _used_params(sql: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The subset of ``params`` whose ``$name`` occurs in ``sql`` (DuckDB rejects unused ones).
-
-    Line comments are skipped: a ``$name`` mentioned only in a comment is not a parameter.
-    """
-    code = re.sub(r"--[^\n]*", "", sql)
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
-    return {k: v for k, v in (params or {}).items() if k in used} or None
+def run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    fragments: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
+    text = render(name, fragments)
+    return con.sql(text, params=_bound(text, params) or None).pl()

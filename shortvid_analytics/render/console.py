@@ -19,9 +19,9 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
-    """Console for errors, warnings and progress on stderr (never wrapped: an error stays one line)."""
-    return Console(file=sys.stderr, no_color=not _colour_allowed(sys.stderr), highlight=False,
-                   soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+    """Console for errors, warnings and progress on stderr."""
+    # soft_wrap: an error stays one line however long, so scripts can grep it.
+    return Console(file=sys.stderr, no_color=not _colour_allowed(sys.stderr), highlight=False, soft_wrap=True)
 
 
 def fmt_number(value: float | int | None, digits: int = 2) -> str:
