@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from conftest import at, events_frame
-from funnel_reference import quantiles, reference_funnel
+from .conftest import at, events_frame
+from .funnel_reference import quantiles, reference_funnel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -412,7 +413,8 @@ def scenarios(draw):
     return rows, steps, int_ids, options, day
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 60 examples keep the file fast; SHORTVID_PROPERTY_EXAMPLES=2000 for a thorough run.
+@settings(max_examples=int(os.environ.get("SHORTVID_PROPERTY_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_sql_funnel_matches_brute_force_reference(scenario):
     rows, steps, int_ids, options, day = scenario
