@@ -393,57 +393,66 @@ class _FunnelQuery:
         return sql.run(con, "funnel_steps", self.params, {"bin_lower": self.bin_lower})
 
     def _attempts_sql(self) -> str:
-        n = self.n
-        steps_after_first = range(2, n + 1)
-        no_taus = ", ".join(f"CAST(NULL AS BIGINT) AS tau_{m}" for m in steps_after_first)
-        # taus are NULL beyond the level, so that attempts reaching the same level compare on reached steps only
-        reached = ", ".join(f"CASE WHEN level >= {m} THEN tau_{m} END AS tau_{m}" for m in steps_after_first)
+        """The attempts query of the chosen order (columns: see funnel_best.sql)."""
+        taus_after_first = [f"tau_{m}" for m in range(2, self.n + 1)]
+        no_taus = ", ".join(f"CAST(NULL AS BIGINT) AS {tau}" for tau in taus_after_first)
         if self.options.order is FunnelOrder.ordered:
-            passes = []
-            previous = "pass_last"
-            for k in range(n - 1, 0, -1):
-                next_bit = 1 << k
-                next_chain = ",\n            ".join(
-                    f"first_value(CASE WHEN role_mask & {next_bit} <> 0 THEN {'t' if m == k + 1 else f'tau_{m}'} END "
-                    f"IGNORE NULLS) OVER later AS next_tau_{m}"
-                    for m in range(k + 1, n + 1)
-                )
-                chain = ",\n        ".join(
-                    f"CAST(NULL AS BIGINT) AS tau_{m}" if m <= k else f"coalesce(next_tau_{m}, $unreachable) AS tau_{m}"
-                    for m in steps_after_first
-                )
-                passes.append(sql.render("funnel_ordered_pass", {
-                    "step": str(k), "bit": str(1 << (k - 1)), "next_bit": str(next_bit), "previous": previous,
-                    "tau_columns": ", ".join(f"tau_{m}" for m in steps_after_first), "no_taus": no_taus,
-                    "next_chain": next_chain, "chain": chain,
-                }))
-                previous = f"pass_{k}"
-            # chain times increase, so the level is the last step whose time lies within the window
-            level = " ".join(f"WHEN tau_{m} <= t + $window_us THEN {m}" for m in range(n, 1, -1))
-            return sql.render("funnel_ordered", {
-                "passes": "\n".join(passes), "level": f"CASE {level} ELSE 1 END", "no_taus": no_taus,
-                "reached_taus": reached,
-            })
+            return self._ordered_sql(no_taus)
         if self.options.order is FunnelOrder.strict:
-            following = ",\n        ".join(
-                f"lead(mask, {j}) OVER next_events AS mask_{j}, lead(t, {j}) OVER next_events AS t_{j}, "
-                f"lead(hold_value, {j}) OVER next_events AS hold_{j}"
-                for j in range(1, n)
-            )
-            plays = [
-                f"coalesce(mask_{j} & {1 << j} <> 0 AND t_{j} <= t + $window_us "
-                f"AND (NOT $has_hold OR hold_{j} = hold_value), FALSE)"
-                for j in range(1, n)
-            ]
-            level = " ".join(f"WHEN NOT {ok} THEN {j}" for j, ok in enumerate(plays, start=1))
-            return sql.render("funnel_strict", {
-                "following_events": following, "level": f"CASE {level} ELSE {n} END",
-                "reached_taus": ", ".join(
-                    f"CASE WHEN level >= {m} THEN t_{m - 1} END AS tau_{m}" for m in steps_after_first
-                ),
-            })
+            return self._strict_sql()
         return sql.render("funnel_unordered", {
             "window_counts": self._subset_counts("ahead"), "matching": self._matching(), "no_taus": no_taus,
+        })
+
+    def _reached(self, times: list[str]) -> str:
+        """tau_2 .. tau_n from the given step-time expressions, NULL beyond the level: attempts reaching the same
+        level then compare on the steps they reached only."""
+        return ", ".join(f"CASE WHEN level >= {m} THEN {time} END AS tau_{m}" for m, time in enumerate(times, 2))
+
+    def _ordered_sql(self, no_taus: str) -> str:
+        n = self.n
+        passes = []
+        previous = "pass_last"
+        for k in range(n - 1, 0, -1):
+            next_bit = 1 << k
+            next_chain = ",\n            ".join(
+                f"first_value(CASE WHEN role_mask & {next_bit} <> 0 THEN {'t' if m == k + 1 else f'tau_{m}'} END "
+                f"IGNORE NULLS) OVER later AS next_tau_{m}"
+                for m in range(k + 1, n + 1)
+            )
+            chain = ",\n        ".join(
+                f"CAST(NULL AS BIGINT) AS tau_{m}" if m <= k else f"coalesce(next_tau_{m}, $unreachable) AS tau_{m}"
+                for m in range(2, n + 1)
+            )
+            passes.append(sql.render("funnel_ordered_pass", {
+                "step": str(k), "bit": str(1 << (k - 1)), "next_bit": str(next_bit), "previous": previous,
+                "tau_columns": ", ".join(f"tau_{m}" for m in range(2, n + 1)), "no_taus": no_taus,
+                "next_chain": next_chain, "chain": chain,
+            }))
+            previous = f"pass_{k}"
+        # chain times increase, so the level is the last step whose time lies within the window
+        level = " ".join(f"WHEN tau_{m} <= t + $window_us THEN {m}" for m in range(n, 1, -1))
+        return sql.render("funnel_ordered", {
+            "passes": "\n".join(passes), "level": f"CASE {level} ELSE 1 END", "no_taus": no_taus,
+            "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
+        })
+
+    def _strict_sql(self) -> str:
+        n = self.n
+        following = ",\n        ".join(
+            f"lead(mask, {j}) OVER next_events AS mask_{j}, lead(t, {j}) OVER next_events AS t_{j}, "
+            f"lead(hold_value, {j}) OVER next_events AS hold_{j}"
+            for j in range(1, n)
+        )
+        plays = [
+            f"coalesce(mask_{j} & {1 << j} <> 0 AND t_{j} <= t + $window_us "
+            f"AND (NOT $has_hold OR hold_{j} = hold_value), FALSE)"
+            for j in range(1, n)
+        ]
+        level = " ".join(f"WHEN NOT {ok} THEN {j}" for j, ok in enumerate(plays, start=1))
+        return sql.render("funnel_strict", {
+            "following_events": following, "level": f"CASE {level} ELSE {n} END",
+            "reached_taus": self._reached([f"t_{j}" for j in range(1, n)]),
         })
 
     def _step_groups(self) -> list[list[int]]:

@@ -414,7 +414,8 @@ def scenarios(draw):
 
 
 # 60 examples keep the file fast; SHORTVID_PROPERTY_EXAMPLES=2000 for a thorough run.
-@settings(max_examples=int(os.environ.get("SHORTVID_PROPERTY_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("SHORTVID_PROPERTY_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_sql_funnel_matches_brute_force_reference(scenario):
     rows, steps, int_ids, options, day = scenario
@@ -538,3 +539,47 @@ def test_cli_unknown_event_lists_events_present(cli, shop):
 def test_cli_missing_file_exits_1(cli, tmp_path):
     res = cli("funnel", tmp_path / "missing.parquet", "--steps", f"{VV},{CLICK}")
     assert res.exit_code == 1 and "no such file" in res.stderr
+
+
+# ------------------------------------------------------------------------------- real data (Taobao)
+
+REALDATA = next((p / "shared" / "realdata" for p in Path(__file__).resolve().parents
+                 if (p / "shared" / "realdata").is_dir()), None)
+
+
+@pytest.mark.skipif(REALDATA is None, reason="../shared/realdata not available")
+@pytest.mark.parametrize("hold", [None, "product_id"])
+def test_taobao_counts_match_a_forward_state_machine(hold):
+    """Users per step on the real Taobao log against a different algorithm: one forward pass per user (and
+    held product) keeping, per step, the latest entry from which a chain reaches it."""
+    path = REALDATA / "taobao_userbehavior" / "events.parquet"
+    steps, window = ["product_click", "add_to_cart", "purchase"], timedelta(days=1)
+    first, last = date(2017, 11, 25), date(2017, 12, 3)
+    tz = "Asia/Shanghai"
+    result = funnel(EventSource.open(path, Config(timezone=tz), first, last), steps, window, hold=hold)
+
+    frame = pl.read_parquet(path).with_columns(
+        pl.col("event_time").dt.convert_time_zone(tz).dt.replace_time_zone(None).alias("local"),
+        pl.col("event_time").dt.replace_time_zone(None),
+    ).filter(pl.col("event_name").is_in(steps))
+    rank = {name: k for k, name in enumerate(steps, start=1)}
+    frame = frame.with_columns(pl.col("event_name").replace_strict(rank).alias("step"))
+    keys = ["user_id"] + ([hold] if hold else [])
+    frame = frame.sort(*keys, "event_time", "step")
+    reached: dict[str, int] = {}
+    latest: dict[int, object] = {}  # step -> latest entry time whose chain reached it, for the current key
+    previous_key = None
+    for row in zip(*(frame[c] for c in keys), frame["event_time"], frame["local"], frame["step"]):
+        key, (t, local, step) = row[:len(keys)], row[len(keys):]
+        if key != previous_key:
+            latest, previous_key = {}, key
+        user = key[0]
+        if step == 1 and first <= local.date() <= last:
+            latest[1] = t
+            reached[user] = max(reached.get(user, 0), 1)
+        elif step > 1 and step - 1 in latest and t - latest[step - 1] <= window and all(key):
+            latest[step] = latest[step - 1]
+            reached[user] = max(reached.get(user, 0), step)
+    expected = [sum(1 for level in reached.values() if level >= k) for k in range(1, 4)]
+    assert users(result.steps) == expected
+    assert expected[2] > 0
