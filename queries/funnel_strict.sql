@@ -8,7 +8,8 @@
 -- missing held value, or a time beyond $window_us after the entry) ends the attempt. One sorted pass over
 -- the user's events: the following_events fragment reads the n-1 next events with lead() (columns mask_j,
 -- t_j, hold_j), the level fragment counts how many of them play their step in turn, reached_taus gives
--- t_1 .. t_(n-1) as tau_2 .. tau_n up to the level.
+-- t_1 .. t_(n-1) as tau_2 .. tau_n up to the level. canonical_order: t, step_rank, mask, then hold_value and
+-- by_value when given (constant keys are left out).
 -- Parameters: $has_hold, $window_us.
 WITH
 stream AS (
@@ -18,7 +19,7 @@ stream AS (
     FROM tagged
     WINDOW next_events AS (
         PARTITION BY user_id
-        ORDER BY t, step_rank, mask, hold_value NULLS LAST, by_value NULLS LAST
+        ORDER BY {{ canonical_order }}
     )
 ),
 attempts AS (

@@ -9,7 +9,7 @@
 -- group of steps S belongs to (steps sharing no event name are independent). The window_counts fragment
 -- counts, for every such S, the window's events matching it (columns c_S); the matching fragment takes
 -- the minimum. Step times are computed for the counted attempts only (funnel_unordered_times.sql); here
--- tau_2 .. tau_n are NULL (the no_taus fragment).
+-- tau_2 .. tau_n are NULL (the no_taus fragment). user_partition: user_id, and hold_value with --hold.
 -- Parameters: $has_hold, $window_us.
 WITH
 counted AS (
@@ -19,7 +19,7 @@ counted AS (
     FROM tagged
     WHERE mask <> 0
     WINDOW ahead AS (
-        PARTITION BY user_id, hold_value
+        PARTITION BY {{ user_partition }}
         ORDER BY t
         RANGE BETWEEN CURRENT ROW AND $window_us FOLLOWING
     )

@@ -402,7 +402,21 @@ class _FunnelQuery:
             return self._strict_sql()
         return sql.render("funnel_unordered", {
             "window_counts": self._subset_counts("ahead"), "matching": self._matching(), "no_taus": no_taus,
+            "user_partition": self._user_partition(),
         })
+
+    def _user_partition(self) -> str:
+        return "user_id, hold_value" if self.options.hold else "user_id"
+
+    def _canonical_order(self, with_hold: bool) -> str:
+        """ORDER BY keys of the canonical order; the --hold / --by keys only when given (a constant key would
+        only slow the sort)."""
+        keys = ["t", "step_rank", "mask"]
+        if with_hold and self.options.hold:
+            keys.append("hold_value NULLS LAST")
+        if self.options.by:
+            keys.append("by_value NULLS LAST")
+        return ", ".join(keys)
 
     def _reached(self, times: list[str]) -> str:
         """tau_2 .. tau_n from the given step-time expressions, NULL beyond the level: attempts reaching the same
@@ -428,6 +442,7 @@ class _FunnelQuery:
                 "step": str(k), "bit": str(1 << (k - 1)), "next_bit": str(next_bit), "previous": previous,
                 "tau_columns": ", ".join(f"tau_{m}" for m in range(2, n + 1)), "no_taus": no_taus,
                 "next_chain": next_chain, "chain": chain,
+                "user_partition": self._user_partition(), "canonical_order": self._canonical_order(with_hold=False),
             }))
             previous = f"pass_{k}"
         # chain times increase, so the level is the last step whose time lies within the window
@@ -452,6 +467,7 @@ class _FunnelQuery:
         level = " ".join(f"WHEN NOT {ok} THEN {j}" for j, ok in enumerate(plays, start=1))
         return sql.render("funnel_strict", {
             "following_events": following, "level": f"CASE {level} ELSE {n} END",
+            "canonical_order": self._canonical_order(with_hold=True),
             "reached_taus": self._reached([f"t_{j}" for j in range(1, n)]),
         })
 
