@@ -62,8 +62,9 @@ def funnel(
 ) -> None:
     """Funnel: users reaching each step within the window, conversion, drop-off and time to convert.
 
-    A user enters with a step-1 event in the --from/--to range and is counted once, by the attempt that gets
-    furthest. See docs/funnel.md for the exact definitions.
+    Users enter with a step-1 event in the date range; each counts once, by the attempt getting furthest.
+
+    Exact definitions: docs/funnel.md.
     """
     with guarded(ctx):
         if chart is not None:
