@@ -19,15 +19,18 @@ FORMATS = ("table", "json", "csv", "parquet")
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename.
+
+    The file gets the permissions a plain ``open()`` would give it (``0o666`` minus the umask), not the
+    owner-only ``0o600`` of the temporary file.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)
-        # mkstemp creates the file private (0600); give it the mode a plain open() would have.
-        os.chmod(tmp, _new_file_mode())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -35,10 +38,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def _new_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _umask() -> int:
+    # The umask can only be read by setting it; the CLI is single-threaded when it writes.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
