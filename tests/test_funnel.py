@@ -549,16 +549,11 @@ def test_cli_missing_file_exits_1(cli, tmp_path):
 
 # ------------------------------------------------------------------------------- real data (Taobao)
 
-REALDATA = next((p / "shared" / "realdata" for p in Path(__file__).resolve().parents
-                 if (p / "shared" / "realdata").is_dir()), None)
-
-
-@pytest.mark.skipif(REALDATA is None, reason="../shared/realdata not available")
 @pytest.mark.parametrize("hold", [None, "product_id"])
-def test_taobao_counts_match_a_forward_state_machine(hold):
+def test_taobao_counts_match_a_forward_state_machine(realdata, hold):
     """Users per step on the real Taobao log against a different algorithm: one forward pass per user (and
     held product) keeping, per step, the latest entry from which a chain reaches it."""
-    path = REALDATA / "taobao_userbehavior" / "events.parquet"
+    path = realdata / "taobao_userbehavior" / "events.parquet"
     steps, window = ["product_click", "add_to_cart", "purchase"], timedelta(days=1)
     first, last = date(2017, 11, 25), date(2017, 12, 3)
     tz = "Asia/Shanghai"
