@@ -73,7 +73,9 @@ def render(name: str, fragments: dict[str, str] | None = None) -> str:
 
 
 def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql_text))
+    """The ``params`` whose ``$name`` occurs in the SQL code (line comments skipped: DuckDB rejects unused ones)."""
+    code = re.sub(r"--[^\n]*", "", sql_text)
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
     return {k: v for k, v in (params or {}).items() if k in used}
 
 
