@@ -76,7 +76,8 @@ def _set(con: duckdb.DuckDBPyConnection, setting: str, value: object) -> None:
     try:
         con.execute(f"SET {setting} = getvariable('shortvid_setting')")
     except duckdb.Error as exc:
-        raise OptionError(f"engine setting {setting} = {value!r}: {_first_line(exc)}") from None
+        flag = f" (--{setting.replace('_', '-')})" if setting in ("memory_limit", "threads") else ""
+        raise OptionError(f"engine setting {setting}{flag} = {value!r}: {_first_line(exc)}") from None
 
 
 def check_timezone(con: duckdb.DuckDBPyConnection, tz: str, what: str = "timezone") -> str:

@@ -39,6 +39,17 @@ def _global(
         Path | None,
         typer.Option("--config", "-c", help="TOML config: column mapping, event aliases, time zone, engine."),
     ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option("--memory-limit", show_default=False,
+                     help="DuckDB memory limit, e.g. 2GB or 1.5GiB (overrides \\[engine] memory_limit; work beyond "
+                          "it spills to the temp directory)."),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", min=1, show_default=False,
+                     help="DuckDB worker threads (overrides \\[engine] threads; default: all cores)."),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -46,7 +57,8 @@ def _global(
 ) -> None:
     """Analytics for short-video e-commerce event exports (Parquet), computed in DuckDB."""
     try:
-        ctx.obj = AppState(config=Config.load(config), debug=debug)
+        ctx.obj = AppState(config=Config.load(config).with_engine(memory_limit=memory_limit, threads=threads),
+                           debug=debug)
     except ShortvidError as exc:
         if debug:
             raise
