@@ -18,7 +18,7 @@ from __future__ import annotations
 import glob as globlib
 import os
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -165,7 +165,7 @@ class EventSource:
                 select.append(quote_ident(raw))
         self._set_aliases()
         local_time = ("canonical.event_time" if self.config.timezone == "UTC"
-                      else "timezone(getvariable('shortvid_tz'), timezone('UTC', canonical.event_time))")
+                      else self._zone_shift("canonical.event_time", "shortvid_tz", to_local=True))
         self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
                                                 "local_time": local_time}))
         range_predicate = ["TRUE"]
@@ -212,7 +212,7 @@ class EventSource:
         if typ.startswith("TIMESTAMP") or typ == "DATE":
             if self.config.source_timezone == "UTC":
                 return f"CAST({col} AS TIMESTAMP)"
-            return _utc_wall_time(f"timezone(getvariable('shortvid_source_tz'), CAST({col} AS TIMESTAMP))")
+            return self._zone_shift(f"CAST({col} AS TIMESTAMP)", "shortvid_source_tz", to_local=False)
         if typ in _INTEGER_TYPES:
             unit = self.config.epoch_unit or self._infer_epoch_unit(col)
             micros = {"s": f"{col} * 1000000", "ms": f"{col} * 1000", "us": col}[unit]
@@ -234,6 +234,31 @@ class EventSource:
             f"ISO 8601 text or an integer Unix epoch"
         )
         return None
+
+    def _zone_shift(self, naive: str, zone_variable: str, to_local: bool) -> str:
+        """SQL converting the naive timestamp ``naive`` from UTC to wall-clock time in the zone held by the
+        session variable ``zone_variable`` (``to_local``), or from that wall-clock time to UTC.
+
+        Over the span of years around today in which the zone keeps one UTC offset (the whole of the data,
+        for zones such as Asia/Shanghai) this adds or subtracts the offset; other rows go through ICU. Both
+        give the same timestamps; the addition is many times cheaper per row than the ICU lookup.
+        """
+        zone = self.con.execute(f"SELECT getvariable('{zone_variable}')").fetchall()[0][0]
+        icu = (f"timezone(getvariable('{zone_variable}'), timezone('UTC', {naive}))" if to_local
+               else _utc_wall_time(f"timezone(getvariable('{zone_variable}'), {naive})"))
+        span = self.con.execute(render("timezone_constant_offset"),
+                                {"tz": zone, "today": datetime.combine(date.today(), time())}).fetchall()
+        if not span:
+            return icu
+        start, end, offset = span[0]
+        if not to_local:  # the span in wall-clock time
+            start, end = start + offset, end + offset
+        for name, value in (("start", start), ("end", end)):
+            self.con.execute(f"SET VARIABLE {zone_variable}_span_{name} = $v::TIMESTAMP", {"v": value})
+        self.con.execute(f"SET VARIABLE {zone_variable}_offset = $v::INTERVAL", {"v": offset if to_local else -offset})
+        return (f"CASE WHEN {naive} >= getvariable('{zone_variable}_span_start') "
+                f"AND {naive} < getvariable('{zone_variable}_span_end') "
+                f"THEN {naive} + getvariable('{zone_variable}_offset') ELSE {icu} END")
 
     def _infer_epoch_unit(self, col: str) -> str:
         largest = self.con.execute(f"SELECT max(abs({col})) FROM raw_events").fetchall()[0][0] or 0

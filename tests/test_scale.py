@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
+import polars as pl
 import pytest
 
 from shortvid_analytics import source as source_module
 from shortvid_analytics.config import Config
+from shortvid_analytics.source import EventSource
 
 from .conftest import T0, at
 
@@ -65,3 +69,54 @@ def test_threads_must_be_positive(cli, events: Path) -> None:
     result = cli("--threads", "0", "validate", str(events))
     assert result.exit_code == 2
     assert "--threads" in result.stderr
+
+
+# ------------------------------------------------------------------- time zones: constant-offset fast path
+# Instants around the changes of each zone: China's summer time (1986-1991; the last change 1991-09-14
+# 17:00 UTC) and Berlin's 2026 changes (03-29 01:00 and 10-25 01:00 UTC), plus the microsecond before each.
+ZONE_INSTANTS = {
+    "Asia/Shanghai": [datetime(1988, 7, 1, 12), datetime(1991, 9, 14, 16, 59, 59, 999999),
+                      datetime(1991, 9, 14, 17), datetime(1991, 9, 15, 3), datetime(2026, 11, 2, 15, 59, 59, 999999),
+                      datetime(2026, 11, 2, 16), datetime(2099, 12, 31, 23, 59)],
+    "Europe/Berlin": [datetime(2026, 3, 29, 0, 59, 59, 999999), datetime(2026, 3, 29, 1),
+                      datetime(2026, 10, 25, 0, 59, 59, 999999), datetime(2026, 10, 25, 1), datetime(2026, 11, 30)],
+}
+
+
+def zoneinfo_local(instant: datetime, zone: str) -> datetime:
+    """Independent conversion of a naive UTC instant to naive wall-clock time."""
+    return instant.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("zone", sorted(ZONE_INSTANTS))
+def test_local_time_equals_the_zone_conversion_inside_and_outside_the_constant_span(tmp_path: Path, zone: str):
+    instants = ZONE_INSTANTS[zone]
+    path = tmp_path / "e.parquet"
+    pl.DataFrame({"user_id": list(range(len(instants))), "event_name": "video_view",
+                  "event_time": instants}).write_parquet(path)
+    source = EventSource.open(path, Config(timezone=zone))
+    rows = source.con.execute("SELECT event_time, local_time FROM events_all ORDER BY user_id").fetchall()
+    assert rows == [(t, zoneinfo_local(t, zone)) for t in instants]
+    # the constant-offset span holds today, so its rows are shifted, not looked up
+    assert "shortvid_tz_offset" in source.con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'events_all'").fetchall()[0][0]
+
+
+# wall-clock times that exist exactly once, on both sides of each change
+ZONE_WALL_TIMES = {
+    "Asia/Shanghai": [datetime(1988, 7, 1, 20), datetime(1991, 9, 15, 0, 30), datetime(1991, 9, 15, 3),
+                      datetime(2026, 11, 2, 23, 59, 59, 999999), datetime(2099, 12, 31, 12)],
+    "Europe/Berlin": [datetime(2026, 3, 29, 1, 59, 59, 999999), datetime(2026, 3, 29, 3),
+                      datetime(2026, 10, 25, 1, 59, 59), datetime(2026, 10, 25, 3), datetime(2026, 11, 30, 12)],
+}
+
+
+@pytest.mark.parametrize("zone", sorted(ZONE_WALL_TIMES))
+def test_naive_source_times_are_converted_to_utc_inside_and_outside_the_span(tmp_path: Path, zone: str):
+    local = ZONE_WALL_TIMES[zone]
+    path = tmp_path / "e.parquet"
+    pl.DataFrame({"user_id": list(range(len(local))), "event_name": "video_view",
+                  "event_time": local}).write_parquet(path)
+    source = EventSource.open(path, Config(source_timezone=zone))
+    got = [r[0] for r in source.con.execute("SELECT event_time FROM events_all ORDER BY user_id").fetchall()]
+    assert got == [t.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc).replace(tzinfo=None) for t in local]
