@@ -102,6 +102,8 @@ class EventSource:
     date_to: date | None = None
     notes: list[str] = field(default_factory=list)
     _event_names: list[str] | None = None
+    #: (start, end, offset): the UTC span in which local_time is event_time + offset (see _zone_shift)
+    _local_span: tuple[datetime, datetime, timedelta] | None = None
 
     @classmethod
     def open(
@@ -168,15 +170,12 @@ class EventSource:
                       else self._zone_shift("canonical.event_time", "shortvid_tz", to_local=True))
         self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
                                                 "local_time": local_time}))
-        range_predicate = ["TRUE"]
+        range_predicate = []
         if self.date_from:
-            self.con.execute("SET VARIABLE shortvid_from = $d::TIMESTAMP", {"d": self.date_from})
-            range_predicate.append("local_time >= getvariable('shortvid_from')")
+            range_predicate.append(self._range_bound("shortvid_from", ">=", self.date_from))
         if self.date_to:
-            self.con.execute("SET VARIABLE shortvid_to = $d::TIMESTAMP", {"d": self.date_to + timedelta(days=1)})
-            range_predicate.append("local_time < getvariable('shortvid_to')")
-        self.con.execute(render("events_in_range_view",
-                                {"range_predicate": " AND ".join(range_predicate[1:] or range_predicate)}))
+            range_predicate.append(self._range_bound("shortvid_to", "<", self.date_to + timedelta(days=1)))
+        self.con.execute(render("events_in_range_view", {"range_predicate": " AND ".join(range_predicate) or "TRUE"}))
         self.columns = {
             row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
         }
@@ -235,6 +234,26 @@ class EventSource:
         )
         return None
 
+    def _range_bound(self, variable: str, op: str, day: date) -> str:
+        """``local_time <op> <day 00:00>`` as SQL; compared on ``event_time`` with the UTC instant of that
+        midnight when both say the same for every row, which spares converting each row.
+
+        They do when the reporting zone keeps one UTC offset from two days before to two days after the
+        instant (``local_time`` is then ``event_time`` + offset nearby, and no offset elsewhere reaches two
+        days).
+        """
+        local = datetime.combine(day, time())
+        margin = timedelta(days=2)
+        span = self._local_span
+        if self.config.timezone == "UTC":
+            column, value = "event_time", local
+        elif span and span[0] + margin <= local - span[2] < span[1] - margin:
+            column, value = "event_time", local - span[2]
+        else:
+            column, value = "local_time", local
+        self.con.execute(f"SET VARIABLE {variable} = $d::TIMESTAMP", {"d": value})
+        return f"{column} {op} getvariable('{variable}')"
+
     def _zone_shift(self, naive: str, zone_variable: str, to_local: bool) -> str:
         """SQL converting the naive timestamp ``naive`` from UTC to wall-clock time in the zone held by the
         session variable ``zone_variable`` (``to_local``), or from that wall-clock time to UTC.
@@ -251,6 +270,8 @@ class EventSource:
         if not span:
             return icu
         start, end, offset = span[0]
+        if to_local:
+            self._local_span = span[0]
         if not to_local:  # the span in wall-clock time
             start, end = start + offset, end + offset
         for name, value in (("start", start), ("end", end)):

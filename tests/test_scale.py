@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -120,3 +120,23 @@ def test_naive_source_times_are_converted_to_utc_inside_and_outside_the_span(tmp
     source = EventSource.open(path, Config(source_timezone=zone))
     got = [r[0] for r in source.con.execute("SELECT event_time FROM events_all ORDER BY user_id").fetchall()]
     assert got == [t.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc).replace(tzinfo=None) for t in local]
+
+
+@pytest.mark.parametrize("zone, day, compared_on", [
+    ("UTC", date(2026, 10, 25), "event_time"),
+    ("Asia/Shanghai", date(2026, 10, 25), "event_time"),
+    ("Europe/Berlin", date(2026, 10, 25), "local_time"),   # a change of offset that very day
+    ("Europe/Berlin", date(2026, 12, 1), "event_time"),
+])
+def test_date_range_keeps_the_local_days_whichever_column_it_compares(tmp_path: Path, zone: str, day: date,
+                                                                      compared_on: str):
+    start = datetime.combine(day, datetime.min.time()) - timedelta(days=2)
+    instants = [start + timedelta(minutes=20 * i) for i in range(5 * 72)]
+    path = tmp_path / "e.parquet"
+    pl.DataFrame({"user_id": list(range(len(instants))), "event_name": "video_view",
+                  "event_time": instants}).write_parquet(path)
+    source = EventSource.open(path, Config(timezone=zone), day, day)
+    got = [r[0] for r in source.con.execute("SELECT event_time FROM events ORDER BY event_time").fetchall()]
+    assert got == [t for t in instants if zoneinfo_local(t, zone).date() == day]
+    assert f"{compared_on} >= getvariable" in source.con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'events'").fetchall()[0][0]
