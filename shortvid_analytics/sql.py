@@ -8,7 +8,10 @@ predicate of a step filter ``purchase[platform=douyin]``); a query file marks wh
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,19 +20,18 @@ from typing import Any
 import duckdb
 import polars as pl
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-# A wheel carries the queries inside the package; an editable install reads them from the repo root.
-_QUERY_DIRS = (_PACKAGE_DIR / "_queries", _PACKAGE_DIR.parent / "queries")
+from .resources import data_dir
+
 _FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
+# Set inside `recording()`: every query rendered is appended as (name, SQL text). The report's
+# provenance appendix uses it to show the exact SQL behind each section.
+_RECORDER: ContextVar[list[tuple[str, str]] | None] = ContextVar("shortvid_sql_recorder", default=None)
 
 
 def queries_dir() -> Path:
     """The folder holding the ``*.sql`` files."""
-    for candidate in _QUERY_DIRS:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("queries/ folder not found next to the package")
+    return data_dir("_queries", "queries")
 
 
 @lru_cache(maxsize=None)
@@ -73,7 +75,22 @@ def render(name: str, fragments: dict[str, str] | None = None) -> str:
             raise KeyError(f"query {name}.sql needs fragment {key!r}")
         return fragments[key]
 
-    return _FRAGMENT.sub(substitute, text)
+    sql = _FRAGMENT.sub(substitute, text)
+    recorder = _RECORDER.get()
+    if recorder is not None:
+        recorder.append((name, sql))
+    return sql
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[tuple[str, str]]]:
+    """Collect ``(query name, rendered SQL)`` of every query rendered inside the ``with`` block."""
+    queries: list[tuple[str, str]] = []
+    token = _RECORDER.set(queries)
+    try:
+        yield queries
+    finally:
+        _RECORDER.reset(token)
 
 
 def run(
