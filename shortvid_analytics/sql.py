@@ -93,6 +93,22 @@ def recording() -> Iterator[list[tuple[str, str]]]:
         _RECORDER.reset(token)
 
 
+def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql_text))
+    return {k: v for k, v in (params or {}).items() if k in used}
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    fragments: dict[str, str] | None = None,
+) -> None:
+    """Run statement ``name`` (DDL, COPY) that returns no rows."""
+    text = render(name, fragments)
+    con.execute(text, _bound(text, params)).fetchall()
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -100,7 +116,5 @@ def run(
     fragments: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
-    sql = render(name, fragments)
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
-    bound = {k: v for k, v in (params or {}).items() if k in used}
-    return con.sql(sql, params=bound or None).pl()
+    text = render(name, fragments)
+    return con.sql(text, params=_bound(text, params) or None).pl()
