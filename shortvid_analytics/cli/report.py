@@ -12,7 +12,7 @@ import typer
 
 from ..errors import OptionError
 from ..render.console import stderr_console
-from ..report import build_report, load_spec, write_report
+from ..report import build_report, load_spec, output_format, write_report
 from . import app
 from .common import EventsArg, guarded, state
 
@@ -55,9 +55,10 @@ def report(
     """
     with guarded(ctx):
         report_spec = load_spec(spec)
+        fmt_name = output_format(out, fmt.value if fmt else None)
         protect_inputs(out, [spec, assignments, *([Path(events)] if os.path.isfile(events) else [])])
         built = build_report(events, report_spec, config=state(ctx).config, as_of=as_of, assignments=assignments)
-        written = write_report(built, out, fmt.value if fmt else None)
+        written = write_report(built, out, fmt_name)
         stderr_console().print(f"wrote {out} ({written}, {len(built.sections)} sections)", markup=False)
 
 

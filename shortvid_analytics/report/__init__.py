@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .build import FORMATS, Report, build_report, render_html, render_pdf, write_report
+from .build import FORMATS, Report, build_report, output_format, render_html, render_pdf, write_report
 from .sections import SECTION_TYPES, section_params
 from .spec import ReportSpec, SpecError
 from .spec import load_spec as _load_spec
@@ -24,4 +24,4 @@ def load_spec(path: str | Path) -> ReportSpec:
 
 
 __all__ = ["FORMATS", "Report", "ReportSpec", "SECTION_TYPES", "SpecError", "build_report", "load_spec",
-           "render_html", "render_pdf", "write_report"]
+           "output_format", "render_html", "render_pdf", "write_report"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -227,24 +228,37 @@ def render_html(report: Report) -> str:
 
 def render_pdf(html: str, as_of: datetime | None = None) -> bytes:
     """The HTML rendered to PDF by WeasyPrint (A4; fonts missing glyphs fall back, never fail)."""
-    import weasyprint
+    with warnings.catch_warnings():
+        # WeasyPrint warns on import when the system lacks HarfBuzz-Subset; it still subsets fonts.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import weasyprint
+        except (ImportError, OSError) as exc:  # OSError: the system Pango library is missing
+            raise ShortvidError(
+                f"PDF output needs WeasyPrint and the Pango library ({_first_line(exc)}); "
+                f"install them (e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0) or write .html"
+            ) from None
 
-    for noisy in ("weasyprint", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    identifier = (as_of or datetime(1970, 1, 1)).strftime("%Y%m%d%H%M%S").encode()
-    return weasyprint.HTML(string=html, base_url=".").write_pdf(pdf_identifier=identifier)
+        for noisy in ("weasyprint", "fontTools"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        identifier = (as_of or datetime(1970, 1, 1)).strftime("%Y%m%d%H%M%S").encode()
+        return weasyprint.HTML(string=html, base_url=".").write_pdf(pdf_identifier=identifier)
+
+
+def output_format(out: Path, fmt: str | None = None) -> str:
+    """``fmt``, or the format named by the suffix of ``out`` (``.html``/``.htm``, ``.pdf``, ``.json``)."""
+    fmt = fmt or {"htm": "html"}.get(out.suffix.lower().lstrip("."), out.suffix.lower().lstrip("."))
+    if fmt not in FORMATS:
+        raise OptionError(f"--out {out}: cannot tell the format from the suffix; use .html, .pdf or .json "
+                          f"or pass --format html|pdf|json")
+    return fmt
 
 
 def write_report(report: Report, out: Path, fmt: str | None = None) -> str:
     """Write the report to ``out`` atomically in ``fmt`` (default: from the suffix); return the format."""
     from ..render.export import write_bytes_atomic, write_text_atomic
 
-    fmt = fmt or out.suffix.lower().lstrip(".")
-    if fmt == "htm":
-        fmt = "html"
-    if fmt not in FORMATS:
-        raise OptionError(f"--out {out}: cannot tell the format from the suffix; use .html, .pdf or .json "
-                          f"or pass --format html|pdf|json")
+    fmt = output_format(out, fmt)
     if fmt == "json":
         write_text_atomic(out, report.to_json() + "\n")
     elif fmt == "html":
@@ -252,3 +266,7 @@ def write_report(report: Report, out: Path, fmt: str | None = None) -> str:
     else:
         write_bytes_atomic(out, render_pdf(render_html(report), report.as_of))
     return fmt
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

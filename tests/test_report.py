@@ -1,0 +1,251 @@
+"""Reports: spec validation, numbers in the HTML equal the CLI's JSON, reproducibility, PDF, demo."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from shortvid_analytics.cli import app
+from shortvid_analytics.report.content import resolve
+
+from .conftest import T0, events_frame
+
+AS_OF = "2026-12-01T00:00:00"
+
+
+def run_cli(*args: Any):
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+# ------------------------------------------------------------------------------------------ data
+@pytest.fixture(scope="module")
+def small_events(tmp_path_factory) -> Path:
+    """A few hundred users over two weeks on two platforms (hand-made: no dependency on the generator)."""
+    rng = random.Random(7)
+    rows = []
+    for u in range(300):
+        platform = rng.choice(["douyin", "kuaishou"])
+        for _ in range(rng.randint(1, 15)):
+            name = rng.choice(["video_view"] * 8 + ["like", "comment", "product_click", "purchase"])
+            rows.append((f"u{u}", name, T0 + timedelta(minutes=rng.randint(0, 14 * 24 * 60)),
+                         {"platform": platform, "revenue": 20.0 if name == "purchase" else None}))
+    path = tmp_path_factory.mktemp("report") / "events.parquet"
+    events_frame(rows).write_parquet(path)
+    return path
+
+
+def write_spec(folder: Path, text: str) -> Path:
+    path = folder / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASIC_SPEC = '''
+title = "Basic 报告"
+authors = ["A. Researcher"]
+abstract = "A *short* abstract."
+
+[[sections]]
+type = "text"
+title = "Introduction"
+text = "Short-video commerce (短视频电商).\\n\\n# Background\\n\\nSome text."
+
+[[sections]]
+type = "data"
+title = "Data"
+'''
+
+
+# ------------------------------------------------------------------------------------ HTML parsing
+class _Shown(HTMLParser):
+    """Collects (section, pointer, format, text) of every element carrying a data-ptr, and the JSON."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section: str | None = None
+        self.stack: list[dict[str, Any]] = []
+        self.values: list[tuple[str, str, str, str]] = []
+        self.json_text: list[str] = []
+        self.in_json = False
+        self.section_titles: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section" and "data-section" in a:
+            self.section = a["data-section"]
+        if tag == "script" and a.get("id") == "report-data":
+            self.in_json = True
+        if "data-ptr" in a:
+            self.stack.append({"ptr": a["data-ptr"], "fmt": a["data-fmt"], "text": [], "tag": tag})
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self.in_json = False
+        if self.stack and self.stack[-1]["tag"] == tag:
+            item = self.stack.pop()
+            self.values.append((self.section, item["ptr"], item["fmt"], "".join(item["text"])))
+
+    def handle_data(self, data):
+        if self.in_json:
+            self.json_text.append(data)
+        for item in self.stack:
+            item["text"].append(data)
+
+
+def shown(html: str) -> tuple[list[tuple[str, str, str, str]], dict[str, Any]]:
+    parser = _Shown()
+    parser.feed(html)
+    return parser.values, json.loads("".join(parser.json_text).replace("<\\/", "</"))
+
+
+def pdf_text(reader) -> str:
+    """Text of all pages. pypdf does not apply WeasyPrint's embedded encoding CMap, so each glyph comes
+    out as its two-byte code: the high byte is a NUL for Latin text, which we drop."""
+    return "\n".join(page.extract_text() for page in reader.pages).replace("\x00", "")
+
+
+def matches(text: str, value: Any, fmt: str) -> bool:
+    """Does the displayed ``text`` show ``value`` in format ``fmt``? (independent of the report code)"""
+    if value is None:
+        return text == "–"
+    if fmt == "text":
+        return text == str(value)
+    if fmt == "p":
+        return value < 0.001 if text == "< 0.001" else abs(float(text) - value) <= 0.0005 + 1e-12
+    digits = int(re.sub(r"\D", "", fmt) or 0)
+    number = float(text.replace(",", "").rstrip("%"))
+    if fmt == "int":
+        return number == round(value)
+    if "pct" in fmt:
+        return abs(number / 100 - value) <= 0.5 * 10 ** -(digits + 2) + 1e-12
+    return abs(number - value) <= 0.5 * 10 ** -digits + 1e-9
+
+
+def assert_numbers_match_cli(html: str) -> int:
+    """Every section result equals its CLI command's JSON, and every shown number matches it."""
+    values, report = shown(html)
+    cli_json: dict[str, dict[str, Any]] = {}
+    for section in report["sections"]:
+        for name, argv in section["commands"].items():
+            result = run_cli(*argv)
+            assert result.exit_code == 0, result.stderr
+            doc = json.loads(result.stdout)
+            assert doc == section["results"][name], f"section {section['number']} {name}"
+            cli_json.setdefault(str(section["number"]), {})[name] = doc
+    checked = 0
+    for sec, ptr, fmt, text in values:
+        value = resolve(cli_json[sec], ptr)
+        assert matches(text.strip(), value, fmt), f"section {sec} {ptr}: shown {text!r}, JSON {value!r} ({fmt})"
+        checked += 1
+    return checked
+
+
+# ------------------------------------------------------------------------------------------ tests
+def test_basic_report_numbers_equal_cli_json_and_html_is_reproducible(small_events, tmp_path):
+    spec = write_spec(tmp_path, BASIC_SPEC)
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    for out in (first, second):
+        result = run_cli("report", small_events, "--spec", spec, "--out", out, "--as-of", AS_OF)
+        assert result.exit_code == 0, result.stderr
+    html = first.read_text(encoding="utf-8")
+    assert first.read_bytes() == second.read_bytes()
+    assert assert_numbers_match_cli(html) >= 10
+    _, report = shown(html)
+    assert report["kind"] == "report" and report["params"]["as_of"] == AS_OF
+    rows = report["sections"][1]["results"]["validate"]["rows"]
+    assert rows == report["provenance"]["inputs"]["events"]["rows"]
+    # Self-contained: no external resources.
+    assert not re.search(r'(src|href)="(https?:|//|file:)', html)
+    assert "data:image/svg+xml;base64," in html
+    assert "<h3>Background</h3>" in html  # Markdown headings sit below the section heading
+
+
+def test_json_output_equals_embedded_json(small_events, tmp_path):
+    spec = write_spec(tmp_path, BASIC_SPEC)
+    run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.html", "--as-of", AS_OF)
+    result = run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.json", "--as-of", AS_OF)
+    assert result.exit_code == 0
+    _, embedded = shown((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == embedded
+
+
+def test_provenance_lists_inputs_versions_and_sql(small_events, tmp_path):
+    import hashlib
+
+    spec = write_spec(tmp_path, BASIC_SPEC)
+    run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.json", "--as-of", AS_OF)
+    prov = json.loads((tmp_path / "r.json").read_text())["provenance"]
+    (entry,) = prov["inputs"]["events"]["files"]
+    assert entry["sha256"] == hashlib.sha256(small_events.read_bytes()).hexdigest()
+    assert entry["bytes"] == small_events.stat().st_size
+    assert entry["rows"] == prov["inputs"]["events"]["rows"] > 0
+    assert prov["spec"]["sha256"] == hashlib.sha256(spec.read_bytes()).hexdigest()
+    assert prov["generated_at"] == AS_OF
+    assert {"duckdb", "polars", "matplotlib", "weasyprint"} <= set(prov["versions"])
+    by_name = {q["name"]: q for q in prov["queries"]}
+    assert 2 in by_name["validate_summary"]["used_by"]
+    assert by_name["validate_summary"]["sql"].startswith("-- One pass")
+    assert "source" in by_name["events_view"]["used_by"]
+
+
+def test_pdf_has_pages_and_section_titles(small_events, tmp_path):
+    from pypdf import PdfReader
+
+    spec = write_spec(tmp_path, BASIC_SPEC)
+    result = run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.pdf", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    reader = PdfReader(tmp_path / "r.pdf")
+    assert 3 <= len(reader.pages) <= 10
+    text = pdf_text(reader)
+    for title in ("Introduction", "Data", "Methods and provenance", "Page 1 of"):
+        assert title in text
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('type = "funel"\ntitle = "Oops"',
+         "section 3 (funel \"Oops\"): key 'type': 'funel' is not a section type"),
+        ('type = "data"\ntitle = "D"\nwindow = "24h"',
+         "section 3 (data \"D\"): unknown key 'window'"),
+        ('type = "text"\ntitle = "T"\ntext = 3',
+         "section 3 (text \"T\"): key 'text': 3 is int; expected a string"),
+        ('type = "text"\ntitle = "T"',
+         "section 3 (text \"T\"): key 'text' is required"),
+        ('type = "data"\ntitle = "D"\nfrom = "yesterday"',
+         "section 3 (data \"D\"): key 'from': 'yesterday'; expected a date"),
+    ],
+)
+def test_bad_spec_fails_before_any_analysis(tmp_path, section, message):
+    spec = write_spec(tmp_path, BASIC_SPEC + "\n[[sections]]\n" + section + "\n")
+    # The events path does not exist: an error about it would mean analysis started.
+    result = run_cli("report", tmp_path / "missing.parquet", "--spec", spec, "--out", tmp_path / "r.html")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_analysis_errors_name_the_section(small_events, tmp_path):
+    spec = write_spec(tmp_path, BASIC_SPEC.replace('type = "data"\ntitle = "Data"',
+                                                   'type = "data"\ntitle = "Data"\nfrom = "2027-01-01"'))
+    result = run_cli("report", tmp_path / "nothing", "--spec", spec, "--out", tmp_path / "r.html")
+    assert result.exit_code == 1
+    assert "section 2 (data \"Data\")" in result.stderr and "no such file" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_unknown_output_suffix_and_overwriting_inputs_are_refused(small_events, tmp_path):
+    spec = write_spec(tmp_path, BASIC_SPEC)
+    result = run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.docx")
+    assert result.exit_code == 2 and "cannot tell the format" in result.stderr
+    result = run_cli("report", small_events, "--spec", spec, "--out", spec, "--format", "html")
+    assert result.exit_code == 2 and "one of the inputs" in result.stderr
