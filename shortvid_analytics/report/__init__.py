@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .build import FORMATS, Report, build_report, output_format, render_html, render_pdf, write_report
-from .sections import SECTION_TYPES, section_params
+from .sections import SECTION_TYPES
 from .spec import ReportSpec, SpecError
 from .spec import load_spec as _load_spec
 
 
 def load_spec(path: str | Path) -> ReportSpec:
     """Read and fully validate a report spec (raises :class:`SpecError` naming section and key)."""
-    return _load_spec(path, section_params())
+    return _load_spec(path, SECTION_TYPES)
 
 
 __all__ = ["FORMATS", "Report", "ReportSpec", "SECTION_TYPES", "SpecError", "build_report", "load_spec",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import OptionError, ShortvidError
 from ..eventspec import split_top_level
@@ -91,12 +91,21 @@ class ReportSpec:
     base_dir: Path = Path(".")
 
 
+class SectionSchema(Protocol):
+    """What validation needs to know of a section type: its parameters and a whole-section check."""
+
+    params: tuple[Param, ...]
+    #: Called with the section's parameters after each key passed; raises :class:`ShortvidError` when
+    #: the combination is invalid (the library's own option builder, so no rule is written twice).
+    check: Callable[[dict[str, Any]], None] | None
+
+
 class SpecError(OptionError):
     """A problem in the report spec (exit 2), raised before any analysis runs."""
 
 
-def load_spec(path: str | Path, section_params: Mapping[str, tuple[Param, ...]]) -> ReportSpec:
-    """Read and validate the spec at ``path``; ``section_params`` maps section type -> its parameters."""
+def load_spec(path: str | Path, schemas: Mapping[str, SectionSchema]) -> ReportSpec:
+    """Read and validate the spec at ``path``; ``schemas`` maps each section type to its schema."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -106,11 +115,11 @@ def load_spec(path: str | Path, section_params: Mapping[str, tuple[Param, ...]])
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"spec {p}: not valid TOML ({exc})") from None
-    return parse_spec(raw, section_params, name=str(p), sha256=hashlib.sha256(data).hexdigest(),
+    return parse_spec(raw, schemas, name=str(p), sha256=hashlib.sha256(data).hexdigest(),
                       base_dir=p.resolve().parent)
 
 
-def parse_spec(raw: dict[str, Any], section_params: Mapping[str, tuple[Param, ...]], name: str = "spec",
+def parse_spec(raw: dict[str, Any], schemas: Mapping[str, SectionSchema], name: str = "spec",
                sha256: str = "", base_dir: Path = Path(".")) -> ReportSpec:
     """Validate parsed TOML; see :func:`load_spec`."""
     where = f"spec {name}"
@@ -134,28 +143,34 @@ def parse_spec(raw: dict[str, Any], section_params: Mapping[str, tuple[Param, ..
         date_to=_date(raw, "to", where),
     )
     for index, item in enumerate(sections_raw, start=1):
-        spec.sections.append(_section(index, item, section_params, where))
+        spec.sections.append(_section(index, item, schemas, where))
     return spec
 
 
-def _section(index: int, item: Any, section_params: Mapping[str, tuple[Param, ...]], where: str) -> Section:
+def _section(index: int, item: Any, schemas: Mapping[str, SectionSchema], where: str) -> Section:
     if not isinstance(item, dict):
         raise SpecError(f"{where}: section {index}: expected a table ([[sections]])")
     kind = item.get("type")
     title = item.get("title")
     label = f'section {index} ({kind} "{title}")' if isinstance(title, str) else f"section {index} ({kind})"
-    if not isinstance(kind, str) or kind not in section_params:
+    if not isinstance(kind, str) or kind not in schemas:
         raise SpecError(
             f"{where}: {label}: key 'type': {kind!r} is not a section type; expected one of "
-            f"{', '.join(section_params)}"
+            f"{', '.join(schemas)}"
         )
-    params = {p.name: p for p in section_params[kind]}
+    schema = schemas[kind]
+    params = {p.name: p for p in schema.params}
     _reject_unknown(item, tuple(COMMON_SECTION_KEYS) + tuple(params), f"{where}: {label}")
     if not isinstance(title, str) or not title.strip():
         raise SpecError(f"{where}: {label}: key 'title': expected a non-empty string")
     values: dict[str, Any] = {}
     for param in params.values():
         values[param.name] = _param_value(item, param, f"{where}: {label}")
+    if schema.check is not None:
+        try:
+            schema.check(values)
+        except ShortvidError as exc:
+            raise SpecError(f"{where}: {label}: {exc}") from None
     return Section(
         index=index, type=kind, title=title, params=values,
         intro=_typed(item, "intro", "str", f"{where}: {label}", default=""),

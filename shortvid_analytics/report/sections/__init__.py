@@ -72,6 +72,7 @@ class SectionType:
     params: tuple[Param, ...]
     run: Callable[[SectionContext, Section], SectionOutput]
     summary: str
+    check: Callable[[dict[str, Any]], None] | None = None
     needs_assignments: bool = False
 
 
@@ -102,8 +103,3 @@ def _registry() -> dict[str, SectionType]:
 
 
 SECTION_TYPES: dict[str, SectionType] = _registry()
-
-
-def section_params() -> dict[str, tuple[Param, ...]]:
-    """Section type -> its parameters, for :func:`..spec.load_spec`."""
-    return {name: kind.params for name, kind in SECTION_TYPES.items()}
