@@ -103,13 +103,18 @@ class Report(AnalysisResult):
 
 
 def check_inputs(spec: ReportSpec, assignments: Path | None) -> None:
-    """Checks that need no analysis: an assignments file for sections that need one."""
+    """Checks that need no analysis: an assignments file wherever a section needs one."""
     for section in spec.sections:
-        if SECTION_TYPES[section.type].needs_assignments and assignments is None:
+        if not SECTION_TYPES[section.type].needs_assignments:
+            continue
+        own = section.params.get("assignments")
+        path = spec.base_dir / own if own else assignments
+        if path is None:
             raise OptionError(f"spec {spec.path}: {section.label}: needs experiment assignments; "
-                              f"pass --assignments PATH")
-    if assignments is not None and not assignments.is_file():
-        raise OptionError(f"--assignments {assignments}: no such file")
+                              f"pass --assignments PATH or set key 'assignments'")
+        if not path.is_file():
+            where = f"spec {spec.path}: {section.label}: key 'assignments'" if own else "--assignments"
+            raise OptionError(f"{where}: {path}: no such file")
 
 
 def build_report(

@@ -63,6 +63,13 @@ def style() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
+def report_style() -> Iterator[None]:
+    """The report's rcParams, for building and saving figures drawn by the commands' chart code."""
+    with plt.rc_context(style()):
+        yield
+
+
+@contextlib.contextmanager
 def new_figure(height_in: float = 3.0, ncols: int = 1, width_in: float = TEXT_WIDTH_IN) -> Iterator[tuple[Figure, Any]]:
     """A figure in the report style, closed on exit; yields ``(figure, axes)``."""
     with plt.rc_context(style()):

@@ -34,23 +34,27 @@ class SectionContext:
     opening_queries: list[tuple[str, str]] = field(default_factory=list)
     _sources: dict[tuple[date | None, date | None], EventSource] = field(default_factory=dict)
 
-    def date_range(self, section: Section) -> tuple[date | None, date | None]:
-        """The section's ``from``/``to``, else the spec's."""
+    def date_range(self, section: Section, ranged: bool = True) -> tuple[date | None, date | None]:
+        """The section's ``from``/``to``, else the spec's; ``(None, None)`` when not ``ranged``."""
+        if not ranged:
+            return (None, None)
         return (section.date_from or self.spec.date_from, section.date_to or self.spec.date_to)
 
-    def source(self, section: Section) -> EventSource:
-        """The events restricted to the section's date range (opened once per distinct range)."""
-        key = self.date_range(section)
+    def source(self, section: Section, ranged: bool = True) -> EventSource:
+        """The events restricted to the section's date range (opened once per distinct range).
+
+        ``ranged=False`` gives all events, for analyses whose command has no ``--from/--to``."""
+        key = self.date_range(section, ranged)
         if key not in self._sources:
             with sql.recording() as queries:
                 self._sources[key] = EventSource.open(self.events, self.config, date_from=key[0], date_to=key[1])
             self.opening_queries += [q for q in queries if q not in self.opening_queries]
         return self._sources[key]
 
-    def command(self, section: Section, name: str, *args: Any) -> list[str]:
+    def command(self, section: Section, name: str, *args: Any, ranged: bool = True) -> list[str]:
         """``shortvid`` arguments that print the same JSON: ``name EVENTS [--from] [--to] args --format json``."""
-        argv = [name, self.events]
-        date_from, date_to = self.date_range(section)
+        argv = [*name.split(), self.events]
+        date_from, date_to = self.date_range(section, ranged)
         if date_from:
             argv += ["--from", date_from.isoformat()]
         if date_to:
