@@ -249,3 +249,26 @@ def test_unknown_output_suffix_and_overwriting_inputs_are_refused(small_events, 
     assert result.exit_code == 2 and "cannot tell the format" in result.stderr
     result = run_cli("report", small_events, "--spec", spec, "--out", spec, "--format", "html")
     assert result.exit_code == 2 and "one of the inputs" in result.stderr
+
+
+def test_section_parameters_mirror_the_cli_options():
+    """Every spec key that names a CLI option is an option of that command (a contract, not a copy)."""
+    import click
+    import typer
+
+    from shortvid_analytics.report import SECTION_TYPES
+
+    root = typer.main.get_command(app)
+    checked = 0
+    for kind in SECTION_TYPES.values():
+        if kind.command is None:
+            continue
+        command = root.commands[kind.command]
+        if isinstance(command, click.Group):  # `ab` routes EVENTS to its `analyze` subcommand
+            command = command.commands["analyze"]
+        options = {opt for param in command.params for opt in param.opts}
+        for param in kind.params:
+            if param.option is not None:
+                assert param.option in options, f"{kind.name}.{param.name}: {param.option} not an option of {command.name}"
+                checked += 1
+    assert checked >= 0

@@ -78,6 +78,8 @@ class SectionType:
     summary: str
     check: Callable[[dict[str, Any]], None] | None = None
     needs_assignments: bool = False
+    #: The CLI command whose options the parameters mirror (None for ``text``).
+    command: str | None = None
 
 
 def cli_args(section: Section, params: tuple[Param, ...], skip: tuple[str, ...] = ()) -> list[str]:

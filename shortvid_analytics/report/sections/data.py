@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timezone
 
 from ...validate import validate
-from ..content import Doc, SectionOutput, Table, label, prose
+from ..content import Doc, Figure, SectionOutput, Table, label, prose
 from ..figures import new_figure, to_data_uri
-from ..content import Figure
 from ..spec import Section
 from . import SectionContext, SectionType
 
@@ -65,4 +64,5 @@ SECTION = SectionType(
     params=(),
     run=run,
     summary="the export: rows, users, time range, events per name (shortvid validate)",
+    command="validate",
 )
