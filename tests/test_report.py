@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import random
 import re
-from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,8 +14,6 @@ from typer.testing import CliRunner
 from shortvid_analytics.cli import app
 from shortvid_analytics.report.content import resolve
 
-from .conftest import T0, events_frame
-
 AS_OF = "2026-12-01T00:00:00"
 
 
@@ -27,19 +23,18 @@ def run_cli(*args: Any):
 
 # ------------------------------------------------------------------------------------------ data
 @pytest.fixture(scope="module")
-def small_events(tmp_path_factory) -> Path:
-    """A few hundred users over two weeks on two platforms (hand-made: no dependency on the generator)."""
-    rng = random.Random(7)
-    rows = []
-    for u in range(300):
-        platform = rng.choice(["douyin", "kuaishou"])
-        for _ in range(rng.randint(1, 15)):
-            name = rng.choice(["video_view"] * 8 + ["like", "comment", "product_click", "purchase"])
-            rows.append((f"u{u}", name, T0 + timedelta(minutes=rng.randint(0, 14 * 24 * 60)),
-                         {"platform": platform, "revenue": 20.0 if name == "purchase" else None}))
-    path = tmp_path_factory.mktemp("report") / "events.parquet"
-    events_frame(rows).write_parquet(path)
-    return path
+def generated(tmp_path_factory) -> Path:
+    """A small synthetic export with planted truth (1,500 users, 28 days: under a second)."""
+    from shortvid_analytics.generate import generate
+
+    out = tmp_path_factory.mktemp("report") / "data"
+    generate(out, users=1500, days=28, seed=3)
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_events(generated) -> Path:
+    return generated / "events"
 
 
 def write_spec(folder: Path, text: str) -> Path:
@@ -183,10 +178,13 @@ def test_provenance_lists_inputs_versions_and_sql(small_events, tmp_path):
     spec = write_spec(tmp_path, BASIC_SPEC)
     run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.json", "--as-of", AS_OF)
     prov = json.loads((tmp_path / "r.json").read_text())["provenance"]
-    (entry,) = prov["inputs"]["events"]["files"]
-    assert entry["sha256"] == hashlib.sha256(small_events.read_bytes()).hexdigest()
-    assert entry["bytes"] == small_events.stat().st_size
-    assert entry["rows"] == prov["inputs"]["events"]["rows"] > 0
+    files = prov["inputs"]["events"]["files"]
+    assert len(files) == 28
+    for entry in files:
+        assert entry["sha256"] == hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
+        assert entry["bytes"] == Path(entry["path"]).stat().st_size
+    assert sum(f["rows"] for f in files) == prov["inputs"]["events"]["rows"] > 0
+    assert prov["seeds"]["seed"] == 3 and prov["seeds"]["users"] == 1500
     assert prov["spec"]["sha256"] == hashlib.sha256(spec.read_bytes()).hexdigest()
     assert prov["generated_at"] == AS_OF
     assert {"duckdb", "polars", "matplotlib", "weasyprint"} <= set(prov["versions"])

@@ -77,12 +77,15 @@ def find_truth(events_path: str) -> tuple[Path, dict[str, Any]] | None:
 
 
 def seeds(truth: tuple[Path, dict[str, Any]] | None) -> dict[str, Any]:
-    """Random seeds and generator settings recorded in ``truth.json`` (top-level scalars)."""
+    """The generator's seed and arguments recorded in ``truth.json`` (``generator.args``: users, days,
+    seed, start), its model version, and the file's SHA-256."""
     if truth is None:
         return {}
     path, data = truth
-    settings = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None}
-    return {"truth_file": str(path), "truth_sha256": sha256_file(path), **settings}
+    generator = data.get("generator") if isinstance(data.get("generator"), dict) else {}
+    args = generator.get("args") if isinstance(generator.get("args"), dict) else {}
+    scalars = {k: v for k, v in generator.items() if isinstance(v, (str, int, float, bool))}
+    return {"truth_file": str(path), "truth_sha256": sha256_file(path), **scalars, **args}
 
 
 def collect(
