@@ -12,7 +12,6 @@ import typer
 
 from ..errors import OptionError
 from ..render.console import stderr_console
-from ..report import build_report, load_spec, output_format, write_report
 from . import app
 from .common import EventsArg, guarded, state
 
@@ -53,6 +52,9 @@ def report(
     The spec is validated completely before any analysis runs. HTML is one self-contained file;
     PDF is the same HTML rendered by WeasyPrint; JSON holds every number of the report.
     """
+    # Imported here: matplotlib, Jinja2 and the sections would slow every other command's start-up.
+    from ..report import build_report, load_spec, output_format, write_report
+
     with guarded(ctx):
         report_spec = load_spec(spec)
         fmt_name = output_format(out, fmt.value if fmt else None)
