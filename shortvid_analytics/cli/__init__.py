@@ -58,6 +58,7 @@ def _global(
 from . import anonymize as _anonymize  # noqa: E402,F401
 from . import generate as _generate  # noqa: E402,F401
 from . import validate as _validate  # noqa: E402,F401
+from . import abtest as _abtest  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
 
 
