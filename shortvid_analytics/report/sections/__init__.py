@@ -102,9 +102,9 @@ def cli_args(section: Section, params: tuple[Param, ...], skip: tuple[str, ...] 
 
 
 def _registry() -> dict[str, SectionType]:
-    from . import data, text
+    from . import ab, data, text
 
-    modules = (text, data)
+    modules = (text, data, ab)
     return {m.SECTION.name: m.SECTION for m in modules}
 
 
