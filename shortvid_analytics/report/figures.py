@@ -1,4 +1,9 @@
-"""Report figures: one matplotlib style, rendered to SVG that is identical run after run.
+"""Report figures: the commands' house chart style (``render/charts.py``), embedded as reproducible SVG.
+
+Figures come from the commands' own chart functions (``retention_figure``, ``forest_plot``, ...) or,
+for views only a report needs, from :func:`new_axes`; all are built inside :func:`report_style`,
+which adds what a document needs on top of the house style: fonts sized for an A4 page, the CJK
+fonts installed on the machine, and reproducible SVG.
 
 SVG output is made reproducible by a fixed ``svg.hashsalt`` and ``svg.id`` (matplotlib otherwise
 derives element ids from random numbers) and by dropping the date/creator metadata. Text stays
@@ -17,19 +22,16 @@ from functools import lru_cache
 from typing import Any
 
 import matplotlib
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import PercentFormatter
 
-matplotlib.use("Agg")
+from ..render.charts import PALETTE, new_figure, style_axes
+from .content import Figure as ReportFigure
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
-
-from .content import Figure as ReportFigure  # noqa: E402
-
-#: Okabe–Ito colours: distinguishable with colour-vision deficiencies and in greyscale print.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
-#: Fonts tried for Chinese labels, first found wins; Latin text falls back to DejaVu Sans.
+#: Fonts tried for Chinese labels, first found wins; Latin text uses DejaVu Sans.
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC")
 #: Text width of an A4 page with the report's margins, in inches.
@@ -43,53 +45,43 @@ def _font_family() -> tuple[str, ...]:
 
 
 def style() -> dict[str, Any]:
-    """rcParams of every report figure."""
+    """rcParams for report figures (on top of the house style of ``render/charts.py``)."""
     return {
         "svg.hashsalt": "shortvid-report",
         "svg.id": "figure",
         "svg.fonttype": "none",
         "font.family": list(_font_family()),
-        "font.size": 8.5,
-        "axes.titlesize": 9.5,
-        "axes.labelsize": 8.5,
+        "font.size": 8,
+        "axes.titlesize": 9,
+        "axes.labelsize": 8,
         "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "axes.axisbelow": True,
-        "grid.color": "#dddddd",
-        "grid.linewidth": 0.6,
         "legend.frameon": False,
-        "legend.fontsize": 8,
-        "xtick.labelsize": 8,
-        "ytick.labelsize": 8,
-        "figure.dpi": 100,
+        "legend.fontsize": 7.5,
+        "xtick.labelsize": 7.5,
+        "ytick.labelsize": 7.5,
     }
 
 
 @contextlib.contextmanager
 def report_style() -> Iterator[None]:
-    """The report's rcParams, for building and saving figures drawn by the commands' chart code."""
-    with plt.rc_context(style()):
+    """Build (and save) figures inside this block."""
+    with matplotlib.rc_context(style()):
         yield
 
 
-@contextlib.contextmanager
-def new_figure(height_in: float = 3.0, ncols: int = 1, width_in: float = TEXT_WIDTH_IN) -> Iterator[tuple[Figure, Any]]:
-    """A figure in the report style, closed on exit; yields ``(figure, axes)``."""
-    with plt.rc_context(style()):
-        fig, axes = plt.subplots(1, ncols, figsize=(width_in, height_in), layout="constrained")
-        try:
-            yield fig, axes
-        finally:
-            plt.close(fig)
+def new_axes(height_in: float, width_in: float = TEXT_WIDTH_IN) -> tuple[Figure, Axes]:
+    """A text-wide house-style figure with one styled axes (call inside :func:`report_style`)."""
+    fig = new_figure(width_in, height_in)
+    ax = fig.subplots()
+    style_axes(ax)
+    return fig, ax
 
 
 def embed(fig: Figure, caption: str, alt: str, max_height: float = 3.8) -> ReportFigure:
-    """A report figure from a matplotlib figure (e.g. one drawn by a command's chart code).
+    """A report figure from a matplotlib figure.
 
-    Narrowed to the text width when wider and capped in height (constrained layout is redone, fonts
-    keep their size); axes titles are dropped because the numbered caption says what is shown."""
+    Narrowed to the text width when wider and capped in height (the layout is redone, fonts keep
+    their size); axes titles are dropped because the numbered caption says what is shown."""
     width, height = fig.get_size_inches()
     if width > TEXT_WIDTH_IN:
         height *= max(TEXT_WIDTH_IN / width, 0.8)
@@ -100,23 +92,18 @@ def embed(fig: Figure, caption: str, alt: str, max_height: float = 3.8) -> Repor
             ax.set_title("", loc=loc)
     if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
         fig.tight_layout()  # laid out once (or never) at the old size: redo it at the new one
-    return ReportFigure(caption, to_data_uri(fig, close=True), alt)
+    return ReportFigure(caption, to_data_uri(fig), alt)
 
 
-def to_data_uri(fig: Figure, close: bool = False) -> str:
-    """The figure as an SVG ``data:`` URI (base64), byte-identical for identical content; ``close``
-    releases a pyplot-managed figure afterwards."""
+def to_data_uri(fig: Figure) -> str:
+    """The figure as an SVG ``data:`` URI (base64), byte-identical for identical content."""
     buffer = io.BytesIO()
-    with plt.rc_context(style()):
+    with report_style():
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    if close:
-        plt.close(fig)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def percent_axis(ax: Any, axis: str = "y", digits: int = 0) -> None:
+def percent_axis(ax: Axes, axis: str = "y", digits: int = 0) -> None:
     """Label an axis of fractions as percentages."""
-    from matplotlib.ticker import PercentFormatter
-
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=digits))

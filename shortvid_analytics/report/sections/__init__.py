@@ -102,9 +102,9 @@ def cli_args(section: Section, params: tuple[Param, ...], skip: tuple[str, ...] 
 
 
 def _registry() -> dict[str, SectionType]:
-    from . import ab, data, text
+    from . import ab, data, lifecycle, retention, text
 
-    modules = (text, data, ab)
+    modules = (text, data, retention, lifecycle, ab)
     return {m.SECTION.name: m.SECTION for m in modules}
 
 

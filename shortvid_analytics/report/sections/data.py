@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timezone
 
+from ...render.charts import PALETTE
 from ...validate import validate
 from ..content import Doc, Figure, SectionOutput, Table, label, prose
-from ..figures import new_figure, to_data_uri
+from ..figures import embed, new_axes, report_style
 from ..spec import Section
 from . import SectionContext, SectionType
 
@@ -50,13 +51,13 @@ def run(ctx: SectionContext, section: Section) -> SectionOutput:
 
 def _events_figure(events: list[dict]) -> Figure:
     ordered = sorted(events, key=lambda e: e["events"])
-    with new_figure(height_in=0.25 * len(ordered) + 0.8) as (fig, ax):
-        ax.barh([e["event_name"] for e in ordered], [e["events"] for e in ordered])
+    with report_style():
+        fig, ax = new_axes(height_in=0.22 * len(ordered) + 0.8)
+        ax.barh([e["event_name"] for e in ordered], [e["events"] for e in ordered], color=PALETTE[0])
         ax.set_xscale("log")
         ax.set_xlabel("events (log scale)")
         ax.grid(axis="y", visible=False)
-        uri = to_data_uri(fig)
-    return Figure("Events per name (logarithmic axis).", uri, "bar chart of event counts per event name")
+        return embed(fig, "Events per name (logarithmic axis).", "bar chart of event counts per event name")
 
 
 SECTION = SectionType(
