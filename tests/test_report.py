@@ -306,3 +306,20 @@ def test_section_parameters_mirror_the_cli_options():
                 assert param.option in options, f"{kind.name}.{param.name}: {param.option} not an option of {command.name}"
                 checked += 1
     assert checked >= 0
+
+
+def test_demo_builds_html_pdf_and_json(tmp_path):
+    from pypdf import PdfReader
+
+    result = run_cli("demo", "--out", tmp_path, "--users", 1200, "--as-of", "2026-12-01")
+    assert result.exit_code == 0, result.stderr
+    html, pdf, data = tmp_path / "report.html", tmp_path / "report.pdf", tmp_path / "report.json"
+    for path in (html, pdf, data):
+        assert str(path) in result.stdout
+    report = json.loads(data.read_text(encoding="utf-8"))
+    assert report["title"] in html.read_text(encoding="utf-8")
+    events = report["sections"][1]["results"]["validate"]["rows"]
+    truth = json.loads((tmp_path / "data" / "truth.json").read_text())
+    assert truth["generator"]["args"]["users"] == 1200 and report["provenance"]["seeds"]["users"] == 1200
+    assert f"data: {events:,} events" in result.stdout
+    assert len(PdfReader(pdf).pages) >= 6

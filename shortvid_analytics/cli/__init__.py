@@ -63,6 +63,7 @@ from . import retention as _retention  # noqa: E402,F401
 from . import lifecycle as _lifecycle  # noqa: E402,F401
 from . import stickiness as _stickiness  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
+from . import demo as _demo  # noqa: E402,F401
 
 
 def main() -> None:
