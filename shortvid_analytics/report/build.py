@@ -214,7 +214,10 @@ def render_html(report: Report) -> str:
     definitions = []
     for kind in used_types:
         name = f"methods/{kind}.md"
-        if name in env.list_templates():
+        own = SECTION_TYPES[kind].definitions
+        if own is not None:
+            definitions.append((kind, markdown(own(), shift=2)))
+        elif name in env.list_templates():
             definitions.append((kind, markdown(env.get_template(name).render(), shift=2)))
     data = json.dumps(report.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
     return env.get_template("report.html").render(

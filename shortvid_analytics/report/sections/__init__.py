@@ -80,6 +80,8 @@ class SectionType:
     needs_assignments: bool = False
     #: The CLI command whose options the parameters mirror (None for ``text``).
     command: str | None = None
+    #: Markdown definitions for the appendix (default: ``reports/templates/methods/<name>.md``).
+    definitions: Callable[[], str] | None = None
 
 
 def cli_args(section: Section, params: tuple[Param, ...], skip: tuple[str, ...] = ()) -> list[str]:
@@ -105,7 +107,7 @@ def _registry() -> dict[str, SectionType]:
     from . import ab, data, lifecycle, retention, text
 
     modules = (text, data, retention, lifecycle, ab)
-    return {m.SECTION.name: m.SECTION for m in modules}
+    return {kind.name: kind for m in modules for kind in getattr(m, "SECTIONS", None) or (m.SECTION,)}
 
 
 SECTION_TYPES: dict[str, SectionType] = _registry()
