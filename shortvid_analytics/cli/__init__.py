@@ -62,6 +62,8 @@ from . import abtest as _abtest  # noqa: E402,F401
 from . import retention as _retention  # noqa: E402,F401
 from . import lifecycle as _lifecycle  # noqa: E402,F401
 from . import stickiness as _stickiness  # noqa: E402,F401
+from . import paths as _paths  # noqa: E402,F401
+from . import attribution as _attribution  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
 from . import demo as _demo  # noqa: E402,F401
 
