@@ -113,8 +113,10 @@ def matches(text: str, value: Any, fmt: str) -> bool:
         return text == "–"
     if fmt == "text":
         return text == str(value)
-    if fmt == "p":
-        return value < 0.001 if text == "< 0.001" else abs(float(text) - value) <= 0.0005 + 1e-12
+    if fmt in ("p", "peq"):
+        if text == "< 0.001":
+            return value < 0.001
+        return abs(float(text.removeprefix("= ") if fmt == "peq" else text) - value) <= 0.0005 + 1e-12
     digits = int(re.sub(r"\D", "", fmt) or 0)
     number = float(text.replace(",", "").rstrip("%"))
     if fmt == "int":

@@ -17,8 +17,9 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 #: Number formats: ``int`` 12,345; ``n2`` 1,234.57; ``pct1`` 4.8%; ``spct1`` +4.8% (signed, for
-#: changes); ``p`` a p-value (``< 0.001`` below 0.001, else 3 decimals); ``text`` the value as text.
-STYLES = ("int", "n0", "n1", "n2", "n3", "n4", "pct0", "pct1", "pct2", "spct1", "spct2", "p", "text")
+#: changes); ``p`` a p-value (``< 0.001`` below 0.001, else 3 decimals); ``peq`` the same for prose,
+#: with its relation (``= 0.009``, ``< 0.001``); ``text`` the value as text.
+STYLES = ("int", "n0", "n1", "n2", "n3", "n4", "pct0", "pct1", "pct2", "spct1", "spct2", "p", "peq", "text")
 MISSING = "–"
 
 
@@ -38,7 +39,9 @@ def format_value(value: Any, style: str) -> str:
         return f"{100 * value:.{int(style[3:])}f}%"
     if style.startswith("spct"):
         return f"{100 * value:+.{int(style[4:])}f}%"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    if value < 0.001:
+        return "< 0.001"
+    return f"= {value:.3f}" if style == "peq" else f"{value:.3f}"
 
 
 @dataclass
@@ -64,7 +67,7 @@ class Table:
     @property
     def wide(self) -> bool:
         """Many columns: printed in a smaller font so it is never clipped."""
-        return len(self.columns) > 7
+        return len(self.columns) > 6
 
     @property
     def narrow(self) -> bool:

@@ -103,9 +103,9 @@ def srm_reading(doc: Doc, result: dict) -> list[Paragraph]:
         return []
     verdict = ("a sample-ratio mismatch: the assignment looks broken and the effects below should not be trusted"
                if srm["warning"] else "no sign of a sample-ratio mismatch")
-    return [prose("Experiment {exp}: the users per variant against the planned split give p = {p} (chi-square), "
+    return [prose("Experiment {exp}: the users per variant against the planned split give p {p} (chi-square), "
                   + verdict + ".",
-                  exp=doc.span("/ab/experiment", "text"), p=doc.span("/ab/srm/p_value", "p"))]
+                  exp=doc.span("/ab/experiment", "text"), p=doc.span("/ab/srm/p_value", "peq"))]
 
 
 def effect_reading(doc: Doc, base: str, metric: dict, c: int, result: dict, level: str) -> Paragraph:
@@ -123,8 +123,8 @@ def effect_reading(doc: Doc, base: str, metric: dict, c: int, result: dict, leve
     interval = "always-valid CI" if result["method"] == "sequential" else "CI"
     p_key = "p_adjusted" if comp.get("p_adjusted") is not None else "p_value"
     p_label = "adjusted p" if p_key == "p_adjusted" else "p"
-    tail = " (" + level + " " + interval + " {lo} to {hi}), " + p_label + " = {p}"
-    values["p"] = doc.span(f"{ptr}/{p_key}", "p")
+    tail = " (" + level + " " + interval + " {lo} to {hi}), " + p_label + " {p}"
+    values["p"] = doc.span(f"{ptr}/{p_key}", "peq")
     if comp["significant"]:
         verb = "raised" if (comp["rel_lift"] or 0) > 0 else "lowered"
         return prose("Compared with {control}, {variant} " + verb + " " + what + " by {lift}" + tail + ".", **values)
