@@ -325,3 +325,13 @@ def test_demo_builds_html_pdf_and_json(tmp_path):
     assert truth["generator"]["args"]["users"] == 1200 and report["provenance"]["seeds"]["users"] == 1200
     assert f"data: {events:,} events" in result.stdout
     assert len(PdfReader(pdf).pages) >= 6
+
+
+def test_ab_section_without_assignments_fails_before_analysis(tmp_path):
+    spec = write_spec(tmp_path, BASIC_SPEC + '\n[[sections]]\ntype = "ab"\ntitle = "Exp"\nmetric = "conversion:purchase"\n')
+    result = run_cli("report", tmp_path / "missing", "--spec", spec, "--out", tmp_path / "r.html")
+    assert result.exit_code == 2
+    assert 'section 3 (ab "Exp"): needs experiment assignments' in result.stderr
+    spec = write_spec(tmp_path, BASIC_SPEC + '\n[[sections]]\ntype = "ab"\ntitle = "Exp"\nmetric = "conversion:buy:x"\n')
+    result = run_cli("report", tmp_path / "missing", "--spec", spec, "--out", tmp_path / "r.html")
+    assert result.exit_code == 2 and 'section 3 (ab "Exp"):' in result.stderr, result.stderr
