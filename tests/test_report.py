@@ -332,6 +332,7 @@ def test_ab_section_without_assignments_fails_before_analysis(tmp_path):
     result = run_cli("report", tmp_path / "missing", "--spec", spec, "--out", tmp_path / "r.html")
     assert result.exit_code == 2
     assert 'section 3 (ab "Exp"): needs experiment assignments' in result.stderr
-    spec = write_spec(tmp_path, BASIC_SPEC + '\n[[sections]]\ntype = "ab"\ntitle = "Exp"\nmetric = "conversion:buy:x"\n')
-    result = run_cli("report", tmp_path / "missing", "--spec", spec, "--out", tmp_path / "r.html")
-    assert result.exit_code == 2 and 'section 3 (ab "Exp"):' in result.stderr, result.stderr
+    spec = write_spec(tmp_path, BASIC_SPEC + '\n[[sections]]\ntype = "ab"\ntitle = "Exp"\nmetric = "bogus"\n')
+    result = run_cli("report", tmp_path / "missing", "--spec", spec, "--out", tmp_path / "r.html",
+                     "--assignments", spec)
+    assert result.exit_code == 2 and 'section 3 (ab "Exp"): metric' in result.stderr, result.stderr
