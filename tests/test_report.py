@@ -335,4 +335,4 @@ def test_ab_section_without_assignments_fails_before_analysis(tmp_path):
     spec = write_spec(tmp_path, BASIC_SPEC + '\n[[sections]]\ntype = "ab"\ntitle = "Exp"\nmetric = "bogus"\n')
     result = run_cli("report", tmp_path / "missing", "--spec", spec, "--out", tmp_path / "r.html",
                      "--assignments", spec)
-    assert result.exit_code == 2 and 'section 3 (ab "Exp"): metric' in result.stderr, result.stderr
+    assert result.exit_code == 2 and "section 3 (ab \"Exp\"): key 'metric': metric 'bogus'" in result.stderr, result.stderr

@@ -20,7 +20,8 @@ from . import SectionContext, SectionType, cli_args
 
 PARAMS = (
     Param("experiment", "str", None, "experiment id (optional when the assignments hold one)"),
-    Param("metric", "strs", required=True, help="metrics (repeatable --metric), e.g. conversion:purchase"),
+    Param("metric", "strs", required=True, help="metrics (repeatable --metric), e.g. conversion:purchase",
+          check=lambda metrics: [parse_metric(m) for m in metrics]),
     Param("control", "str", "control", "control variant"),
     Param("window", "str", None, "count events up to this long after assignment", check=parse_window),
     Param("split", "str", None, "expected traffic split for the SRM check, e.g. 50,50"),
@@ -36,8 +37,6 @@ PARAMS = (
 
 
 def _check(p: dict[str, Any]) -> None:
-    for metric in p["metric"]:
-        parse_metric(metric)
     if not 0 < p["alpha"] < 1:
         raise OptionError(f"key 'alpha': {p['alpha']}; expected a number between 0 and 1")
 
