@@ -19,14 +19,17 @@ FORMATS = ("table", "json", "csv", "parquet")
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename.
+
+    The file gets the permissions a plain ``open()`` would give it (``0o666`` minus the umask), not the
+    owner-only ``0o600`` of the temporary file.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)
-        # mkstemp creates 0600; give the file the permissions a plain open() would (shared reports).
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
@@ -36,7 +39,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    # The umask can only be read by setting it; the CLI is single-threaded when it writes.
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
