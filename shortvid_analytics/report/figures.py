@@ -77,7 +77,7 @@ def new_axes(height_in: float, width_in: float = TEXT_WIDTH_IN) -> tuple[Figure,
     return fig, ax
 
 
-def embed(fig: Figure, caption: str, alt: str, max_height: float = 3.8) -> ReportFigure:
+def embed(fig: Figure, caption: str, alt: str, max_height: float = 3.2) -> ReportFigure:
     """A report figure from a matplotlib figure.
 
     Narrowed to the text width when wider and capped in height (the layout is redone, fonts keep
