@@ -94,7 +94,9 @@ def recording() -> Iterator[list[tuple[str, str]]]:
 
 
 def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql_text))
+    """The ``params`` whose ``$name`` occurs in the SQL code (line comments skipped: DuckDB rejects unused ones)."""
+    code = re.sub(r"--[^\n]*", "", sql_text)
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
     return {k: v for k, v in (params or {}).items() if k in used}
 
 
