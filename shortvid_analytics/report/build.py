@@ -174,15 +174,12 @@ def _query_list(opening: list[tuple[str, str]], built: list[BuiltSection],
                 own: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """Each distinct (query, SQL text) once, with who ran it: section numbers, ``source`` or ``provenance``."""
     uses: dict[tuple[str, str], list[Any]] = {}
-    for name_sql in opening:
-        uses.setdefault(name_sql, []).append("source")
-    for section in built:
-        for name_sql in section.queries:
+    runs = [("source", opening)] + [(s.number, s.queries) for s in built] + [("provenance", own)]
+    for user, queries in runs:
+        for name_sql in queries:
             users = uses.setdefault(name_sql, [])
-            if section.number not in users:
-                users.append(section.number)
-    for name_sql in own:
-        uses.setdefault(name_sql, []).append("provenance")
+            if user not in users:
+                users.append(user)
     return [{"name": name, "file": f"queries/{name}.sql", "used_by": users, "sql": text.strip()}
             for (name, text), users in uses.items()]
 

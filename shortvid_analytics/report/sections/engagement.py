@@ -17,7 +17,7 @@ from ..figures import embed, new_axes, percent_axis, report_style
 from ..spec import Param, Section
 from . import SectionContext, SectionType, cli_args
 
-_BY_KPI = {k.name: k for k in KPIS}
+KPI_BY_NAME = {k.name: k for k in KPIS}
 _FORMATS = {"count": "int", "ratio": "pct2", "money": "n2", "seconds": "n1", "per_mille_views": "n2"}
 #: The KPIs shown in group and period tables (the JSON has them all).
 SHOWN = ("views", "viewers", "engagement_rate", "completion_rate", "ctr", "user_conversion_rate", "orders",
@@ -26,7 +26,7 @@ SHOWN = ("views", "viewers", "engagement_rate", "completion_rate", "ctr", "user_
 
 def fmt(name: str) -> str:
     """Display format of a KPI by its unit."""
-    return _FORMATS[_BY_KPI[name].unit] if name in _BY_KPI else "n2"
+    return _FORMATS[KPI_BY_NAME[name].unit] if name in KPI_BY_NAME else "n2"
 
 
 def definitions() -> str:
@@ -40,7 +40,8 @@ def _kpi_cells(doc: Doc, base: str, names: tuple[str, ...]) -> list:
     return [doc.cell(f"{base}/{name}", fmt(name)) for name in names]
 
 
-def _interval(doc: Doc, base: str, name: str) -> dict[str, Any]:
+def interval(doc: Doc, base: str, name: str) -> dict[str, Any]:
+    """Spans ``v``, ``lo``, ``hi``: a rate at ``base/name`` and its 95% interval."""
     return {"v": doc.span(f"{base}/{name}", "pct2"), "lo": doc.span(f"{base}/{name}_ci_low", "pct2"),
             "hi": doc.span(f"{base}/{name}_ci_high", "pct2")}
 
@@ -73,7 +74,7 @@ def run_engagement(ctx: SectionContext, section: Section) -> SectionOutput:
         f"KPIs by {', '.join(by)}: the top {len(groups)} of {result['groups_eligible']:,} groups"
         + (f" with at least {result['params']['min_views']:,} views" if result["params"]["min_views"] else "")
         + f", ranked by {sort}" + (" (lower 95% bound)" if result["params"]["rank_by_lower_bound"] else "") + ".",
-        ["#", *by, *(_BY_KPI[n].label for n in SHOWN)], rows,
+        ["#", *by, *(KPI_BY_NAME[n].label for n in SHOWN)], rows,
         note="Rates are shares (engagement rate: interactions per view); GMV and AOV in the export's currency; "
              "GPM = GMV per 1,000 views."))
     if groups:
@@ -85,13 +86,13 @@ def _engagement_reading(doc: Doc, groups: list[dict], by: list[str], sort: str, 
     base = "/engagement/groups/0"
     name = " / ".join("{g%d}" % i for i in range(len(by)))
     values = {f"g{i}": doc.span(f"{base}/{col}", "text") for i, col in enumerate(by)}
-    text = ("Ranked by " + _BY_KPI[sort].label.lower() + (" (the lower end of its 95% interval)" if lower else "")
+    text = ("Ranked by " + KPI_BY_NAME[sort].label.lower() + (" (the lower end of its 95% interval)" if lower else "")
             + ", the top " + " / ".join(by) + " is " + name + " with {value} over {views} views; its user "
             "conversion rate is {v} (95% CI {lo} to {hi}).")
     if len(groups) > 1:
         text += " Differences between groups are associations: groups differ in audience, content and products."
     return prose(text, value=doc.span(f"{base}/{sort}", fmt(sort)), views=doc.span(f"{base}/views", "int"),
-                 **values, **_interval(doc, base, "user_conversion_rate"))
+                 **values, **interval(doc, base, "user_conversion_rate"))
 
 
 def _groups_figure(groups: list[dict], by: list[str], kpi: str) -> Figure:
@@ -104,10 +105,10 @@ def _groups_figure(groups: list[dict], by: list[str], kpi: str) -> Figure:
     with report_style():
         fig, ax = new_axes(height_in=0.24 * len(shown) + 1.0)
         ax.barh(names, values, xerr=[lows, highs], color=PALETTE[0], ecolor="#555555", capsize=2)
-        ax.set_xlabel(_BY_KPI[kpi].label.lower())
+        ax.set_xlabel(KPI_BY_NAME[kpi].label.lower())
         percent_axis(ax, "x", 1)
         ax.grid(axis="y", visible=False)
-        return embed(fig, f"{_BY_KPI[kpi].label} by {' / '.join(by)} with 95% intervals.",
+        return embed(fig, f"{KPI_BY_NAME[kpi].label} by {' / '.join(by)} with 95% intervals.",
                      f"bar chart of {kpi} per group")
 
 
@@ -144,7 +145,7 @@ def run_kpi(ctx: SectionContext, section: Section) -> SectionOutput:
             "the data are marked incomplete in the JSON (complete = false).")
     if not by and len(periods) <= 8:  # few periods: one column per period, one row per KPI
         rows = [[label("DAU")] + [doc.cell(f"/kpi/periods/{i}/dau", "n0") for i in range(len(periods))]]
-        rows += [[label(_BY_KPI[name].label)] + [doc.cell(f"/kpi/periods/{i}/{name}", fmt(name))
+        rows += [[label(KPI_BY_NAME[name].label)] + [doc.cell(f"/kpi/periods/{i}/{name}", fmt(name))
                                                  for i in range(len(periods))] for name in SHOWN]
         out.blocks.append(Table(caption, ["KPI", *(row["period"] for row in periods)], rows, note=note))
         return out
@@ -152,7 +153,7 @@ def run_kpi(ctx: SectionContext, section: Section) -> SectionOutput:
             + [doc.cell(f"/kpi/periods/{i}/{col}", "text") for col in by]
             + [doc.cell(f"/kpi/periods/{i}/dau", "n0")] + _kpi_cells(doc, f"/kpi/periods/{i}", SHOWN)
             for i in range(len(periods))]
-    out.blocks.append(Table(caption, ["period", *by, "DAU", *(_BY_KPI[n].label for n in SHOWN)], rows, note=note))
+    out.blocks.append(Table(caption, ["period", *by, "DAU", *(KPI_BY_NAME[n].label for n in SHOWN)], rows, note=note))
     return out
 
 
