@@ -45,6 +45,13 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def refuse_input(path: str | Path, protected: tuple[str, ...], option: str) -> None:
+    """Raise :class:`OptionError` when ``path`` (the value of ``option``) is one of the ``protected`` inputs."""
+    resolved = os.path.realpath(path)
+    if any(os.path.realpath(p) == resolved for p in protected):
+        raise OptionError(f"{option} {path} is one of the input files; refusing to overwrite it")
+
+
 def write_result(
     result: AnalysisResult,
     fmt: str,
@@ -59,9 +66,7 @@ def write_result(
     if fmt not in FORMATS or fmt == "table":
         raise OptionError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if output is not None:
-        resolved = os.path.realpath(output)
-        if any(os.path.realpath(p) == resolved for p in protected):
-            raise OptionError(f"--output {output} is one of the input files; refusing to overwrite it")
+        refuse_input(output, protected, "--output")
     writers: dict[str, Callable[[], bytes]] = {
         "json": lambda: (result.to_json() + "\n").encode("utf-8"),
         "csv": lambda: result.to_frame().write_csv().encode("utf-8"),
