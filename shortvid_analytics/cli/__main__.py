@@ -1,0 +1,5 @@
+"""``python -m shortvid_analytics.cli``: the same as the ``shortvid`` script."""
+
+from . import main
+
+main()
