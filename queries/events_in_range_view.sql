@@ -1,6 +1,7 @@
--- Events inside the optional --from/--to range (inclusive local dates; NULL bound = open).
+-- Events inside the optional --from/--to range (inclusive local dates).
+-- The range_predicate fragment is TRUE without a range, else comparisons of local_time with the session
+-- variables shortvid_from / shortvid_to (the day after --to), so an absent bound costs nothing per row.
 CREATE OR REPLACE VIEW events AS
 SELECT *
 FROM events_all
-WHERE (getvariable('shortvid_from') IS NULL OR local_time >= getvariable('shortvid_from'))
-  AND (getvariable('shortvid_to') IS NULL OR local_time < getvariable('shortvid_to'));
+WHERE {{ range_predicate }};

@@ -2,11 +2,13 @@
 -- The select_list fragment holds one expression per canonical column (quoted source identifiers, casts,
 -- time conversions and event-name aliases built by source.py) followed by the export's other
 -- columns, kept as properties usable in filters and breakdowns.
+-- The local_time fragment is the wall-clock time in the reporting time zone, the basis of every
+-- day/week/month boundary: event_time itself for UTC, else a conversion through the session
+-- variable shortvid_tz.
 CREATE OR REPLACE VIEW events_all AS
 SELECT
     canonical.*,
-    -- wall-clock time in the reporting time zone: the basis of every day/week/month boundary
-    timezone(getvariable('shortvid_tz'), timezone('UTC', canonical.event_time)) AS local_time
+    {{ local_time }} AS local_time
 FROM (
     SELECT
         {{ select_list }}

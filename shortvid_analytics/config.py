@@ -20,6 +20,10 @@ Example (every table and key is optional)::
     memory_limit = "2GB"
     threads = 2
     temp_directory = "/tmp/shortvid"
+
+    [privacy]
+    pseudonym_key = "..."             # HMAC key for pseudonymised ids (the env var SHORTVID_PSEUDONYM_KEY wins)
+    min_group_size = 5                # small-cell suppression threshold for reports and digests
 """
 
 from __future__ import annotations
@@ -68,6 +72,14 @@ class EngineSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """Pseudonymisation key and the small-cell threshold used by shareable outputs."""
+
+    pseudonym_key: str | None = field(default=None, repr=False)
+    min_group_size: int = 5
+
+
+@dataclass(frozen=True)
 class Config:
     """Mapping of an export onto the canonical event model plus engine settings."""
 
@@ -77,6 +89,7 @@ class Config:
     source_timezone: str = "UTC"
     epoch_unit: str | None = None
     engine: EngineSettings = field(default_factory=EngineSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     path: str | None = None
 
     @classmethod
@@ -96,7 +109,7 @@ class Config:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "config") -> Config:
         """Build a config from parsed TOML, rejecting unknown keys with a message naming them."""
-        known = {"timezone", "columns", "events", "time", "engine"}
+        known = {"timezone", "columns", "events", "time", "engine", "privacy"}
         _reject_unknown(raw, known, source, "")
         columns = _str_table(raw.get("columns", {}), source, "columns")
         for canonical in columns:
@@ -132,6 +145,14 @@ class Config:
         threads = engine.get("threads")
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise InputError(f"{source}: [engine] threads = {threads!r}; expected a positive integer")
+        privacy = raw.get("privacy", {})
+        _reject_unknown(privacy, {"pseudonym_key", "min_group_size"}, source, "privacy")
+        min_group_size = privacy.get("min_group_size", 5)
+        if not isinstance(min_group_size, int) or min_group_size < 1:
+            raise InputError(f"{source}: [privacy] min_group_size = {min_group_size!r}; expected an integer >= 1")
+        key = privacy.get("pseudonym_key")
+        if key is not None and (not isinstance(key, str) or not key):
+            raise InputError(f"{source}: [privacy] pseudonym_key must be a non-empty string")
         return cls(
             columns=columns,
             event_aliases=aliases,
@@ -143,6 +164,7 @@ class Config:
                 threads=threads,
                 temp_directory=engine.get("temp_directory"),
             ),
+            privacy=PrivacySettings(pseudonym_key=key, min_group_size=min_group_size),
             path=source,
         )
 

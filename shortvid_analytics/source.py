@@ -161,11 +161,19 @@ class EventSource:
             if raw not in mapped_sources and raw not in CANONICAL_COLUMNS and raw != "local_time":
                 select.append(quote_ident(raw))
         self._set_aliases()
-        self.con.execute(render("events_view", {"select_list": ",\n    ".join(select)}))
-        self.con.execute("SET VARIABLE shortvid_from = $d::DATE", {"d": self.date_from})
-        self.con.execute("SET VARIABLE shortvid_to = $d::DATE",
-                         {"d": self.date_to + timedelta(days=1) if self.date_to else None})
-        self.con.execute(render("events_in_range_view"))
+        local_time = ("canonical.event_time" if self.config.timezone == "UTC"
+                      else "timezone(getvariable('shortvid_tz'), timezone('UTC', canonical.event_time))")
+        self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
+                                                "local_time": local_time}))
+        range_predicate = ["TRUE"]
+        if self.date_from:
+            self.con.execute("SET VARIABLE shortvid_from = $d::TIMESTAMP", {"d": self.date_from})
+            range_predicate.append("local_time >= getvariable('shortvid_from')")
+        if self.date_to:
+            self.con.execute("SET VARIABLE shortvid_to = $d::TIMESTAMP", {"d": self.date_to + timedelta(days=1)})
+            range_predicate.append("local_time < getvariable('shortvid_to')")
+        self.con.execute(render("events_in_range_view",
+                                {"range_predicate": " AND ".join(range_predicate[1:] or range_predicate)}))
         self.columns = {
             row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
         }

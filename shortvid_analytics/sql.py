@@ -76,6 +76,22 @@ def render(name: str, fragments: dict[str, str] | None = None) -> str:
     return _FRAGMENT.sub(substitute, text)
 
 
+def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql_text))
+    return {k: v for k, v in (params or {}).items() if k in used}
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    fragments: dict[str, str] | None = None,
+) -> None:
+    """Run statement ``name`` (DDL, COPY) that returns no rows."""
+    text = render(name, fragments)
+    con.execute(text, _bound(text, params)).fetchall()
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -83,7 +99,5 @@ def run(
     fragments: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
-    sql = render(name, fragments)
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
-    bound = {k: v for k, v in (params or {}).items() if k in used}
-    return con.sql(sql, params=bound or None).pl()
+    text = render(name, fragments)
+    return con.sql(text, params=_bound(text, params) or None).pl()

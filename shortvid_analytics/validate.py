@@ -16,6 +16,7 @@ import polars as pl
 
 from . import sql
 from .config import CANONICAL_COLUMNS, EVENT_VOCABULARY, REQUIRED_COLUMNS
+from .privacy import detect_pii
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -118,6 +119,11 @@ def validate(source: EventSource, as_of: datetime | None = None) -> ValidationRe
         )
     if duplicates:
         warnings.append(f"{duplicates:,} exact duplicate row(s)")
+    for finding in detect_pii(source.con, source.raw_columns):
+        warnings.append(
+            f"column {finding.column!r} looks like personal data ({finding.kind}: {finding.share:.0%} of "
+            f"{finding.sampled:,} sampled values); pseudonymise it (shortvid anonymize) before sharing"
+        )
     if summary["future_events"]:
         warnings.append(f"{int(summary['future_events']):,} event(s) later than {as_of:%Y-%m-%d %H:%M} UTC")
 

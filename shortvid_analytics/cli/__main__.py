@@ -1,4 +1,4 @@
-"""``python -m shortvid_analytics.cli``: the same as the ``shortvid`` script."""
+"""``python -m shortvid_analytics.cli``: same as the ``shortvid`` console script."""
 
 from . import main
 

@@ -20,8 +20,8 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     """Console for errors, warnings and progress on stderr."""
-    return Console(file=sys.stderr, no_color=not _colour_allowed(sys.stderr), highlight=False,
-                   width=None if sys.stderr.isatty() else 200)
+    # soft_wrap: an error stays one line however long, so scripts can grep it.
+    return Console(file=sys.stderr, no_color=not _colour_allowed(sys.stderr), highlight=False, soft_wrap=True)
 
 
 def fmt_number(value: float | int | None, digits: int = 2) -> str:

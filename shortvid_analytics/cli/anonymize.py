@@ -1,0 +1,57 @@
+"""``shortvid anonymize``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..anonymize import AnonymizeResult, anonymize as anonymize_events
+from . import app
+from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+
+
+def _manifest_table(result: AnonymizeResult) -> Table:
+    table = Table(title=f"Anonymised copy: {result.params['out']}/{result.output} "
+                        f"({result.rows:,} rows, key id {result.key_id})", title_justify="left")
+    table.add_column("column")
+    table.add_column("transformation")
+    for c in result.columns:
+        table.add_row(c.column, c.transformation)
+    for name in result.dropped_columns:
+        table.add_row(name, "dropped (not listed with --keep)")
+    return table
+
+
+@app.command()
+def anonymize(
+    ctx: typer.Context,
+    events: EventsArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for events.parquet and manifest.json.")],
+    time_resolution: Annotated[
+        str | None, typer.Option("--time-resolution", help="Coarsen event times: minute|hour|day (UTC).")
+    ] = None,
+    keep: Annotated[
+        list[str] | None, typer.Option("--keep", help="Keep this non-canonical column (repeatable); others are dropped.")
+    ] = None,
+    hash_creators: Annotated[bool, typer.Option("--hash-creators", help="Pseudonymise creator_id too.")] = False,
+    round_revenue: Annotated[
+        int | None, typer.Option("--round-revenue", help="Round revenue to this many decimal places.")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+) -> None:
+    """Write a shareable copy of an export: keyed-hash ids, optional time coarsening, unknown columns dropped.
+
+    The key comes from SHORTVID_PSEUDONYM_KEY or [privacy] pseudonym_key; the same key gives the same
+    pseudonyms in every run. The input is never modified.
+    """
+    with guarded(ctx):
+        source = open_events(ctx, events, date_from, date_to)
+        result = anonymize_events(source, out, time_resolution=time_resolution, keep=tuple(keep or ()),
+                                  hash_creators=hash_creators, round_revenue=round_revenue)
+        emit(result, fmt, output, _manifest_table, inputs=tuple(source.files))
