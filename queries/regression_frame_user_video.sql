@@ -1,0 +1,107 @@
+-- Modelling frame, unit = user_video: one row per (user_id, video_id) pair with at least one
+-- `video_view` of the video by the user inside the --from/--to range. Feature definitions: docs/regress.md.
+--
+-- Exposure (the first view of the pair) defines the row; its attributes come from the earliest view
+-- where they are set: creator_id, product_id (the product shown in the video), platform,
+-- traffic_source, session_id. Engagement counts are over the pair's events in the range.
+-- Follow-up looks at the whole export (events_all), so a view on the last day of the range keeps its
+-- full purchase window and a follow before --from still counts.
+--
+-- Parameters:
+--   $window  INTERVAL  a purchase counts when  first view <= purchase time <= first view + window
+WITH pair AS (
+    SELECT
+        user_id,
+        video_id,
+        min(event_time) FILTER (WHERE event_name = 'video_view')                   AS start_time,
+        arg_min(creator_id, event_time) FILTER (WHERE event_name = 'video_view')     AS creator_id,
+        arg_min(product_id, event_time) FILTER (WHERE event_name = 'video_view')     AS product_id,
+        arg_min(platform, event_time) FILTER (WHERE event_name = 'video_view')       AS platform,
+        arg_min(traffic_source, event_time) FILTER (WHERE event_name = 'video_view') AS traffic_source,
+        arg_min(session_id, event_time) FILTER (WHERE event_name = 'video_view')     AS session_id,
+        count(*) FILTER (WHERE event_name = 'video_view')                            AS views,
+        count(*) FILTER (WHERE event_name = 'like')                                  AS likes,
+        count(*) FILTER (WHERE event_name = 'comment')                               AS comments,
+        count(*) FILTER (WHERE event_name = 'share')                                 AS shares,
+        count(*) FILTER (WHERE event_name = 'video_complete')                        AS completes,
+        count(*) FILTER (WHERE event_name = 'product_click')                         AS product_clicks,
+        coalesce(sum(watch_time_s) FILTER (WHERE event_name = 'video_view'), 0) / 60.0 AS watch_min
+    FROM events
+    WHERE user_id IS NOT NULL
+      AND video_id IS NOT NULL
+      AND event_name IN ('video_view', 'like', 'comment', 'share', 'video_complete', 'product_click')
+    GROUP BY user_id, video_id
+    HAVING count(*) FILTER (WHERE event_name = 'video_view') > 0
+),
+purchase AS (
+    SELECT user_id, product_id, event_time, order_id, revenue
+    FROM events_all
+    WHERE event_name = 'purchase' AND product_id IS NOT NULL
+),
+-- The first view and product of the pairs of purchasing users only (the same definitions as in `pair`):
+-- a second, filtered read of the views keeps `pair` from being materialised for the join below.
+purchaser_pair AS (
+    SELECT
+        user_id,
+        video_id,
+        min(event_time)                 AS start_time,
+        arg_min(product_id, event_time) AS product_id
+    FROM events
+    WHERE event_name = 'video_view'
+      AND video_id IS NOT NULL
+      AND user_id IN (SELECT user_id FROM purchase)
+    GROUP BY user_id, video_id
+),
+outcome AS (
+    SELECT
+        pp.user_id,
+        pp.video_id,
+        -- orders: distinct order_id, a purchase without order_id counting as its own order
+        count(DISTINCT p.order_id) + count(*) FILTER (WHERE p.order_id IS NULL) AS orders,
+        coalesce(sum(p.revenue), 0)                                            AS revenue
+    FROM purchaser_pair AS pp
+    JOIN purchase AS p
+      ON p.user_id = pp.user_id
+     AND p.product_id = pp.product_id
+     AND p.event_time >= pp.start_time
+     AND p.event_time <= pp.start_time + $window
+    GROUP BY pp.user_id, pp.video_id
+),
+first_follow AS (
+    SELECT user_id, creator_id, min(event_time) AS follow_time
+    FROM events_all
+    WHERE event_name = 'follow' AND creator_id IS NOT NULL
+    GROUP BY user_id, creator_id
+)
+SELECT
+    pair.user_id,
+    pair.video_id,
+    pair.creator_id,
+    pair.product_id,
+    pair.session_id,
+    pair.platform,
+    pair.traffic_source,
+    pair.start_time,
+    pair.views,
+    pair.likes,
+    pair.comments,
+    pair.shares,
+    pair.completes,
+    pair.product_clicks,
+    pair.watch_min,
+    CAST(pair.likes > 0 AS INTEGER)                                   AS liked,
+    CAST(pair.comments > 0 AS INTEGER)                                AS commented,
+    CAST(pair.shares > 0 AS INTEGER)                                  AS shared,
+    CAST(pair.completes > 0 AS INTEGER)                               AS completed,
+    CAST(coalesce(first_follow.follow_time <= pair.start_time, false) AS INTEGER) AS follows_creator,
+    CAST(coalesce(outcome.orders, 0) > 0 AS INTEGER)                  AS purchased,
+    coalesce(outcome.orders, 0)                                       AS orders,
+    coalesce(outcome.revenue, 0)                                      AS revenue,
+    -- 1 when the export ends before the purchase window does: the outcome may be understated
+    CAST(pair.start_time + $window > (SELECT max(event_time) FROM events_all) AS INTEGER) AS censored
+FROM pair
+LEFT JOIN first_follow
+  ON first_follow.user_id = pair.user_id AND first_follow.creator_id = pair.creator_id
+LEFT JOIN outcome
+  ON outcome.user_id = pair.user_id AND outcome.video_id = pair.video_id
+ORDER BY pair.user_id, pair.video_id;

@@ -1,0 +1,173 @@
+"""The modelling frame: every feature and outcome checked against hand-worked tiny event tables."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from shortvid_analytics.errors import InputError, OptionError
+from shortvid_analytics.regression.frame import build_frame, default_controls
+from shortvid_analytics.source import EventSource
+
+from .conftest import at
+
+V1 = {"video_id": "v1", "creator_id": "c1", "product_id": "p1", "platform": "douyin",
+      "traffic_source": "recommend", "session_id": "s1"}
+V2 = {"video_id": "v2", "creator_id": "c2", "product_id": "p2", "platform": "kuaishou",
+      "traffic_source": "follow", "session_id": "s1"}
+
+
+def _rows() -> list[tuple]:
+    return [
+        # u1 / v1: two views (30 s + 90 s), a like, two comments; p1 bought after 23h59 (in the 24h
+        # window) and again after 25h (outside it); a purchase of p9 (not shown in any video).
+        ("u1", "video_view", at(0), V1 | {"watch_time_s": 30.0}),
+        ("u1", "like", at(1), {"video_id": "v1", "session_id": "s1"}),
+        ("u1", "comment", at(2), {"video_id": "v1", "session_id": "s1"}),
+        ("u1", "comment", at(3), {"video_id": "v1", "session_id": "s1"}),
+        ("u1", "video_complete", at(4), {"video_id": "v1", "session_id": "s1"}),
+        ("u1", "video_view", at(hours=1), V1 | {"watch_time_s": 90.0, "traffic_source": "search",
+                                                "session_id": "s2"}),
+        ("u1", "purchase", at(hours=23, minutes=59), {"product_id": "p1", "order_id": "o1", "revenue": 10.0,
+                                                      "session_id": "s3"}),
+        ("u1", "purchase", at(hours=25), {"product_id": "p1", "order_id": "o2", "revenue": 20.0}),
+        ("u1", "purchase", at(hours=2), {"product_id": "p9", "order_id": "o9", "revenue": 99.0,
+                                         "session_id": "s1"}),
+        # u1 / v2: followed c2 at the very time of the view (counts: at or before), a share.
+        ("u1", "follow", at(hours=3), {"creator_id": "c2", "session_id": "s1"}),
+        ("u1", "video_view", at(hours=3), V2 | {"watch_time_s": 6.0}),
+        ("u1", "share", at(hours=3, minutes=1), {"video_id": "v2", "session_id": "s1"}),
+        # u2 / v1: follows c1 one minute *after* the view (does not count); order o3 has two purchase
+        # events (5 + 7), one purchase has no order_id (counts as its own order); a product click.
+        ("u2", "video_view", at(10), V1 | {"watch_time_s": 60.0, "platform": "kuaishou", "session_id": "s9"}),
+        ("u2", "follow", at(11), {"creator_id": "c1", "session_id": "s9"}),
+        ("u2", "product_click", at(12), {"video_id": "v1", "product_id": "p1", "session_id": "s9"}),
+        ("u2", "purchase", at(hours=1), {"product_id": "p1", "order_id": "o3", "revenue": 5.0, "session_id": "s9"}),
+        ("u2", "purchase", at(hours=1), {"product_id": "p1", "order_id": "o3", "revenue": 7.0, "session_id": "s9"}),
+        ("u2", "purchase", at(hours=2), {"product_id": "p1", "revenue": 3.0, "session_id": "s9"}),
+        # u3: a view without product_id and a view without video_id (no pair); a like of a video
+        # never viewed (no pair either).
+        ("u3", "video_view", at(days=2), {"video_id": "v3", "creator_id": "c3", "platform": "douyin",
+                                          "watch_time_s": 12.0, "session_id": "s7"}),
+        ("u3", "video_view", at(days=2, minutes=1), {"creator_id": "c3", "session_id": "s7"}),
+        ("u3", "like", at(days=2, minutes=2), {"video_id": "v4", "session_id": "s7"}),
+        # u4 never views: not a user of the user frame
+        ("u4", "purchase", at(days=2), {"product_id": "p1", "order_id": "o4", "revenue": 1.0}),
+    ]
+
+
+@pytest.fixture
+def source(write_events):
+    return EventSource.open(write_events(_rows()))
+
+
+def _by_key(frame: pl.DataFrame, *keys: str) -> dict[tuple, dict]:
+    return {tuple(r[k] for k in keys): r for r in frame.iter_rows(named=True)}
+
+
+def test_user_video_frame_matches_hand_worked_values(source):
+    frame = build_frame(source, "user_video", timedelta(hours=24))
+    rows = _by_key(frame.data, "user_id", "video_id")
+    assert set(rows) == {("u1", "v1"), ("u1", "v2"), ("u2", "v1"), ("u3", "v3")}
+
+    u1v1 = rows[("u1", "v1")]
+    assert u1v1["start_time"] == at(0)
+    assert (u1v1["views"], u1v1["likes"], u1v1["comments"], u1v1["shares"], u1v1["completes"]) == (2, 1, 2, 0, 1)
+    assert u1v1["watch_min"] == pytest.approx((30 + 90) / 60)
+    assert (u1v1["liked"], u1v1["commented"], u1v1["shared"], u1v1["completed"]) == (1, 1, 0, 1)
+    # attributes of the first view, not of the later one
+    assert (u1v1["traffic_source"], u1v1["session_id"], u1v1["creator_id"], u1v1["product_id"]) == \
+        ("recommend", "s1", "c1", "p1")
+    assert (u1v1["purchased"], u1v1["orders"], u1v1["revenue"]) == (1, 1, 10.0)
+    assert u1v1["follows_creator"] == 0
+
+    u1v2 = rows[("u1", "v2")]
+    assert (u1v2["follows_creator"], u1v2["shared"], u1v2["liked"]) == (1, 1, 0)
+    assert (u1v2["platform"], u1v2["traffic_source"]) == ("kuaishou", "follow")
+    assert (u1v2["purchased"], u1v2["orders"], u1v2["revenue"]) == (0, 0, 0.0)  # p9 is not p2
+    assert u1v2["watch_min"] == pytest.approx(0.1)
+
+    u2v1 = rows[("u2", "v1")]
+    assert u2v1["follows_creator"] == 0  # followed after the view
+    assert (u2v1["purchased"], u2v1["orders"], u2v1["revenue"]) == (1, 2, 15.0)
+    assert u2v1["product_clicks"] == 1
+    assert u2v1["platform"] == "kuaishou"
+
+    u3v3 = rows[("u3", "v3")]
+    assert u3v3["product_id"] is None and u3v3["purchased"] == 0
+    assert any("have no product_id" in w for w in frame.warnings)
+    # the export's last event is u3's like at day 2 + 2 min: views from day 1 + 2 min on are censored
+    assert [rows[k]["censored"] for k in sorted(rows)] == [0, 0, 0, 1]
+    assert frame.data.columns[:2] == ["user_id", "video_id"]
+    assert frame.data.sort("user_id", "video_id").equals(frame.data)
+
+
+def test_user_video_window_decides_which_purchases_count(source):
+    rows = _by_key(build_frame(source, "user_video", timedelta(hours=48)).data, "user_id", "video_id")
+    assert (rows[("u1", "v1")]["orders"], rows[("u1", "v1")]["revenue"]) == (2, 30.0)
+    rows = _by_key(build_frame(source, "user_video", timedelta(minutes=30)).data, "user_id", "video_id")
+    assert rows[("u1", "v1")]["purchased"] == 0 and rows[("u2", "v1")]["purchased"] == 0
+
+
+def test_user_video_follow_up_reaches_beyond_the_range(write_events):
+    # the view is on the last day of the range, its purchase the next day, its follow the day before
+    rows = [("u1", "follow", at(days=-1), {"creator_id": "c1"}),
+            ("u1", "video_view", at(hours=20), V1 | {"watch_time_s": 6.0}),
+            ("u1", "video_view", at(days=3), V2 | {"watch_time_s": 6.0}),
+            ("u1", "purchase", at(hours=30), {"product_id": "p1", "order_id": "o1", "revenue": 4.0})]
+    source = EventSource.open(write_events(rows), date_from=date(2026, 11, 2), date_to=date(2026, 11, 2))
+    frame = build_frame(source, "user_video", timedelta(hours=24)).data
+    assert frame.select("video_id", "purchased", "revenue", "follows_creator").rows() == [("v1", 1, 4.0, 1)]
+
+
+def test_user_frame_matches_hand_worked_values(source):
+    rows = {k[0]: r for k, r in _by_key(build_frame(source, "user", timedelta(hours=24)).data, "user_id").items()}
+    assert set(rows) == {"u1", "u2", "u3"}
+    u1 = rows["u1"]
+    assert (u1["views"], u1["videos"], u1["creators"], u1["likes"], u1["comments"], u1["shares"]) == (3, 2, 2, 1, 2, 1)
+    assert (u1["completes"], u1["follows"], u1["sessions"], u1["active_days"]) == (1, 1, 3, 2)
+    assert u1["watch_min"] == pytest.approx(126 / 60)
+    assert u1["completion_rate"] == pytest.approx(1 / 3)
+    assert u1["engagement_rate"] == pytest.approx(4 / 3)
+    assert (u1["platform"], u1["traffic_source"], u1["creator_id"]) == ("douyin", "recommend", "c1")
+    # every purchase of the user in the range counts, shown product or not
+    assert (u1["purchased"], u1["orders"], u1["revenue"]) == (1, 3, 129.0)
+    u2 = rows["u2"]
+    assert (u2["purchased"], u2["orders"], u2["revenue"], u2["product_clicks"]) == (1, 2, 15.0, 1)
+    u3 = rows["u3"]
+    assert (u3["views"], u3["videos"], u3["likes"], u3["purchased"], u3["orders"]) == (2, 1, 1, 0, 0)
+
+
+def test_session_frame_matches_hand_worked_values(source):
+    rows = _by_key(build_frame(source, "session", timedelta(hours=24)).data, "user_id", "session_id")
+    # s3 has only a purchase (no view): not a session row
+    assert set(rows) == {("u1", "s1"), ("u1", "s2"), ("u2", "s9"), ("u3", "s7")}
+    s1 = rows[("u1", "s1")]
+    assert (s1["views"], s1["videos"], s1["likes"], s1["comments"], s1["shares"], s1["follows"]) == (2, 2, 1, 2, 1, 1)
+    assert s1["start_time"] == at(0)
+    assert s1["duration_min"] == pytest.approx(181.0)  # first event 0:00, last 3:01
+    assert (s1["purchased"], s1["orders"], s1["revenue"]) == (1, 1, 99.0)
+    assert (s1["platform"], s1["traffic_source"]) == ("douyin", "recommend")
+    s9 = rows[("u2", "s9")]
+    assert (s9["purchased"], s9["orders"], s9["revenue"]) == (1, 2, 15.0)
+    s2 = rows[("u1", "s2")]
+    assert (s2["traffic_source"], s2["completion_rate"], s2["purchased"]) == ("search", 0.0, 0)
+
+
+def test_default_controls_use_recommend_as_reference(source):
+    frame = build_frame(source, "user_video", timedelta(hours=24))
+    assert default_controls(frame) == ["C(platform)", "C(traffic_source, Treatment('recommend'))"]
+
+
+def test_frame_errors_name_what_is_missing(write_events):
+    no_views = EventSource.open(write_events([("u1", "like", at(0), {"video_id": "v1"})]))
+    with pytest.raises(OptionError, match="'video_view' does not occur"):
+        build_frame(no_views, "user_video", timedelta(hours=24))
+    no_products = EventSource.open(write_events([("u1", "video_view", at(0), {"video_id": "v1"})]))
+    with pytest.raises(InputError, match="no video_view event carries a product_id"):
+        build_frame(no_products, "user_video", timedelta(hours=24))
+    no_sessions = EventSource.open(write_events([("u1", "video_view", at(0), {"video_id": "v1"})]))
+    with pytest.raises(InputError, match="no session rows"):
+        build_frame(no_sessions, "session", timedelta(hours=24))
