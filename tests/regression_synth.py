@@ -4,7 +4,7 @@ Creators belong to one platform and carry a random effect on the log-odds (plant
 correlation); each creator has videos, each video shows one product. Users follow creators before
 the data starts. Every user views distinct videos; per view the engagement flags, watch time and
 traffic source are drawn, and a purchase of the video's product follows 10 minutes after the view with probability
-``1 / (1 + exp(-(b0 + b.x + u_creator)))``.
+``1 / (1 + exp(-(b0 + b.x + u_creator)))``; a buyer places further orders (negative binomial number).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def planted_events(users: int = 600, views_per_user: int = 6, creators: int = 30
            + np.select([source == 1, source == 2, source == 3], [beta["follow"], beta["search"], beta["live"]], 0.0))
     bought = rng.random(n) < 1 / (1 + np.exp(-eta))
     revenue = np.round(rng.lognormal(4.0, 0.5, n), 2)
+    repeats = rng.negative_binomial(1, 0.5, n)  # further orders of a buyer: overdispersed counts
 
     rows: list[tuple] = []
     for i in range(n):
@@ -76,9 +77,9 @@ def planted_events(users: int = 600, views_per_user: int = 6, creators: int = 30
         for flag, name in ((liked, "like"), (commented, "comment"), (shared, "share"), (completed, "video_complete")):
             if flag[i]:
                 rows.append((u, name, t + timedelta(seconds=20), base))
-        if bought[i]:
-            rows.append((u, "purchase", t + timedelta(minutes=10),
-                         {"product_id": f"p{video[i]:04d}", "order_id": f"o{i}", "revenue": float(revenue[i]),
+        for k in range(1 + repeats[i] if bought[i] else 0):
+            rows.append((u, "purchase", t + timedelta(minutes=10 * (k + 1)),
+                         {"product_id": f"p{video[i]:04d}", "order_id": f"o{i}-{k}", "revenue": float(revenue[i]),
                           "platform": str(platform[i]), "session_id": base["session_id"]}))
     for uu, cc in zip(*np.nonzero(follows_matrix), strict=True):
         rows.append((f"u{uu:04d}", "follow", T0 - timedelta(days=1), {"creator_id": f"c{cc:03d}"}))
