@@ -4,11 +4,14 @@
 -- Exposure (the first view of the pair) defines the row; its attributes come from the earliest view
 -- where they are set: creator_id, product_id (the product shown in the video), platform,
 -- traffic_source, session_id. Engagement counts are over the pair's events in the range.
+-- Outcomes: the user's purchases with  first view <= purchase time <= first view + window  that
+-- came from the video: a purchase carrying a video_id counts for that video; one without a video_id
+-- counts for every video of the user showing its product_id.
 -- Follow-up looks at the whole export (events_all), so a view on the last day of the range keeps its
 -- full purchase window and a follow before --from still counts.
 --
 -- Parameters:
---   $window  INTERVAL  a purchase counts when  first view <= purchase time <= first view + window
+--   $window  INTERVAL  length of the purchase window after the first view
 WITH pair AS (
     SELECT
         user_id,
@@ -34,9 +37,9 @@ WITH pair AS (
     HAVING count(*) FILTER (WHERE event_name = 'video_view') > 0
 ),
 purchase AS (
-    SELECT user_id, product_id, event_time, order_id, revenue
+    SELECT user_id, video_id, product_id, event_time, order_id, revenue
     FROM events_all
-    WHERE event_name = 'purchase' AND product_id IS NOT NULL
+    WHERE event_name = 'purchase' AND (video_id IS NOT NULL OR product_id IS NOT NULL)
 ),
 -- The first view and product of the pairs of purchasing users only (the same definitions as in `pair`):
 -- a second, filtered read of the views keeps `pair` from being materialised for the join below.
@@ -52,20 +55,26 @@ purchaser_pair AS (
       AND user_id IN (SELECT user_id FROM purchase)
     GROUP BY user_id, video_id
 ),
+-- (pair, purchase) matches: by video_id where the purchase names its video, else by product shown
+matched AS (
+    SELECT pp.user_id, pp.video_id, pp.start_time, p.event_time, p.order_id, p.revenue
+    FROM purchaser_pair AS pp
+    JOIN purchase AS p ON p.user_id = pp.user_id AND p.video_id = pp.video_id
+    UNION ALL
+    SELECT pp.user_id, pp.video_id, pp.start_time, p.event_time, p.order_id, p.revenue
+    FROM purchaser_pair AS pp
+    JOIN purchase AS p ON p.user_id = pp.user_id AND p.product_id = pp.product_id AND p.video_id IS NULL
+),
 outcome AS (
     SELECT
-        pp.user_id,
-        pp.video_id,
+        user_id,
+        video_id,
         -- orders: distinct order_id, a purchase without order_id counting as its own order
-        count(DISTINCT p.order_id) + count(*) FILTER (WHERE p.order_id IS NULL) AS orders,
-        coalesce(sum(p.revenue), 0)                                            AS revenue
-    FROM purchaser_pair AS pp
-    JOIN purchase AS p
-      ON p.user_id = pp.user_id
-     AND p.product_id = pp.product_id
-     AND p.event_time >= pp.start_time
-     AND p.event_time <= pp.start_time + $window
-    GROUP BY pp.user_id, pp.video_id
+        count(DISTINCT order_id) + count(*) FILTER (WHERE order_id IS NULL) AS orders,
+        coalesce(sum(revenue), 0)                                          AS revenue
+    FROM matched
+    WHERE event_time >= start_time AND event_time <= start_time + $window
+    GROUP BY user_id, video_id
 ),
 first_follow AS (
     SELECT user_id, creator_id, min(event_time) AS follow_time

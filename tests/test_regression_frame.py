@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 
 from shortvid_analytics.errors import InputError, OptionError
-from shortvid_analytics.regression.frame import build_frame, default_controls
+from shortvid_analytics.regression.frame import Assignments, build_frame, default_controls, default_features
 from shortvid_analytics.source import EventSource
 
-from .conftest import at
+from .conftest import at, events_frame
 
 V1 = {"video_id": "v1", "creator_id": "c1", "product_id": "p1", "platform": "douyin",
       "traffic_source": "recommend", "session_id": "s1"}
@@ -55,6 +55,11 @@ def _rows() -> list[tuple]:
         ("u3", "like", at(days=2, minutes=2), {"video_id": "v4", "session_id": "s7"}),
         # u4 never views: not a user of the user frame
         ("u4", "purchase", at(days=2), {"product_id": "p1", "order_id": "o4", "revenue": 1.0}),
+        # u5 views v1 and v5, both showing p1; the purchase names v5, so it counts for v5 only
+        ("u5", "video_view", at(20), V1 | {"watch_time_s": 6.0, "session_id": "s5"}),
+        ("u5", "video_view", at(21), V1 | {"video_id": "v5", "watch_time_s": 6.0, "session_id": "s5"}),
+        ("u5", "purchase", at(25), {"video_id": "v5", "product_id": "p1", "order_id": "o5", "revenue": 8.0,
+                                    "session_id": "s5"}),
     ]
 
 
@@ -70,7 +75,9 @@ def _by_key(frame: pl.DataFrame, *keys: str) -> dict[tuple, dict]:
 def test_user_video_frame_matches_hand_worked_values(source):
     frame = build_frame(source, "user_video", timedelta(hours=24))
     rows = _by_key(frame.data, "user_id", "video_id")
-    assert set(rows) == {("u1", "v1"), ("u1", "v2"), ("u2", "v1"), ("u3", "v3")}
+    assert set(rows) == {("u1", "v1"), ("u1", "v2"), ("u2", "v1"), ("u3", "v3"), ("u5", "v1"), ("u5", "v5")}
+    assert (rows[("u5", "v1")]["purchased"], rows[("u5", "v5")]["purchased"]) == (0, 1)
+    assert (rows[("u5", "v5")]["orders"], rows[("u5", "v5")]["revenue"]) == (1, 8.0)
 
     u1v1 = rows[("u1", "v1")]
     assert u1v1["start_time"] == at(0)
@@ -99,7 +106,7 @@ def test_user_video_frame_matches_hand_worked_values(source):
     assert u3v3["product_id"] is None and u3v3["purchased"] == 0
     assert any("have no product_id" in w for w in frame.warnings)
     # the export's last event is u3's like at day 2 + 2 min: views from day 1 + 2 min on are censored
-    assert [rows[k]["censored"] for k in sorted(rows)] == [0, 0, 0, 1]
+    assert [rows[k]["censored"] for k in sorted(rows)] == [0, 0, 0, 1, 0, 0]
     assert frame.data.columns[:2] == ["user_id", "video_id"]
     assert frame.data.sort("user_id", "video_id").equals(frame.data)
 
@@ -124,7 +131,7 @@ def test_user_video_follow_up_reaches_beyond_the_range(write_events):
 
 def test_user_frame_matches_hand_worked_values(source):
     rows = {k[0]: r for k, r in _by_key(build_frame(source, "user", timedelta(hours=24)).data, "user_id").items()}
-    assert set(rows) == {"u1", "u2", "u3"}
+    assert set(rows) == {"u1", "u2", "u3", "u5"}
     u1 = rows["u1"]
     assert (u1["views"], u1["videos"], u1["creators"], u1["likes"], u1["comments"], u1["shares"]) == (3, 2, 2, 1, 2, 1)
     assert (u1["completes"], u1["follows"], u1["sessions"], u1["active_days"]) == (1, 1, 3, 2)
@@ -143,7 +150,7 @@ def test_user_frame_matches_hand_worked_values(source):
 def test_session_frame_matches_hand_worked_values(source):
     rows = _by_key(build_frame(source, "session", timedelta(hours=24)).data, "user_id", "session_id")
     # s3 has only a purchase (no view): not a session row
-    assert set(rows) == {("u1", "s1"), ("u1", "s2"), ("u2", "s9"), ("u3", "s7")}
+    assert set(rows) == {("u1", "s1"), ("u1", "s2"), ("u2", "s9"), ("u3", "s7"), ("u5", "s5")}
     s1 = rows[("u1", "s1")]
     assert (s1["views"], s1["videos"], s1["likes"], s1["comments"], s1["shares"], s1["follows"]) == (2, 2, 1, 2, 1, 1)
     assert s1["start_time"] == at(0)
@@ -165,9 +172,53 @@ def test_frame_errors_name_what_is_missing(write_events):
     no_views = EventSource.open(write_events([("u1", "like", at(0), {"video_id": "v1"})]))
     with pytest.raises(OptionError, match="'video_view' does not occur"):
         build_frame(no_views, "user_video", timedelta(hours=24))
-    no_products = EventSource.open(write_events([("u1", "video_view", at(0), {"video_id": "v1"})]))
-    with pytest.raises(InputError, match="no video_view event carries a product_id"):
-        build_frame(no_products, "user_video", timedelta(hours=24))
     no_sessions = EventSource.open(write_events([("u1", "video_view", at(0), {"video_id": "v1"})]))
     with pytest.raises(InputError, match="no session rows"):
         build_frame(no_sessions, "session", timedelta(hours=24))
+
+
+def _assignments(tmp_path, rows: list[tuple]) -> str:
+    path = tmp_path / "assignments.parquet"
+    pl.DataFrame(rows, schema={"experiment_id": pl.String, "user_id": pl.String, "variant": pl.String,
+                               "assigned_at": pl.Datetime("us", "UTC")}, orient="row").write_parquet(path)
+    return str(path)
+
+
+def test_assignments_add_variant_and_treated(source, tmp_path):
+    path = _assignments(tmp_path, [("checkout_v2", "u1", "treatment", at(hours=2)),
+                                   ("checkout_v2", "u2", "control", at(0)),
+                                   ("checkout_v2", "u5", "treatment", at(0))])
+    frame = build_frame(source, "user_video", timedelta(hours=24), Assignments(path))
+    rows = _by_key(frame.data, "user_id", "video_id")
+    assert frame.experiment == "checkout_v2"
+    # u1's first view of v1 (0:00) precedes the assignment (2:00); v2 (3:00) follows it
+    assert [(k, rows[k]["variant"], rows[k]["treated"]) for k in sorted(rows)] == [
+        (("u1", "v1"), "treatment", 0), (("u1", "v2"), "treatment", 1), (("u2", "v1"), "control", 0),
+        (("u3", "v3"), None, 0), (("u5", "v1"), "treatment", 1), (("u5", "v5"), "treatment", 1)]
+    # the user unit is intent-to-treat: treated whatever the timing
+    users = build_frame(source, "user", timedelta(hours=24), Assignments(path)).data
+    assert dict(users.select("user_id", "treated").rows()) == {"u1": 1, "u2": 0, "u3": 0, "u5": 1}
+    assert default_features(frame)[-1] == "treated"
+
+
+def test_assignments_errors(source, tmp_path):
+    path = _assignments(tmp_path, [("a", "u1", "treatment", at(0)), ("b", "u2", "control", at(0))])
+    with pytest.raises(OptionError, match="--experiment is needed: several experiments in .*; experiments: a, b"):
+        build_frame(source, "user", timedelta(hours=24), Assignments(path))
+    with pytest.raises(OptionError, match="--experiment 'c' is not in"):
+        build_frame(source, "user", timedelta(hours=24), Assignments(path, "c"))
+    bad = tmp_path / "bad.parquet"
+    pl.DataFrame({"user_id": ["u1"], "arm": ["x"]}).write_parquet(bad)
+    with pytest.raises(InputError, match="missing column 'experiment_id'"):
+        build_frame(source, "user", timedelta(hours=24), Assignments(str(bad)))
+
+
+def test_assignments_join_integer_user_ids(write_events, tmp_path):
+    events = events_frame([("1", "video_view", at(0), V1), ("2", "video_view", at(0), V1)])
+    path = tmp_path / "int_events.parquet"
+    events.with_columns(pl.col("user_id").cast(pl.Int64)).write_parquet(path)
+    assignments = tmp_path / "int_assignments.parquet"
+    pl.DataFrame({"experiment_id": ["x"], "user_id": [2], "variant": ["treatment"],
+                  "assigned_at": [at(-5)]}).write_parquet(assignments)
+    frame = build_frame(EventSource.open(path), "user_video", timedelta(hours=24), Assignments(str(assignments)))
+    assert frame.data.select("user_id", "treated").rows() == [(1, 0), (2, 1)]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..regression import build_frame, regress as fit_models, save_frame
+from ..regression import Assignments, build_frame, regress as fit_models, save_frame
 from ..regression.spec import from_options
 from ..regression.tables import publication_table, table_format
 from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
@@ -46,6 +46,12 @@ def regress(
     by: Annotated[
         str | None, typer.Option("--by", help="Fit per level of this column (platform) plus a pooled interaction model.")
     ] = None,
+    assignments: Annotated[
+        Path | None, typer.Option("--assignments", help="Experiment assignments Parquet: adds variant and treated.")
+    ] = None,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", help="Experiment id in --assignments (needed if it holds several).")
+    ] = None,
     window: Annotated[
         str, typer.Option("--window", help="user_video: a purchase counts within this time after the first view.")
     ] = "24h",
@@ -72,15 +78,16 @@ def regress(
     with guarded(ctx):
         run = from_options(unit=unit, window=window, models=model or [], outcome=outcome, features=features,
                            controls=controls, formula=formula, cluster=cluster, robust=robust, by=by,
-                           spec_file=spec)
+                           spec_file=spec, assignments=assignments, experiment=experiment)
         table_fmt = table_format(table) if table else None
         chart_fmt = chart_format(chart) if chart else None
         source = open_events(ctx, events, date_from, date_to)
-        inputs = tuple(source.files)
+        inputs = (*source.files, *([run.assignments] if run.assignments else []))
         for option, path in (("--save-frame", save_frame_path), ("--table", table), ("--chart", chart)):
             if path is not None:
                 refuse_input(path, inputs, option)
-        frame = build_frame(source, run.unit, run.window)
+        frame = build_frame(source, run.unit, run.window,
+                            Assignments(run.assignments, run.experiment) if run.assignments else None)
         result = fit_models(frame, run, source.describe())
         # every output is rendered before the first is written
         table_text = publication_table(result, table_fmt) if table and table_fmt else None

@@ -19,12 +19,12 @@ import pandas as pd
 from ..errors import OptionError
 from ..periods import format_window
 from . import formulas
-from .frame import DEFAULT_FEATURES, Frame, build_frame, default_controls, save_frame
+from .frame import Assignments, Frame, build_frame, default_controls, default_features, save_frame
 from .models import FittedModel, estimate, interaction_test
 from .result import RegressionResult
 from .spec import ModelSpec, RunSpec, load_spec
 
-__all__ = ["Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec", "model_terms",
+__all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec", "model_terms",
            "regress", "save_frame"]
 
 
@@ -44,6 +44,8 @@ def regress(frame: Frame, run: RunSpec, source: dict[str, Any] | None = None) ->
         "source": source,
         "unit": run.unit,
         "window": format_window(run.window),
+        "assignments": run.assignments,
+        "experiment": frame.experiment,
         "spec": run.source,
         "stars": list(run.stars),
         "labels": run.labels,
@@ -56,7 +58,7 @@ def model_terms(spec: ModelSpec, frame: Frame) -> tuple[str, tuple[str, ...]]:
     """The formula of ``spec`` and its control terms (defaults of the frame's unit where not given)."""
     if spec.formula is not None:
         return spec.formula, ()
-    features = spec.features if spec.features is not None else DEFAULT_FEATURES[frame.unit]
+    features = spec.features if spec.features is not None else tuple(default_features(frame))
     controls = spec.controls if spec.controls is not None else tuple(default_controls(frame))
     return formulas.compose(spec.outcome, (*features, *controls)), tuple(controls)
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from .. import sql
 from ..errors import InputError, OptionError
 from ..periods import format_window
 from ..render.export import atomic_path
-from ..source import EventSource
+from ..source import EventSource, resolve_files
 
 #: Focal regressors used when neither --features nor --formula is given.
 DEFAULT_FEATURES: dict[str, tuple[str, ...]] = {
@@ -50,6 +51,7 @@ class Frame:
     window: timedelta | None
     data: pl.DataFrame
     warnings: list[str] = field(default_factory=list)
+    experiment: str | None = None
 
     def describe(self) -> dict[str, object]:
         """Unit, window, rows and columns for the JSON ``frame`` section."""
@@ -58,11 +60,31 @@ class Frame:
             "window": format_window(self.window) if self.window is not None else None,
             "rows": self.data.height,
             "columns": self.data.columns,
+            "experiment": self.experiment,
         }
 
 
-def build_frame(source: EventSource, unit: str, window: timedelta) -> Frame:
-    """Run ``queries/regression_frame_<unit>.sql``; ``window`` is the purchase window of ``user_video``."""
+@dataclass(frozen=True)
+class Assignments:
+    """Experiment assignments to join to the frame (``experiment_id``, ``user_id``, ``variant``, ``assigned_at``).
+
+    ``experiment`` may be omitted when the file holds one experiment; ``treatment`` is the variant
+    that counts as treated.
+    """
+
+    path: str
+    experiment: str | None = None
+    treatment: str = "treatment"
+
+
+_ASSIGNMENT_COLUMNS = ("experiment_id", "user_id", "variant", "assigned_at")
+
+
+def build_frame(source: EventSource, unit: str, window: timedelta, assignments: Assignments | None = None) -> Frame:
+    """Run ``queries/regression_frame_<unit>.sql``; ``window`` is the purchase window of ``user_video``.
+
+    With ``assignments`` the frame gains ``variant`` and ``treated`` (``queries/regression_frame_assignment.sql``).
+    """
     source.require_events(["video_view"])
     data = sql.run(source.con, f"regression_frame_{unit}", {"window": window})
     if data.height == 0:
@@ -70,19 +92,51 @@ def build_frame(source: EventSource, unit: str, window: timedelta) -> Frame:
     frame = Frame(unit=unit, window=window if unit == "user_video" else None, data=data)
     if unit == "user_video":
         _check_user_video(frame)
+    if assignments is not None:
+        _attach_assignments(source, frame, assignments)
     return frame
+
+
+def _attach_assignments(source: EventSource, frame: Frame, assignments: Assignments) -> None:
+    files, _hive = resolve_files(assignments.path)
+    con = source.con
+    try:
+        columns = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet($files)",
+                                             {"files": files}).fetchall()}
+    except duckdb.Error as exc:
+        raise InputError(f"{assignments.path}: cannot read as Parquet: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in _ASSIGNMENT_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(f"{assignments.path}: missing column {missing[0]!r}; expected "
+                         f"{', '.join(_ASSIGNMENT_COLUMNS)}; columns present: {', '.join(sorted(columns))}")
+    experiments = sorted(str(r[0]) for r in con.execute(
+        "SELECT DISTINCT experiment_id FROM read_parquet($files) WHERE experiment_id IS NOT NULL",
+        {"files": files}).fetchall())
+    experiment = assignments.experiment
+    if experiment is None and len(experiments) == 1:
+        experiment = experiments[0]
+    if experiment not in experiments:
+        what = f"--experiment {experiment!r} is not in" if experiment else "--experiment is needed: several experiments in"
+        raise OptionError(f"{what} {assignments.path}; experiments: {', '.join(experiments) or '(none)'}")
+    con.register("frame", frame.data.with_row_index("frame_row"))
+    try:
+        data = sql.run(con, "regression_frame_assignment", {
+            "files": files, "experiment": experiment, "treatment": assignments.treatment,
+            "per_user": frame.unit == "user"})
+    finally:
+        con.unregister("frame")
+    frame.data = data.drop("frame_row")
+    frame.experiment = experiment
+    if frame.data["treated"].sum() == 0:
+        frame.warnings.append(f"no unit of the frame is treated: no user of {experiment} has variant "
+                              f"{assignments.treatment!r} at or before the unit's start")
 
 
 def _check_user_video(frame: Frame) -> None:
     no_product = frame.data["product_id"].null_count()
-    if no_product == frame.data.height:
-        raise InputError(
-            "user_video frame: no video_view event carries a product_id, so no purchase can be matched "
-            "to the product shown; map the export's product column to product_id"
-        )
     if no_product:
         frame.warnings.append(f"{no_product:,} of {frame.data.height:,} (user, video) pairs have no product_id "
-                              f"on their views; their purchased/orders/revenue are 0 by definition")
+                              f"on their views; only purchases naming their video_id can count for them")
     censored = int(frame.data["censored"].sum())
     if censored:
         frame.warnings.append(
@@ -90,6 +144,11 @@ def _check_user_video(frame: Frame) -> None:
             f"{format_window(frame.window)} before the export's last event; their purchase window is cut "
             f"short (column censored = 1)"
         )
+
+
+def default_features(frame: Frame) -> list[str]:
+    """The unit's default features, plus ``treated`` when the frame has experiment assignments."""
+    return [*DEFAULT_FEATURES[frame.unit], *(["treated"] if "treated" in frame.data.columns else [])]
 
 
 def default_controls(frame: Frame) -> list[str]:

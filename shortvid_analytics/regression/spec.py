@@ -93,6 +93,8 @@ class RunSpec:
     stars: tuple[float, ...] = DEFAULT_STARS
     labels: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    assignments: str | None = None
+    experiment: str | None = None
 
     def check(self) -> RunSpec:
         """Return self after checking the unit, the star thresholds and every model."""
@@ -120,6 +122,8 @@ def from_options(
     robust: str | None,
     by: str | None,
     spec_file: str | Path | None,
+    assignments: str | Path | None = None,
+    experiment: str | None = None,
 ) -> RunSpec:
     """The run described by the command-line options (and the spec file, whose values win).
 
@@ -128,7 +132,8 @@ def from_options(
     """
     base = [ModelSpec(model=m, outcome=outcome, features=_terms(features), controls=_terms(controls),
                       formula=formula, cluster=cluster, robust=robust, by=by) for m in models or ["logit"]]
-    run = RunSpec(unit=unit, window=parse_window(window), models=tuple(base))
+    run = RunSpec(unit=unit, window=parse_window(window), models=tuple(base),
+                  assignments=str(assignments) if assignments is not None else None, experiment=experiment)
     if spec_file is None:
         return run.check()
     if len(base) > 1:
@@ -144,7 +149,7 @@ def _terms(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 _MODEL_KEYS = {f.name for f in fields(ModelSpec)}
-_TOP_KEYS = {"unit", "window", "stars", "defaults", "labels", "model"}
+_TOP_KEYS = {"unit", "window", "stars", "defaults", "labels", "model", "assignments", "experiment"}
 
 
 def load_spec(path: str | Path, base: RunSpec) -> RunSpec:
@@ -176,8 +181,13 @@ def load_spec(path: str | Path, base: RunSpec) -> RunSpec:
     if not isinstance(stars, list) or not all(isinstance(s, (int, float)) for s in stars):
         raise OptionError(f"{name}: stars must be a list of p-value thresholds such as [0.10, 0.05, 0.01]")
     window = parse_window(doc["window"]) if "window" in doc else base.window
-    return RunSpec(unit=str(doc.get("unit", base.unit)), window=window, models=models,
-                   stars=tuple(float(s) for s in stars), labels={**base.labels, **labels}, source=name).check()
+    for key in ("unit", "assignments", "experiment"):
+        if key in doc and not isinstance(doc[key], str):
+            raise OptionError(f"{name}: {key} must be text, got {doc[key]!r}")
+    return RunSpec(unit=doc.get("unit", base.unit), window=window, models=models,
+                   stars=tuple(float(s) for s in stars), labels={**base.labels, **labels}, source=name,
+                   assignments=doc.get("assignments", base.assignments),
+                   experiment=doc.get("experiment", base.experiment)).check()
 
 
 def _layer(below: ModelSpec, settings: dict[str, Any]) -> ModelSpec:
