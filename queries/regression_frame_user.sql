@@ -14,8 +14,6 @@ SELECT
     arg_min(traffic_source, event_time) FILTER (WHERE event_name = 'video_view')    AS traffic_source,
     arg_min(creator_id, event_time) FILTER (WHERE event_name = 'video_view')        AS creator_id,
     count(*) FILTER (WHERE event_name = 'video_view')                               AS views,
-    count(DISTINCT video_id) FILTER (WHERE event_name = 'video_view')               AS videos,
-    count(DISTINCT creator_id) FILTER (WHERE event_name = 'video_view')             AS creators,
     count(*) FILTER (WHERE event_name = 'like')                                     AS likes,
     count(*) FILTER (WHERE event_name = 'comment')                                  AS comments,
     count(*) FILTER (WHERE event_name = 'share')                                    AS shares,

@@ -1,9 +1,9 @@
 -- Modelling frame, unit = user_video: one row per (user_id, video_id) pair with at least one
 -- `video_view` of the video by the user inside the --from/--to range. Feature definitions: docs/regress.md.
 --
--- Exposure (the first view of the pair) defines the row; its attributes come from the earliest view
--- where they are set: creator_id, product_id (the product shown in the video), platform,
--- traffic_source, session_id. Engagement counts are over the pair's events in the range.
+-- Exposure (the first view of the pair) defines the row; its attributes are those of the earliest view:
+-- creator_id, product_id (the product shown in the video), platform, traffic_source, session_id.
+-- Engagement counts are over the pair's events in the range.
 -- Outcomes: the user's purchases with  first view <= purchase time <= first view + window  that
 -- came from the video: a purchase carrying a video_id counts for that video; one without a video_id
 -- counts for every video of the user showing its product_id.
@@ -12,43 +12,67 @@
 --
 -- Parameters:
 --   $window  INTERVAL  length of the purchase window after the first view
-WITH pair AS (
+WITH viewed AS (
+    -- one struct arg_min instead of one per attribute: the attributes of the same (first) view
     SELECT
         user_id,
         video_id,
-        min(event_time) FILTER (WHERE event_name = 'video_view')                   AS start_time,
-        arg_min(creator_id, event_time) FILTER (WHERE event_name = 'video_view')     AS creator_id,
-        arg_min(product_id, event_time) FILTER (WHERE event_name = 'video_view')     AS product_id,
-        arg_min(platform, event_time) FILTER (WHERE event_name = 'video_view')       AS platform,
-        arg_min(traffic_source, event_time) FILTER (WHERE event_name = 'video_view') AS traffic_source,
-        arg_min(session_id, event_time) FILTER (WHERE event_name = 'video_view')     AS session_id,
-        count(*) FILTER (WHERE event_name = 'video_view')                            AS views,
-        count(*) FILTER (WHERE event_name = 'like')                                  AS likes,
-        count(*) FILTER (WHERE event_name = 'comment')                               AS comments,
-        count(*) FILTER (WHERE event_name = 'share')                                 AS shares,
-        count(*) FILTER (WHERE event_name = 'video_complete')                        AS completes,
-        count(*) FILTER (WHERE event_name = 'product_click')                         AS product_clicks,
-        coalesce(sum(watch_time_s) FILTER (WHERE event_name = 'video_view'), 0) / 60.0 AS watch_min
+        min(event_time)                                                             AS start_time,
+        arg_min({'creator_id': creator_id, 'product_id': product_id, 'platform': platform,
+                 'traffic_source': traffic_source, 'session_id': session_id}, event_time) AS first_view,
+        count(*)                                                                    AS views,
+        coalesce(sum(watch_time_s), 0) / 60.0                                       AS watch_min
     FROM events
-    WHERE user_id IS NOT NULL
-      AND video_id IS NOT NULL
-      AND event_name IN ('video_view', 'like', 'comment', 'share', 'video_complete', 'product_click')
+    WHERE event_name = 'video_view' AND user_id IS NOT NULL AND video_id IS NOT NULL
     GROUP BY user_id, video_id
-    HAVING count(*) FILTER (WHERE event_name = 'video_view') > 0
+),
+engaged AS (
+    SELECT
+        user_id,
+        video_id,
+        count(*) FILTER (WHERE event_name = 'like')           AS likes,
+        count(*) FILTER (WHERE event_name = 'comment')        AS comments,
+        count(*) FILTER (WHERE event_name = 'share')          AS shares,
+        count(*) FILTER (WHERE event_name = 'video_complete') AS completes,
+        count(*) FILTER (WHERE event_name = 'product_click')  AS product_clicks
+    FROM events
+    WHERE event_name IN ('like', 'comment', 'share', 'video_complete', 'product_click')
+      AND user_id IS NOT NULL AND video_id IS NOT NULL
+    GROUP BY user_id, video_id
+),
+pair AS (
+    SELECT
+        viewed.user_id,
+        viewed.video_id,
+        viewed.start_time,
+        viewed.first_view.creator_id     AS creator_id,
+        viewed.first_view.product_id     AS product_id,
+        viewed.first_view.platform       AS platform,
+        viewed.first_view.traffic_source AS traffic_source,
+        viewed.first_view.session_id     AS session_id,
+        viewed.views,
+        viewed.watch_min,
+        coalesce(engaged.likes, 0)          AS likes,
+        coalesce(engaged.comments, 0)       AS comments,
+        coalesce(engaged.shares, 0)         AS shares,
+        coalesce(engaged.completes, 0)      AS completes,
+        coalesce(engaged.product_clicks, 0) AS product_clicks
+    FROM viewed
+    LEFT JOIN engaged ON engaged.user_id = viewed.user_id AND engaged.video_id = viewed.video_id
 ),
 purchase AS (
     SELECT user_id, video_id, product_id, event_time, order_id, revenue
     FROM events_all
     WHERE event_name = 'purchase' AND (video_id IS NOT NULL OR product_id IS NOT NULL)
 ),
--- The first view and product of the pairs of purchasing users only (the same definitions as in `pair`):
+-- The first view and product of the pairs of purchasing users only (the same definitions as in `viewed`):
 -- a second, filtered read of the views keeps `pair` from being materialised for the join below.
 purchaser_pair AS (
     SELECT
         user_id,
         video_id,
-        min(event_time)                 AS start_time,
-        arg_min(product_id, event_time) AS product_id
+        min(event_time)                                        AS start_time,
+        arg_min({'product_id': product_id}, event_time).product_id AS product_id
     FROM events
     WHERE event_name = 'video_view'
       AND video_id IS NOT NULL

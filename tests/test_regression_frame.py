@@ -133,7 +133,7 @@ def test_user_frame_matches_hand_worked_values(source):
     rows = {k[0]: r for k, r in _by_key(build_frame(source, "user", timedelta(hours=24)).data, "user_id").items()}
     assert set(rows) == {"u1", "u2", "u3", "u5"}
     u1 = rows["u1"]
-    assert (u1["views"], u1["videos"], u1["creators"], u1["likes"], u1["comments"], u1["shares"]) == (3, 2, 2, 1, 2, 1)
+    assert (u1["views"], u1["likes"], u1["comments"], u1["shares"]) == (3, 1, 2, 1)
     assert (u1["completes"], u1["follows"], u1["sessions"], u1["active_days"]) == (1, 1, 3, 2)
     assert u1["watch_min"] == pytest.approx(126 / 60)
     assert u1["completion_rate"] == pytest.approx(1 / 3)
@@ -144,7 +144,7 @@ def test_user_frame_matches_hand_worked_values(source):
     u2 = rows["u2"]
     assert (u2["purchased"], u2["orders"], u2["revenue"], u2["product_clicks"]) == (1, 2, 15.0, 1)
     u3 = rows["u3"]
-    assert (u3["views"], u3["videos"], u3["likes"], u3["purchased"], u3["orders"]) == (2, 1, 1, 0, 0)
+    assert (u3["views"], u3["likes"], u3["purchased"], u3["orders"]) == (2, 1, 0, 0)
 
 
 def test_session_frame_matches_hand_worked_values(source):
@@ -152,7 +152,7 @@ def test_session_frame_matches_hand_worked_values(source):
     # s3 has only a purchase (no view): not a session row
     assert set(rows) == {("u1", "s1"), ("u1", "s2"), ("u2", "s9"), ("u3", "s7"), ("u5", "s5")}
     s1 = rows[("u1", "s1")]
-    assert (s1["views"], s1["videos"], s1["likes"], s1["comments"], s1["shares"], s1["follows"]) == (2, 2, 1, 2, 1, 1)
+    assert (s1["views"], s1["likes"], s1["comments"], s1["shares"], s1["follows"]) == (2, 1, 2, 1, 1)
     assert s1["start_time"] == at(0)
     assert s1["duration_min"] == pytest.approx(181.0)  # first event 0:00, last 3:01
     assert (s1["purchased"], s1["orders"], s1["revenue"]) == (1, 1, 99.0)
