@@ -56,6 +56,7 @@ def _global(
 
 # Command modules register themselves on `app` when imported.
 from . import anonymize as _anonymize  # noqa: E402,F401
+from . import generate as _generate  # noqa: E402,F401
 from . import validate as _validate  # noqa: E402,F401
 from . import regress as _regress  # noqa: E402,F401
 
