@@ -48,6 +48,25 @@ class Period(str, Enum):
         month_index = start.year * 12 + (start.month - 1) + k
         return date(month_index // 12, month_index % 12 + 1, 1)
 
+    def start_of(self, moment: date | datetime) -> date:
+        """Start (a local date) of the period containing the local date or time ``moment``."""
+        d = moment.date() if isinstance(moment, datetime) else moment
+        if self is Period.day:
+            return d
+        if self is Period.week:
+            return d - timedelta(days=d.weekday())
+        return d.replace(day=1)
+
+    def between(self, start: date, later: date) -> int:
+        """Number of whole periods from the period starting at ``start`` to the one starting at ``later``.
+
+        The inverse of :meth:`add`: ``period.between(a, period.add(a, k)) == k`` for period starts.
+        """
+        if self is Period.month:
+            return (later.year - start.year) * 12 + (later.month - start.month)
+        days = (later - start).days
+        return days if self is Period.day else days // 7
+
 
 def parse_period(text: str) -> Period:
     """``day``/``week``/``month`` (also ``daily``/``weekly``/``monthly``)."""

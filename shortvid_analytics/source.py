@@ -58,6 +58,8 @@ def connect(config: Config) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
+    # DuckDB draws its progress bar on stdout after 2 s, which corrupts JSON/CSV written to stdout.
+    con.execute("SET enable_progress_bar = false")
     engine = config.engine
     if engine.memory_limit:
         _set(con, "memory_limit", engine.memory_limit)

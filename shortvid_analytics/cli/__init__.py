@@ -58,6 +58,10 @@ def _global(
 from . import anonymize as _anonymize  # noqa: E402,F401
 from . import generate as _generate  # noqa: E402,F401
 from . import validate as _validate  # noqa: E402,F401
+from . import abtest as _abtest  # noqa: E402,F401
+from . import retention as _retention  # noqa: E402,F401
+from . import lifecycle as _lifecycle  # noqa: E402,F401
+from . import stickiness as _stickiness  # noqa: E402,F401
 from . import regress as _regress  # noqa: E402,F401
 
 

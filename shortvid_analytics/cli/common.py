@@ -57,6 +57,14 @@ ToOpt = Annotated[
     datetime | None,
     typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (inclusive, configured time zone)."),
 ]
+PeriodOpt = Annotated[str, typer.Option("--period", help="Calendar period: day, week (ISO, from Monday) or month.")]
+ActiveEventOpt = Annotated[
+    str, typer.Option("--event", help="Event selector that makes a user active, e.g. video_view or "
+                                      "purchase[platform=douyin].")
+]
+ChartOpt = Annotated[
+    Path | None, typer.Option("--chart", help="Also draw the result to this .png/.svg/.pdf file (atomically).")
+]
 
 
 def state(ctx: typer.Context) -> AppState:

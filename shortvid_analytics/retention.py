@@ -1,0 +1,265 @@
+"""``retention``: cohort triangles — do users who did a start event come back to do a return event?
+
+Definitions (all periods are calendar days / ISO weeks starting Monday / months of ``local_time``,
+the event time in the configured reporting time zone):
+
+- **Cohort entry.** ``first-time`` mode (default): one entry per user, in the period of the user's
+  first start event *within the analysed range* (``--from``/``--to``; earlier history is not read, so
+  with ``--from`` a long-time user joins the cohort of their first start event in the range).
+  ``recurring`` mode: one entry for every period in which the user did a start event (as PostHog).
+- **Retained in period k** (k = 0 is the cohort period): the user did a return event in the period k
+  periods after the cohort period. For k = 0 the return must happen at or after the entry's first start
+  event in that period (a purchase before the first view of the week is not a return); so when the
+  start and return selectors match the same event, the start event itself counts — for k = 0 only.
+- **Unbounded** (``unbounded=True``, Amplitude's "unbounded"): retained in period k when the user did a
+  return event in period k *or any later period* observed.
+- **Incomplete periods** are null, never 0: cohort ``c`` has no value at ``k`` when period ``c + k``
+  has not ended by the observed end of the data (see :mod:`coverage`).
+- **Rate** = retained / cohort size. **Overall curve** at k = sum of retained at k / sum of sizes over
+  the cohorts whose period k is complete (the user-weighted mean of their rates); ``users`` is that
+  denominator.
+- **Breakdown** (``by``): the entry's value of the property on its first start event (in recurring mode
+  the first start event of that period; equal times: the smallest value). The top-level cohorts are
+  the totals over all values.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import polars as pl
+
+from . import sql
+from .coverage import ObservedSpan, observed_span
+from .errors import InputError, OptionError
+from .eventspec import EventSpec
+from .periods import Period
+from .results import AnalysisResult
+from .source import EventSource
+
+
+class RetentionMode(str, Enum):
+    """How cohort entries are formed from start events."""
+
+    first_time = "first-time"
+    recurring = "recurring"
+
+
+def parse_mode(text: str) -> RetentionMode:
+    """``first-time`` or ``recurring``."""
+    try:
+        return RetentionMode(text.strip().lower())
+    except ValueError:
+        raise OptionError(f"--mode {text!r}: expected first-time or recurring") from None
+
+
+@dataclass
+class Cohort:
+    """One row of the triangle. ``retained[k]``/``rate[k]`` are None where period k is incomplete."""
+
+    cohort: date
+    label: str
+    size: int
+    retained: list[int | None]
+    rate: list[float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cohort": self.cohort, "label": self.label, "size": self.size,
+                "retained": self.retained, "rate": self.rate}
+
+
+@dataclass
+class CurvePoint:
+    """The overall curve at period ``period``: ``retained`` of ``users`` in cohorts that reached it."""
+
+    period: int
+    rate: float | None
+    users: int
+    retained: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "rate": self.rate, "users": self.users, "retained": self.retained}
+
+
+@dataclass
+class Triangle:
+    """Cohorts and their overall curve (for all entries, or for one breakdown value)."""
+
+    cohorts: list[Cohort]
+    overall: list[CurvePoint]
+
+    @property
+    def size(self) -> int:
+        """Number of cohort entries."""
+        return sum(c.size for c in self.cohorts)
+
+
+@dataclass
+class RetentionResult(AnalysisResult):
+    """Cohort triangle, overall curve and optional breakdown (see the module docstring)."""
+
+    kind = "retention"
+    period: Period = Period.week
+    periods: int = 8
+    total: Triangle = field(default_factory=lambda: Triangle([], []))
+    by: str | None = None
+    breakdown: dict[str | None, Triangle] | None = None
+    observed: ObservedSpan | None = None
+
+    def body(self) -> dict[str, Any]:
+        breakdown = None
+        if self.breakdown is not None:
+            breakdown = [
+                {"value": value, "size": tri.size, "cohorts": [c.to_dict() for c in tri.cohorts],
+                 "overall": [p.to_dict() for p in tri.overall]}
+                for value, tri in self.breakdown.items()
+            ]
+        return {
+            "observed": self.observed.to_dict() if self.observed else None,
+            "size": self.total.size,
+            "cohorts": [c.to_dict() for c in self.total.cohorts],
+            "overall": [p.to_dict() for p in self.total.overall],
+            "breakdown": breakdown,
+        }
+
+    def to_frame(self) -> pl.DataFrame:
+        """Long form: one row per (value,) cohort and period k; the overall curve as cohort ``overall``."""
+        groups: list[tuple[str | None, Triangle]] = (
+            list(self.breakdown.items()) if self.breakdown is not None else [(None, self.total)]
+        )
+        rows: list[dict[str, Any]] = []
+        for value, tri in groups:
+            for c in tri.cohorts:
+                for k in range(self.periods):
+                    rows.append({"value": value, "cohort": c.cohort.isoformat(), "size": c.size, "period": k,
+                                 "retained": c.retained[k], "rate": c.rate[k]})
+            for p in tri.overall:
+                rows.append({"value": value, "cohort": "overall", "size": p.users, "period": p.period,
+                             "retained": p.retained, "rate": p.rate})
+        frame = pl.DataFrame(rows, schema={"value": pl.String, "cohort": pl.String, "size": pl.Int64,
+                                           "period": pl.Int64, "retained": pl.Int64, "rate": pl.Float64})
+        return frame if self.breakdown is not None else frame.drop("value")
+
+
+@dataclass
+class _Counts:
+    """Per cohort: entries returning per period, and entries by their last return period."""
+
+    never: int = 0
+    returned: Counter[int] = field(default_factory=Counter)
+    last: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def size(self) -> int:
+        return self.never + sum(self.last.values())
+
+    def add(self, other: _Counts) -> None:
+        self.never += other.never
+        self.returned.update(other.returned)
+        self.last.update(other.last)
+
+
+def retention(
+    source: EventSource,
+    start: EventSpec,
+    return_event: EventSpec | None = None,
+    period: Period = Period.week,
+    periods: int = 8,
+    mode: RetentionMode = RetentionMode.first_time,
+    unbounded: bool = False,
+    by: str | None = None,
+) -> RetentionResult:
+    """Cohort retention of ``start`` → ``return_event`` (default: the start selector itself).
+
+    ``periods`` is the number of periods reported per cohort, k = 0 .. periods-1.
+    """
+    return_event = return_event or start
+    if periods < 1:
+        raise OptionError(f"--periods {periods}: expected a positive number of periods (k = 0 .. N-1)")
+    start.validate(source, "start event")
+    return_event.validate(source, "return event")
+    if by is not None:
+        source.require_column(by, "--by property")
+    span = observed_span(source)
+
+    params = sql.Params()
+    fragments = {
+        "start_predicate": start.predicate(params, source.columns),
+        "return_predicate": return_event.predicate(params, source.columns),
+        "period_start": period.trunc_sql("local_time"),
+        "cohort_start": period.trunc_sql("first_local"),
+        "by_value": f"CAST({sql.quote_ident(by)} AS VARCHAR)" if by else "CAST(NULL AS VARCHAR)",
+    }
+    rows = sql.run(source.con, "retention", {**params.values, "recurring": mode is RetentionMode.recurring},
+                   fragments)
+    if rows.is_empty():
+        raise InputError(f"{source.path}: no {start} events in the analysed range")
+
+    counts: dict[str | None, dict[date, _Counts]] = defaultdict(lambda: defaultdict(_Counts))
+    for row in rows.iter_rows(named=True):
+        cohort = row["cohort"].date()
+        cell = counts[row["by_value"]][cohort]
+        if row["return_period"] is None:
+            cell.never += row["entries"]
+        else:
+            k = period.between(cohort, row["return_period"].date())
+            cell.returned[k] += row["entries"]
+            cell.last[k] += row["last_entries"]
+
+    totals: dict[date, _Counts] = defaultdict(_Counts)
+    for per_cohort in counts.values():
+        for cohort, cell in per_cohort.items():
+            totals[cohort].add(cell)
+
+    def triangle(cells: dict[date, _Counts]) -> Triangle:
+        return _triangle(cells, period, periods, unbounded, span)
+
+    breakdown = None
+    if by is not None:
+        ordered = sorted(counts.items(), key=lambda kv: (-sum(c.size for c in kv[1].values()),
+                                                         kv[0] is None, kv[0] or ""))
+        breakdown = {value: triangle(cells) for value, cells in ordered}
+    return RetentionResult(
+        params={"source": source.describe(), "start": str(start), "return": str(return_event),
+                "period": period.value, "periods": periods, "mode": mode.value, "unbounded": unbounded,
+                "by": by},
+        period=period,
+        periods=periods,
+        total=triangle(totals),
+        by=by,
+        breakdown=breakdown,
+        observed=span,
+    )
+
+
+def _triangle(cells: dict[date, _Counts], period: Period, periods: int, unbounded: bool,
+              span: ObservedSpan) -> Triangle:
+    cohorts: list[Cohort] = []
+    users = [0] * periods
+    retained_sum = [0] * periods
+    for cohort_start in sorted(cells):
+        cell = cells[cohort_start]
+        size = cell.size
+        retained: list[int | None] = []
+        for k in range(periods):
+            if not span.has_ended(period, period.add(cohort_start, k)):
+                retained.append(None)
+                continue
+            value = (sum(n for j, n in cell.last.items() if j >= k) if unbounded else cell.returned.get(k, 0))
+            retained.append(value)
+            users[k] += size
+            retained_sum[k] += value
+        cohorts.append(Cohort(
+            cohort=cohort_start,
+            label=period.label(cohort_start),
+            size=size,
+            retained=retained,
+            rate=[None if r is None else r / size for r in retained],
+        ))
+    overall = [CurvePoint(period=k, rate=retained_sum[k] / users[k] if users[k] else None, users=users[k],
+                          retained=retained_sum[k]) for k in range(periods)]
+    return Triangle(cohorts=cohorts, overall=overall)
