@@ -19,8 +19,15 @@ FORMATS = ("table", "json", "csv", "parquet")
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename.
+
+    An existing non-regular ``path`` (``/dev/null``, ``/dev/stdout``, a FIFO) is yielded itself: renaming
+    over it would replace the device node with a regular file.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        yield target
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
