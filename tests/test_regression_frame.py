@@ -187,7 +187,8 @@ def _assignments(tmp_path, rows: list[tuple]) -> str:
 def test_assignments_add_variant_and_treated(source, tmp_path):
     path = _assignments(tmp_path, [("checkout_v2", "u1", "treatment", at(hours=2)),
                                    ("checkout_v2", "u2", "control", at(0)),
-                                   ("checkout_v2", "u5", "treatment", at(0))])
+                                   ("checkout_v2", "u5", "treatment", at(0)),
+                                   ("checkout_v2", "u3", "treatment", at(0)), ("checkout_v2", "u3", "control", at(1))])
     frame = build_frame(source, "user_video", timedelta(hours=24), Assignments(path))
     rows = _by_key(frame.data, "user_id", "video_id")
     assert frame.experiment == "checkout_v2"
@@ -199,17 +200,18 @@ def test_assignments_add_variant_and_treated(source, tmp_path):
     users = build_frame(source, "user", timedelta(hours=24), Assignments(path)).data
     assert dict(users.select("user_id", "treated").rows()) == {"u1": 1, "u2": 0, "u3": 0, "u5": 1}
     assert default_features(frame)[-1] == "treated"
+    assert "1 users of checkout_v2 have several variants; they count as not in the experiment" in frame.warnings[-1]
 
 
 def test_assignments_errors(source, tmp_path):
     path = _assignments(tmp_path, [("a", "u1", "treatment", at(0)), ("b", "u2", "control", at(0))])
-    with pytest.raises(OptionError, match="--experiment is needed: several experiments in .*; experiments: a, b"):
+    with pytest.raises(OptionError, match="holds 2 experiments; choose one with --experiment: a, b"):
         build_frame(source, "user", timedelta(hours=24), Assignments(path))
-    with pytest.raises(OptionError, match="--experiment 'c' is not in"):
+    with pytest.raises(OptionError, match="experiment 'c' not found in .*; experiments present: a, b"):
         build_frame(source, "user", timedelta(hours=24), Assignments(path, "c"))
     bad = tmp_path / "bad.parquet"
     pl.DataFrame({"user_id": ["u1"], "arm": ["x"]}).write_parquet(bad)
-    with pytest.raises(InputError, match="missing column 'experiment_id'"):
+    with pytest.raises(InputError, match="assignments lack required column.s. experiment_id, variant, assigned_at"):
         build_frame(source, "user", timedelta(hours=24), Assignments(str(bad)))
 
 

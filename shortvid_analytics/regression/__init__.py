@@ -30,7 +30,7 @@ __all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "
 
 def regress(frame: Frame, run: RunSpec, source: dict[str, Any] | None = None) -> RegressionResult:
     """Fit every model of ``run`` on ``frame``; ``source`` is the events source for ``params``."""
-    data = frame.data.to_pandas()
+    data = frame.to_pandas()
     models: list[FittedModel] = []
     for i, spec in enumerate(run.models, 1):
         formula, controls = model_terms(spec, frame)

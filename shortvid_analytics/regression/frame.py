@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-import duckdb
+import pandas as pd
 import polars as pl
 
 from .. import sql
 from ..errors import InputError, OptionError
 from ..periods import format_window
 from ..render.export import atomic_path
-from ..source import EventSource, resolve_files
+from ..abtest.metrics import load_assignments
+from ..source import EventSource
 
 #: Focal regressors used when neither --features nor --formula is given.
 DEFAULT_FEATURES: dict[str, tuple[str, ...]] = {
@@ -36,6 +37,7 @@ KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "user": ("user_id",),
     "session": ("user_id", "session_id"),
 }
+CATEGORY_LEVELS = 10_000
 _WHAT: dict[str, str] = {
     "user_video": "video_view events with a video_id",
     "user": "video_view events",
@@ -52,6 +54,17 @@ class Frame:
     data: pl.DataFrame
     warnings: list[str] = field(default_factory=list)
     experiment: str | None = None
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The frame for statsmodels; text columns with at most ``CATEGORY_LEVELS`` values become categoricals
+        with sorted levels — patsy codes them twice as fast and builds the same design matrix as from text."""
+        text = [c for c, t in self.data.schema.items() if t == pl.String]
+        enums = {}
+        for column in text:
+            levels = self.data[column].drop_nulls().unique()
+            if levels.len() <= CATEGORY_LEVELS:
+                enums[column] = pl.Enum(sorted(levels.to_list()))
+        return self.data.cast(enums).to_pandas() if enums else self.data.to_pandas()
 
     def describe(self) -> dict[str, object]:
         """Unit, window, rows and columns for the JSON ``frame`` section."""
@@ -77,8 +90,6 @@ class Assignments:
     treatment: str = "treatment"
 
 
-_ASSIGNMENT_COLUMNS = ("experiment_id", "user_id", "variant", "assigned_at")
-
 
 def build_frame(source: EventSource, unit: str, window: timedelta, assignments: Assignments | None = None) -> Frame:
     """Run ``queries/regression_frame_<unit>.sql``; ``window`` is the purchase window of ``user_video``.
@@ -98,37 +109,20 @@ def build_frame(source: EventSource, unit: str, window: timedelta, assignments: 
 
 
 def _attach_assignments(source: EventSource, frame: Frame, assignments: Assignments) -> None:
-    files, _hive = resolve_files(assignments.path)
-    con = source.con
+    loaded = load_assignments(source, assignments.path, assignments.experiment)
+    source.con.register("frame", frame.data.with_row_index("frame_row"))
     try:
-        columns = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet($files)",
-                                             {"files": files}).fetchall()}
-    except duckdb.Error as exc:
-        raise InputError(f"{assignments.path}: cannot read as Parquet: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in _ASSIGNMENT_COLUMNS if c not in columns]
-    if missing:
-        raise InputError(f"{assignments.path}: missing column {missing[0]!r}; expected "
-                         f"{', '.join(_ASSIGNMENT_COLUMNS)}; columns present: {', '.join(sorted(columns))}")
-    experiments = sorted(str(r[0]) for r in con.execute(
-        "SELECT DISTINCT experiment_id FROM read_parquet($files) WHERE experiment_id IS NOT NULL",
-        {"files": files}).fetchall())
-    experiment = assignments.experiment
-    if experiment is None and len(experiments) == 1:
-        experiment = experiments[0]
-    if experiment not in experiments:
-        what = f"--experiment {experiment!r} is not in" if experiment else "--experiment is needed: several experiments in"
-        raise OptionError(f"{what} {assignments.path}; experiments: {', '.join(experiments) or '(none)'}")
-    con.register("frame", frame.data.with_row_index("frame_row"))
-    try:
-        data = sql.run(con, "regression_frame_assignment", {
-            "files": files, "experiment": experiment, "treatment": assignments.treatment,
-            "per_user": frame.unit == "user"})
+        data = sql.run(source.con, "regression_frame_assignment",
+                       {"treatment": assignments.treatment, "per_user": frame.unit == "user"})
     finally:
-        con.unregister("frame")
+        source.con.unregister("frame")
     frame.data = data.drop("frame_row")
-    frame.experiment = experiment
+    frame.experiment = loaded.experiment
+    if loaded.excluded_multi_variant_users:
+        frame.warnings.append(f"{loaded.excluded_multi_variant_users:,} users of {loaded.experiment} have several "
+                              f"variants; they count as not in the experiment (variant null, treated 0)")
     if frame.data["treated"].sum() == 0:
-        frame.warnings.append(f"no unit of the frame is treated: no user of {experiment} has variant "
+        frame.warnings.append(f"no unit of the frame is treated: no user of {loaded.experiment} has variant "
                               f"{assignments.treatment!r} at or before the unit's start")
 
 

@@ -20,11 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
+from scipy.linalg import solve_triangular
 from patsy import EvalEnvironment, ModelDesc, PatsyError, dmatrix
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from ..errors import InputError, OptionError
 from . import formulas
+from .margins import average_marginal_effects
 
 _FACTORIES: dict[str, Callable[..., Any]] = {
     "logit": smf.logit,
@@ -245,11 +247,17 @@ def _build(model: str, formula: str, data: pd.DataFrame) -> Any:
 
 
 def _degenerate_terms(sm_model: Any) -> dict[str, str]:
-    """Terms (patsy names) with a design column that is constant or a linear combination of earlier ones."""
+    """Terms (patsy names) with a design column that is constant or a linear combination of earlier ones.
+
+    Columns are taken in order; a column is kept when its squared residual on the kept ones (from an
+    incremental Cholesky factor of X'X, O(k³) overall) exceeds ``_COLLINEAR_TOL`` times its own sum
+    of squares, so of a collinear set the later column is named.
+    """
     exog = np.asarray(sm_model.exog, dtype=float)
     names = _columns(sm_model)
     column_term = _column_terms(sm_model)
     gram = exog.T @ exog
+    factor = np.zeros_like(gram)  # rows/columns 0..m-1: Cholesky factor of the kept columns' Gram matrix
     kept: list[int] = []
     found: dict[str, str] = {}
     for j, name in enumerate(names):
@@ -257,13 +265,14 @@ def _degenerate_terms(sm_model: Any) -> dict[str, str]:
         if name != "Intercept" and np.ptp(column) == 0:
             found.setdefault(column_term[j], f"has no variance (every row is {column[0]:g})")
             continue
-        if kept:
-            g_kk = gram[np.ix_(kept, kept)]
-            g_kj = gram[kept, j]
-            residual = gram[j, j] - g_kj @ np.linalg.lstsq(g_kk, g_kj, rcond=None)[0]
-            if residual <= _COLLINEAR_TOL * gram[j, j]:
-                found.setdefault(column_term[j], f"is a linear combination of other terms ({name}: perfect collinearity)")
-                continue
+        m = len(kept)
+        projection = solve_triangular(factor[:m, :m], gram[kept, j], lower=True) if m else np.zeros(0)
+        residual = gram[j, j] - projection @ projection
+        if residual <= _COLLINEAR_TOL * gram[j, j]:
+            found.setdefault(column_term[j], f"is a linear combination of other terms ({name}: perfect collinearity)")
+            continue
+        factor[m, :m] = projection
+        factor[m, m] = np.sqrt(residual)
         kept.append(j)
     return found
 
@@ -348,7 +357,8 @@ def _separation_warnings(sm_model: Any, result: Any, outcome: str) -> list[str]:
 
 
 def _marginal_effects(result: Any, model: str, has_interactions: bool, notes: list[str]) -> dict[str, tuple[float, float]]:
-    """Average marginal effects (``get_margeff(at="overall", method="dydx", dummy=True)``) by term."""
+    """Average marginal effects by design column: the numbers of statsmodels'
+    ``get_margeff(at="overall", method="dydx", dummy=True)``, computed in bounded memory (:mod:`.margins`)."""
     if model == "ols":
         # a linear model's marginal effect of a column is its coefficient
         return {t: (float(result.params[t]), float(result.bse[t])) for t in result.params.index if t != "Intercept"}
@@ -356,12 +366,11 @@ def _marginal_effects(result: Any, model: str, has_interactions: bool, notes: li
         notes.append("average marginal effects omitted: with interaction terms the effect of a variable "
                      "is not the effect of one design column")
         return {}
-    if not np.isfinite(np.asarray(result.cov_params())).all():
+    cov = np.asarray(result.cov_params(), dtype=float)
+    if not np.isfinite(cov).all():
         return {}
-    with pywarnings.catch_warnings():
-        pywarnings.simplefilter("ignore")
-        frame = result.get_margeff(at="overall", method="dydx", dummy=True).summary_frame()
-    return {str(t): (float(r["dy/dx"]), float(r["Std. Err."])) for t, r in frame.iterrows()}
+    return average_marginal_effects(model, np.asarray(result.model.exog, dtype=float),
+                                    np.asarray(result.params, dtype=float), cov, _columns(result.model))
 
 
 def _coefficients(result: Any, model: str, ame: dict[str, tuple[float, float]], roles: list[str]) -> list[Coefficient]:
