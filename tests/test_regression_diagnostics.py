@@ -105,13 +105,15 @@ def test_high_vif_is_warned(cli, write_events):
         (["--robust", "HC3"], 2, "--robust HC3 is defined for ols only; for logit use HC0 or HC1"),
         (["--robust", "HC9", "--model", "ols"], 2, "--robust 'HC9': expected one of HC0|HC1|HC2|HC3"),
         (["--robust", "HC1", "--cluster", "user_id"], 2, "--cluster and --robust exclude each other"),
-        (["--cluster", "shop_id"], 2, "--cluster 'shop_id' is not a column of the frame; columns: user_id, video_id"),
-        (["--features", "liked,nosuch"], 2, "formula 'purchased ~ liked + nosuch + C(platform)': Error evaluating "
-                                            "factor: NameError: name 'nosuch' is not defined"),
+        (["--cluster", "shop_id"], 2, "--cluster 'shop_id' is not a column of the user_video frame; columns: user_id, video_id"),
+        (["--features", "liked,nosuch"], 2, "formula 'purchased ~ liked + nosuch + C(platform)': 'nosuch' is not a "
+                                            "column of the user_video frame; columns: user_id, video_id"),
+        (["--formula", "purchased ~ np.loog(watch_min)"], 2, "formula 'purchased ~ np.loog(watch_min)': Error "
+                                                            "evaluating factor: AttributeError"),
         (["--formula", "purchased ~ (liked"], 2, "formula 'purchased ~ (liked': Unmatched '('"),
         (["--formula", "purchased ~ liked", "--features", "liked"], 2, "--formula replaces --features"),
         (["--by", "traffic_source"], 2, "--by traffic_source: the frame has 1 level(s) (recommend); nothing to compare"),
-        (["--by", "region"], 2, "--by 'region' is not a column of the frame"),
+        (["--by", "region"], 2, "--by 'region' is not a column of the user_video frame"),
         (["--window", "soon"], 2, "window 'soon': expected a number and a unit"),
         (["--table", "out.docx"], 2, "--table out.docx: expected a file name ending in .md, .markdown, .tex, .html"),
         (["--chart", "out.gif"], 2, "--chart out.gif: expected a file name ending in .png, .svg, .pdf"),

@@ -11,18 +11,23 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
+import patsy.builtins
 
 from ..errors import OptionError
 from ..periods import format_window
 from . import formulas
 from .frame import Assignments, Frame, build_frame, default_controls, default_features, save_frame
-from .models import FittedModel, estimate, interaction_test
+from .models import FORMULA_NAMESPACE, FittedModel, estimate, interaction_test
 from .result import RegressionResult
 from .spec import ModelSpec, RunSpec, load_spec
+
+_PATSY_NAMES = set(patsy.builtins.__all__)
+_PYTHON_NAMES = set(dir(builtins))
 
 __all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec", "model_terms",
            "regress", "save_frame"]
@@ -30,10 +35,13 @@ __all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "
 
 def regress(frame: Frame, run: RunSpec, source: dict[str, Any] | None = None) -> RegressionResult:
     """Fit every model of ``run`` on ``frame``; ``source`` is the events source for ``params``."""
-    data = frame.to_pandas()
+    terms = [model_terms(spec, frame) for spec in run.models]
+    needed = set().union(*(_columns_read(spec, formula, frame) for spec, (formula, _) in zip(run.models, terms,
+                                                                                          strict=True)))
+    # only the columns the models read go to pandas (not the text ids of millions of rows)
+    data = frame.to_pandas([c for c in frame.data.columns if c in needed])
     models: list[FittedModel] = []
-    for i, spec in enumerate(run.models, 1):
-        formula, controls = model_terms(spec, frame)
+    for i, (spec, (formula, controls)) in enumerate(zip(run.models, terms, strict=True), 1):
         name = spec.name or f"({i})"
         if spec.by:
             models += _fit_by(data, spec, formula, controls, name)
@@ -63,13 +71,26 @@ def model_terms(spec: ModelSpec, frame: Frame) -> tuple[str, tuple[str, ...]]:
     return formulas.compose(spec.outcome, (*features, *controls)), tuple(controls)
 
 
+def _columns_read(spec: ModelSpec, formula: str, frame: Frame) -> set[str]:
+    """Frame columns read by ``formula``, ``--cluster`` and ``--by``; raise naming any that do not exist."""
+    columns = frame.data.columns
+    for option, column in (("--cluster", spec.cluster), ("--by", spec.by)):
+        if column is not None and column not in columns:
+            raise OptionError(f"{option} {column!r} is not a column of the {frame.unit} frame; columns: "
+                              f"{', '.join(columns)}")
+    read = formulas.names_read(formula)
+    unknown = sorted(read - set(columns) - set(FORMULA_NAMESPACE) - _PATSY_NAMES - _PYTHON_NAMES)
+    if unknown:
+        raise OptionError(f"formula {formula!r}: {unknown[0]!r} is not a column of the {frame.unit} frame; "
+                          f"columns: {', '.join(columns)}")
+    return (read & set(columns)) | {c for c in (spec.cluster, spec.by) if c}
+
+
 def _fit_by(data: pd.DataFrame, spec: ModelSpec, formula: str, controls: tuple[str, ...],
             name: str) -> list[FittedModel]:
     """The model within each level of ``spec.by`` plus the pooled model with a Wald test of the interactions."""
     column = spec.by
     assert column is not None
-    if column not in data.columns:
-        raise OptionError(f"--by {column!r} is not a column of the frame; columns: {', '.join(data.columns)}")
     levels = sorted(data[column].dropna().unique().tolist())
     if len(levels) < 2:
         raise OptionError(f"--by {column}: the frame has {len(levels)} level(s) ({', '.join(map(str, levels))}); "

@@ -55,6 +55,12 @@ def variables(term: Term) -> set[str]:
     return names
 
 
+def names_read(formula: str) -> set[str]:
+    """Every Python name the formula reads, on both sides (columns, ``np``, ``C``, ...)."""
+    desc = parse(formula)
+    return set().union(*(variables(t) for t in (*desc.lhs_termlist, *desc.rhs_termlist)))
+
+
 def drop_terms(formula: str, names: Iterable[str]) -> str:
     """``formula`` without the right-hand-side terms called ``names`` (patsy term names)."""
     drop = set(names)

@@ -55,16 +55,17 @@ class Frame:
     warnings: list[str] = field(default_factory=list)
     experiment: str | None = None
 
-    def to_pandas(self) -> pd.DataFrame:
-        """The frame for statsmodels; text columns with at most ``CATEGORY_LEVELS`` values become categoricals
-        with sorted levels — patsy codes them twice as fast and builds the same design matrix as from text."""
-        text = [c for c, t in self.data.schema.items() if t == pl.String]
+    def to_pandas(self, columns: list[str]) -> pd.DataFrame:
+        """``columns`` of the frame for statsmodels; text columns with at most ``CATEGORY_LEVELS`` values
+        become categoricals with sorted levels — patsy codes them twice as fast and builds the same
+        design matrix as from text."""
+        data = self.data.select(columns)
         enums = {}
-        for column in text:
-            levels = self.data[column].drop_nulls().unique()
+        for column in [c for c, t in data.schema.items() if t == pl.String]:
+            levels = data[column].drop_nulls().unique()
             if levels.len() <= CATEGORY_LEVELS:
                 enums[column] = pl.Enum(sorted(levels.to_list()))
-        return self.data.cast(enums).to_pandas() if enums else self.data.to_pandas()
+        return data.cast(enums).to_pandas()
 
     def describe(self) -> dict[str, object]:
         """Unit, window, rows and columns for the JSON ``frame`` section."""

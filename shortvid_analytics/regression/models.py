@@ -135,14 +135,12 @@ def estimate(
 ) -> Fitted:
     """Fit ``formula`` with statsmodels' ``model`` on ``data`` (rows with missing values are dropped).
 
-    Standard errors: cluster-robust by column ``cluster``, else heteroscedasticity-robust ``robust``
+    Standard errors: cluster-robust by column ``cluster`` (a column of ``data``), else heteroscedasticity-robust ``robust``
     (HC0-HC3 for ols; HC0 or HC1 for the maximum-likelihood models, see :func:`covariance`), else
     classical. ``controls`` are the terms reported with role ``control``.
     """
     notes: list[str] = []
     if cluster is not None:
-        if cluster not in data.columns:
-            raise OptionError(f"--cluster {cluster!r} is not a column of the frame; columns: {', '.join(data.columns)}")
         missing = int(data[cluster].isna().sum())
         if missing:
             notes.append(f"{missing:,} rows without {cluster} dropped (cluster-robust standard errors need it)")
