@@ -135,9 +135,9 @@ def estimate(
 ) -> Fitted:
     """Fit ``formula`` with statsmodels' ``model`` on ``data`` (rows with missing values are dropped).
 
-    Standard errors: cluster-robust by column ``cluster`` (a column of ``data``), else heteroscedasticity-robust ``robust``
-    (HC0-HC3 for ols; HC0 or HC1 for the maximum-likelihood models, see :func:`covariance`), else
-    classical. ``controls`` are the terms reported with role ``control``.
+    Standard errors: cluster-robust by column ``cluster`` (a column of ``data``), else
+    heteroscedasticity-robust ``robust`` (HC0-HC3 for ols; HC0 or HC1 for the maximum-likelihood
+    models, see :func:`covariance`), else classical. ``controls`` are the terms reported with role ``control``.
     """
     notes: list[str] = []
     if cluster is not None:
