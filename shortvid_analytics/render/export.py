@@ -21,8 +21,10 @@ FORMATS = ("table", "json", "csv", "parquet")
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename.
 
-    An existing non-regular ``path`` (``/dev/null``, ``/dev/stdout``, a FIFO) is yielded itself: renaming
-    over it would replace the device node with a regular file.
+    The file gets the permissions a plain ``open()`` would give it (``0o666`` minus the umask), not the
+    owner-only ``0o600`` of the temporary file. An existing non-regular ``path`` (``/dev/null``,
+    ``/dev/stdout``, a FIFO) is yielded itself: renaming over it would replace the device node with a
+    regular file.
     """
     target = Path(path)
     if target.exists() and not target.is_file():
@@ -33,11 +35,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    # The umask can only be read by setting it; the CLI is single-threaded when it writes.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -1,0 +1,47 @@
+-- Attribution: credited orders and GMV per group (temp tables attribution_credits and
+-- attribution_conversions), the $top groups by attributed GMV and one "other" row (rank NULL)
+-- summing the rest; $top NULL keeps every group.
+-- conversions: conversion events giving the group a non-zero credit;
+-- attributed_orders = sum(credit * order_share); attributed_gmv = sum(credit * revenue);
+-- touches: events in the date range matching the touch selector (fragment touch_predicate over
+-- alias t) whose --by value (fragment touch_group) is the group's, the denominator of GPM.
+-- Sums of doubles use fsum (compensated summation) so that results do not depend on thread scheduling;
+-- on engines without it, sum gives the same numbers up to the last bits.
+WITH credited AS (
+    SELECT
+        cr.group_value,
+        count(*) AS conversions,
+        fsum(cr.credit * c.order_share) AS attributed_orders,
+        fsum(cr.credit * c.revenue) AS attributed_gmv
+    FROM attribution_credits AS cr
+    JOIN attribution_conversions AS c ON c.conversion_id = cr.conversion_id
+    GROUP BY cr.group_value
+),
+touches AS (
+    SELECT CAST({{ touch_group }} AS VARCHAR) AS group_value, count(*) AS touches
+    FROM events AS t
+    WHERE {{ touch_predicate }}
+    GROUP BY 1
+),
+ranked AS (
+    SELECT
+        credited.*,
+        coalesce(touches.touches, 0) AS touches,
+        row_number() OVER (
+            ORDER BY credited.attributed_gmv DESC, credited.attributed_orders DESC,
+                     credited.group_value NULLS LAST
+        ) AS group_rank
+    FROM credited
+    LEFT JOIN touches ON touches.group_value IS NOT DISTINCT FROM credited.group_value
+)
+SELECT
+    CASE WHEN $top IS NULL OR group_rank <= $top THEN group_rank END AS group_rank,
+    min(CASE WHEN $top IS NULL OR group_rank <= $top THEN group_value END) AS group_value,
+    count(*) AS groups,
+    CAST(sum(conversions) AS BIGINT) AS conversions,
+    fsum(attributed_orders) AS attributed_orders,
+    fsum(attributed_gmv) AS attributed_gmv,
+    CAST(sum(touches) AS BIGINT) AS touches
+FROM ranked
+GROUP BY 1
+ORDER BY 1 NULLS LAST;

@@ -1,0 +1,285 @@
+"""``attribution``: which creators, videos, traffic sources or platforms the orders and GMV come from.
+
+Definitions (``docs/attribution.md`` has the full text and the JSON schema):
+
+- **Conversions**: events in the date range matching ``conversion`` (default ``purchase``). Each
+  carries its ``revenue`` (NULL = 0) and an *order share* 1/m, m = the conversion events with the same
+  ``order_id`` (an event without ``order_id`` is an order by itself), so the shares of all conversions
+  add up to the KPI order count.
+- **Touches** of a conversion: the same user's events matching ``touch`` with
+  ``conversion time − window ≤ touch time ≤ conversion time``; with ``same_product`` only those
+  carrying the conversion's ``product_id``. The lookback may reach before the date range.
+- **Models** give every touch a weight, normalised per conversion so its credits sum to 1:
+  ``last``/``first`` (the touches at the latest/earliest touch time share the credit equally),
+  ``linear`` (equal), ``time_decay[:half_life]`` (``2^(−Δt/half_life)``, Δt = conversion time −
+  touch time, default half-life 7 days). ``platform`` credits the conversion's own ``by`` value.
+- A group's **attributed orders** = Σ credit × order share and **attributed GMV** = Σ credit × revenue;
+  **GPM** = attributed GMV per 1,000 touches of the group in the date range; **share of total** =
+  the group's attributed GMV / all attributed GMV. Conversions without touches (or, for ``platform``,
+  without a value of their own) are **unattributed** and reported separately.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from . import sql
+from .config import CANONICAL_COLUMNS
+from .errors import OptionError
+from .eventspec import EventSpec
+from .periods import format_window, parse_window
+from .results import AnalysisResult
+from .source import EventSource
+
+MODELS = ("last", "first", "linear", "time_decay", "platform")
+DEFAULT_HALF_LIFE = timedelta(days=7)
+_TEMP_TABLES = ("attribution_conversions", "attribution_credits")
+# Sums of floating-point credits may differ from the whole by rounding only.
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class AttributionModel:
+    """A parsed ``--model``: its name and, for ``time_decay``, the half-life."""
+
+    name: str
+    half_life: timedelta | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> AttributionModel:
+        """``last``, ``first``, ``linear``, ``time_decay``, ``time_decay:12h`` or ``platform``."""
+        name, colon, argument = text.strip().partition(":")
+        name = name.strip().lower()
+        if name not in MODELS:
+            raise OptionError(f"--model {text!r}: expected one of last, first, linear, time_decay[:half_life], "
+                              f"platform")
+        if name != "time_decay":
+            if colon:
+                raise OptionError(f"--model {text!r}: only time_decay takes a parameter (time_decay:12h)")
+            return cls(name)
+        if not colon:
+            return cls(name, DEFAULT_HALF_LIFE)
+        try:
+            return cls(name, parse_window(argument))
+        except OptionError:
+            raise OptionError(f"--model {text!r}: half-life {argument.strip()!r} is not a positive duration "
+                              f"such as 12h, 3d or 1w") from None
+
+    def __str__(self) -> str:
+        return f"time_decay:{format_window(self.half_life)}" if self.half_life else self.name
+
+
+@dataclass
+class GroupCredit:
+    """Credit received by one group (``group`` None: touches without a value of the ``by`` column)."""
+
+    rank: int
+    group: str | None
+    conversions: int
+    attributed_orders: float
+    attributed_gmv: float
+    touches: int
+    gpm: float | None
+    share_of_total: float | None
+    orders_share_of_total: float | None
+
+
+@dataclass
+class OtherGroups:
+    """The groups beyond the top list, summed."""
+
+    groups: int
+    attributed_orders: float
+    attributed_gmv: float
+    touches: int
+    share_of_total: float | None
+    orders_share_of_total: float | None
+
+
+@dataclass
+class ConversionTotals:
+    conversions: int = 0
+    orders: float = 0.0
+    gmv: float = 0.0
+
+
+@dataclass
+class AttributionResult(AnalysisResult):
+    """Credited orders and GMV per group, with the unattributed remainder."""
+
+    kind = "attribution"
+    groups: list[GroupCredit] = field(default_factory=list)
+    other: OtherGroups | None = None
+    totals: ConversionTotals = field(default_factory=ConversionTotals)
+    attributed: ConversionTotals = field(default_factory=ConversionTotals)
+    unattributed: ConversionTotals = field(default_factory=ConversionTotals)
+    notes: list[str] = field(default_factory=list)
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "groups": [vars(g) for g in self.groups],
+            "other": vars(self.other) if self.other else None,
+            "totals": vars(self.totals),
+            "attributed": vars(self.attributed),
+            "unattributed": vars(self.unattributed),
+            "notes": self.notes,
+        }
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per listed group."""
+        schema = {"rank": pl.Int64, "group": pl.String, "conversions": pl.Int64, "attributed_orders": pl.Float64,
+                  "attributed_gmv": pl.Float64, "touches": pl.Int64, "gpm": pl.Float64,
+                  "share_of_total": pl.Float64, "orders_share_of_total": pl.Float64}
+        return pl.DataFrame([vars(g) for g in self.groups], schema=schema)
+
+
+def attribution(
+    source: EventSource,
+    touch: EventSpec | str = "video_view",
+    conversion: EventSpec | str = "purchase",
+    window: timedelta | str = "7d",
+    model: AttributionModel | str = "last",
+    by: str = "creator_id",
+    same_product: bool = False,
+    top: int | None = 20,
+) -> AttributionResult:
+    """Credit each conversion's order and revenue to the ``by`` groups of its touches (see module doc).
+
+    ``top`` groups (by attributed GMV) are listed, the rest summed in ``other``; ``None`` lists all.
+    """
+    touch_spec = EventSpec.parse(touch) if isinstance(touch, str) else touch
+    conversion_spec = EventSpec.parse(conversion) if isinstance(conversion, str) else conversion
+    lookback = parse_window(window) if isinstance(window, str) else window
+    parsed = model if isinstance(model, AttributionModel) else AttributionModel.parse(model)
+    if top is not None and top < 1:
+        raise OptionError(f"--top {top}: expected a positive whole number (0 on the command line lists all)")
+    if same_product and parsed.name == "platform":
+        raise OptionError("--same-product has no meaning with --model platform (no touches are matched)")
+    conversion_spec.validate(source, "conversion event")
+    touch_spec.validate(source, "touch event")
+    by_column = _require_dimension(source, by)
+    if same_product:
+        _require_dimension(source, "product_id", "--same-product needs")
+
+    binder = sql.Params()
+    fragments = {
+        "conversion_predicate": conversion_spec.predicate(binder, source.columns, "e"),
+        "touch_predicate": touch_spec.predicate(binder, source.columns, "t"),
+        "by_column": f"e.{by_column}",
+        "touch_group": f"t.{by_column}",
+    }
+    values = binder.values | {
+        "window_seconds": lookback.total_seconds(),
+        "same_product": same_product,
+        "model": parsed.name,
+        "half_life_seconds": parsed.half_life.total_seconds() if parsed.half_life else None,
+        "top": top,
+    }
+    con = source.con
+    try:
+        sql.run(con, "attribution_conversions", values, fragments)
+        credits_query = "attribution_platform_credits" if parsed.name == "platform" else "attribution_touch_credits"
+        sql.run(con, credits_query, values, fragments)
+        group_frame = sql.run(con, "attribution_groups", values, fragments)
+        totals_row = sql.run(con, "attribution_totals", values).row(0, named=True)
+    finally:
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+    totals = ConversionTotals(int(totals_row["conversions"]), float(totals_row["orders"]), float(totals_row["gmv"]))
+    attributed = ConversionTotals(int(totals_row["attributed_conversions"]), float(totals_row["attributed_orders"]),
+                                  float(totals_row["attributed_gmv"]))
+    unattributed = ConversionTotals(int(totals_row["unattributed_conversions"]),
+                                    float(totals_row["unattributed_orders"]), float(totals_row["unattributed_gmv"]))
+    groups, other = _groups(group_frame, attributed)
+    _check_totals(totals_row, group_frame, totals, attributed, unattributed)
+
+    notes = []
+    if totals.conversions == 0:
+        notes.append(f"no event matches {conversion_spec} in the date range: nothing to attribute")
+    elif unattributed.conversions:
+        reason = (f"no {by} of their own" if parsed.name == "platform"
+                  else f"no {touch_spec} touch within {format_window(lookback)} before them"
+                  + (" on the same product" if same_product else ""))
+        notes.append(f"{unattributed.conversions:,} conversion(s) ({unattributed.orders:,.2f} orders, "
+                     f"GMV {unattributed.gmv:,.2f}) had {reason}: unattributed")
+    return AttributionResult(
+        params={
+            "source": source.describe(),
+            "touch": str(touch_spec),
+            "conversion": str(conversion_spec),
+            "window": format_window(lookback),
+            "window_s": lookback.total_seconds(),
+            "model": parsed.name,
+            "half_life": format_window(parsed.half_life) if parsed.half_life else None,
+            "half_life_s": parsed.half_life.total_seconds() if parsed.half_life else None,
+            "by": by,
+            "same_product": same_product,
+            "top": top,
+        },
+        groups=groups,
+        other=other,
+        totals=totals,
+        attributed=attributed,
+        unattributed=unattributed,
+        notes=notes,
+    )
+
+
+def _require_dimension(source: EventSource, column: str, what: str = "--by") -> str:
+    """The quoted name of ``column`` when the export really has it (not an absent canonical column)."""
+    if column in CANONICAL_COLUMNS:
+        present = source.config.source_column(column) in source.raw_columns
+    else:
+        present = column in source.columns and column != "local_time"
+    if not present:
+        available = [c for c in source.columns
+                     if c != "local_time" and (c not in CANONICAL_COLUMNS
+                                               or source.config.source_column(c) in source.raw_columns)]
+        raise OptionError(f"{what} {column!r}: {source.path} has no such column; "
+                          f"columns present: {', '.join(available)}")
+    return sql.quote_ident(column)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _groups(frame: pl.DataFrame, attributed: ConversionTotals) -> tuple[list[GroupCredit], OtherGroups | None]:
+    groups: list[GroupCredit] = []
+    other = None
+    for row in frame.iter_rows(named=True):
+        orders, gmv, touches = float(row["attributed_orders"]), float(row["attributed_gmv"]), int(row["touches"])
+        if row["group_rank"] is None:
+            other = OtherGroups(int(row["groups"]), orders, gmv, touches, _share(gmv, attributed.gmv),
+                                _share(orders, attributed.orders))
+            continue
+        groups.append(GroupCredit(
+            rank=int(row["group_rank"]), group=row["group_value"], conversions=int(row["conversions"]),
+            attributed_orders=orders, attributed_gmv=gmv, touches=touches,
+            gpm=1000 * gmv / touches if touches else None,
+            share_of_total=_share(gmv, attributed.gmv), orders_share_of_total=_share(orders, attributed.orders),
+        ))
+    return groups, other
+
+
+def _check_totals(row: dict[str, Any], frame: pl.DataFrame, totals: ConversionTotals,
+                  attributed: ConversionTotals, unattributed: ConversionTotals) -> None:
+    """The credits must add up exactly (to rounding) to the conversions that had touches."""
+    checks = {
+        "credits per conversion sum to 1": (1.0 + float(row["credit_sum_error"]), 1.0),
+        "group orders = orders of credited conversions": (float(frame["attributed_orders"].sum() or 0.0),
+                                                           attributed.orders),
+        "group GMV = GMV of credited conversions": (float(frame["attributed_gmv"].sum() or 0.0), attributed.gmv),
+        "attributed + unattributed orders = orders": (attributed.orders + unattributed.orders, totals.orders),
+        "attributed + unattributed GMV = GMV": (attributed.gmv + unattributed.gmv, totals.gmv),
+        "order shares = distinct orders": (totals.orders, float(row["orders_kpi"])),
+    }
+    for what, (got, expected) in checks.items():
+        if not math.isclose(got, expected, rel_tol=_TOLERANCE, abs_tol=_TOLERANCE):
+            raise RuntimeError(f"attribution check failed: {what} ({got!r} vs {expected!r})")

@@ -1,0 +1,321 @@
+"""``paths``: the most frequent event sequences after a start event or before an end event.
+
+Definitions (``docs/paths.md`` has the full text and the JSON schema):
+
+- **Anchor.** Forward mode (``start`` given): each user's first event matching ``start`` among the
+  events in the date range; with ``session=True`` each (user, session)'s first such event. Backward
+  mode (only ``end`` given): the same with the ``end`` selector. One anchor = one path.
+- **Horizon.** The anchor and the same user's (and session's) events on the anchor's side: up to
+  ``window`` after it (forward) or before it (backward), edges inclusive; with ``session=True``
+  the rest of the session instead. Events outside the date range still count in the horizon.
+- **Order.** ``event_time``; at equal times the events matching the anchor selector come first
+  (forward) or last (backward), then ``event_name``.
+- **Path.** The first ``steps`` steps of the horizon walking away from the anchor (the anchor is
+  step 1); with ``collapse_repeats`` a run of consecutive equal event names is one step shown as
+  ``video_view×3``, and two paths are the same only if their run lengths are equal too.
+- **Conversion** (forward mode with ``end``): a path converted when its horizon, anchor included,
+  holds an event matching ``end``, whether or not it is among the first ``steps`` steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from . import sql
+from .errors import OptionError
+from .eventspec import EventSpec
+from .periods import format_window, parse_window
+from .results import AnalysisResult
+from .source import EventSource
+
+PATH_START = "(path_start)"
+PATH_END = "(path_end)"
+DEFAULT_WINDOW = timedelta(hours=24)
+MAX_STEPS = 50
+ARROW = " → "
+REPEAT_MARK = "×"
+_TEMP_TABLES = ("path_walk", "path_steps", "path_sequences")
+
+
+@dataclass
+class PathRow:
+    """One sequence of the top list; ``events``/``repeats`` are in chronological order."""
+
+    rank: int
+    events: list[str]
+    repeats: list[int]
+    paths: int
+    users: int
+    share: float
+    converted_paths: int | None
+    converted_users: int | None
+    conversion_rate: float | None
+
+    @property
+    def label(self) -> str:
+        """``video_view×3 → product_click → purchase``."""
+        return ARROW.join(step_label(e, r) for e, r in zip(self.events, self.repeats))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "path": self.label, "events": self.events, "repeats": self.repeats,
+                "steps": len(self.events), "paths": self.paths, "users": self.users, "share": self.share,
+                "converted_paths": self.converted_paths, "converted_users": self.converted_users,
+                "conversion_rate": self.conversion_rate}
+
+
+@dataclass
+class Transition:
+    """``count`` transitions from ``from_state`` to ``to_state``; ``probability`` = P(to | from)."""
+
+    from_state: str
+    to_state: str
+    count: int
+    probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.from_state, "to": self.to_state, "count": self.count,
+                "probability": self.probability}
+
+
+@dataclass
+class StepCell:
+    """``paths`` paths are at ``event`` in ``step``; ``share`` = paths / all paths."""
+
+    step: int
+    event: str
+    paths: int
+    share: float
+
+
+@dataclass
+class PathTotals:
+    paths: int = 0
+    users: int = 0
+    sequences: int = 0
+    converted_paths: int | None = None
+    converted_users: int | None = None
+    conversion_rate: float | None = None
+
+
+@dataclass
+class PathsResult(AnalysisResult):
+    """Top paths, totals, transition matrix and step matrix of one ``paths`` analysis."""
+
+    kind = "paths"
+    direction: str = "forward"
+    totals: PathTotals = field(default_factory=PathTotals)
+    top_paths: list[PathRow] = field(default_factory=list)
+    other_paths: int = 0
+    other_sequences: int = 0
+    transitions: list[Transition] = field(default_factory=list)
+    step_matrix: list[StepCell] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> list[int]:
+        """Step numbers in chronological order (``1..n`` forward, ``-n..-1`` backward)."""
+        n = self.params["steps"]
+        return list(range(1, n + 1)) if self.direction == "forward" else list(range(-n, 0))
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "totals": vars(self.totals),
+            "top_paths": [p.to_dict() for p in self.top_paths],
+            "other": {"paths": self.other_paths, "sequences": self.other_sequences},
+            "transition_matrix": [t.to_dict() for t in self.transitions],
+            "step_matrix": {"steps": self.steps, "cells": [vars(c) for c in self.step_matrix]},
+            "notes": self.notes,
+        }
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per top path."""
+        schema = {"rank": pl.Int64, "path": pl.String, "steps": pl.Int64, "paths": pl.Int64,
+                  "users": pl.Int64, "share": pl.Float64, "converted_paths": pl.Int64,
+                  "converted_users": pl.Int64, "conversion_rate": pl.Float64}
+        rows = [{k: v for k, v in p.to_dict().items() if k in schema} for p in self.top_paths]
+        return pl.DataFrame(rows, schema=schema)
+
+
+def step_label(event: str, repeats: int) -> str:
+    """``video_view`` or, for a collapsed run, ``video_view×3``."""
+    return f"{event}{REPEAT_MARK}{repeats}" if repeats > 1 else event
+
+
+def paths(
+    source: EventSource,
+    start: EventSpec | str | None = None,
+    end: EventSpec | str | None = None,
+    steps: int = 5,
+    top: int = 20,
+    collapse_repeats: bool = False,
+    session: bool = False,
+    window: timedelta | str | None = None,
+) -> PathsResult:
+    """Most frequent paths of up to ``steps`` steps after ``start`` (forward) or before ``end`` (backward).
+
+    ``start`` and ``end`` together: forward paths from ``start`` with conversion to ``end``. ``window``
+    (default 24 h) bounds the horizon unless ``session`` is set; it cannot be combined with ``session``.
+    """
+    start_spec = EventSpec.parse(start) if isinstance(start, str) else start
+    end_spec = EventSpec.parse(end) if isinstance(end, str) else end
+    if start_spec is None and end_spec is None:
+        raise OptionError("paths needs --start EVENT (paths after it) or --end EVENT (paths before it)")
+    if not 1 <= steps <= MAX_STEPS:
+        raise OptionError(f"--steps {steps}: expected a whole number from 1 to {MAX_STEPS}")
+    if top < 1:
+        raise OptionError(f"--top {top}: expected a positive whole number")
+    if session and window is not None:
+        raise OptionError("--window and --session exclude each other: with --session the session bounds each path")
+    horizon: timedelta | None = None  # with --session the session bounds the path
+    if not session:
+        horizon = DEFAULT_WINDOW if window is None else parse_window(window) if isinstance(window, str) else window
+    forward = start_spec is not None
+    anchor_spec = start_spec if forward else end_spec
+    anchor_spec.validate(source, "start event" if forward else "end event")
+    conversion_spec = end_spec if forward else None
+    if conversion_spec is not None:
+        conversion_spec.validate(source, "end event")
+    if session:
+        _require_sessions(source)
+
+    binder = sql.Params()
+    fragments = {
+        "anchor_predicate": anchor_spec.predicate(binder, source.columns, "e"),
+        "end_predicate": conversion_spec.predicate(binder, source.columns, "e") if conversion_spec else "FALSE",
+    }
+    fragments |= _sequence_fragments(binder, steps)
+    values = binder.values | {
+        "forward": forward, "by_session": session, "collapse": collapse_repeats, "steps": steps, "top": top,
+        "window_seconds": horizon.total_seconds() if horizon else None,
+        "path_start": PATH_START, "path_end": PATH_END,
+    }
+    params = {
+        "source": source.describe(),
+        "start": str(start_spec) if start_spec else None,
+        "end": str(end_spec) if end_spec else None,
+        "steps": steps,
+        "top": top,
+        "collapse_repeats": collapse_repeats,
+        "session": session,
+        "window": format_window(horizon) if horizon else None,
+        "window_s": horizon.total_seconds() if horizon else None,
+    }
+    con = source.con
+    try:
+        sql.run(con, "paths_walk", values, fragments)
+        sql.run(con, "paths_steps", values)
+        sql.run(con, "paths_sequences", values, fragments)
+        totals_row = sql.run(con, "paths_totals", values, fragments).row(0, named=True)
+        top_frame = sql.run(con, "paths_top", values, fragments)
+        transitions_frame = sql.run(con, "paths_transitions", values)
+        steps_frame = sql.run(con, "paths_step_matrix", values)
+    finally:
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+    converts = conversion_spec is not None
+    totals = PathTotals(
+        paths=int(totals_row["paths"]),
+        users=int(totals_row["users"]),
+        sequences=int(totals_row["sequences"]),
+        converted_paths=int(totals_row["converted_paths"]) if converts else None,
+        converted_users=int(totals_row["converted_users"]) if converts else None,
+        conversion_rate=_ratio(totals_row["converted_paths"], totals_row["paths"]) if converts else None,
+    )
+    top_paths = [_path_row(rank, row, steps, forward, totals.paths, converts)
+                 for rank, row in enumerate(top_frame.iter_rows(named=True), start=1)]
+    notes = []
+    if totals.paths == 0:
+        notes.append(f"no event matches {anchor_spec} in the date range: there are no paths")
+    return PathsResult(
+        params=params,
+        direction="forward" if forward else "backward",
+        totals=totals,
+        top_paths=top_paths,
+        other_paths=totals.paths - sum(p.paths for p in top_paths),
+        other_sequences=totals.sequences - len(top_paths),
+        transitions=_transitions(transitions_frame),
+        step_matrix=_step_matrix(steps_frame, totals.paths, steps, forward),
+        notes=notes,
+    )
+
+
+def _require_sessions(source: EventSource) -> None:
+    session_column = source.config.source_column("session_id")
+    present = session_column in source.raw_columns
+    if present:
+        present = source.con.execute(
+            "SELECT EXISTS (SELECT 1 FROM events_all WHERE session_id IS NOT NULL)").fetchall()[0][0]
+    if not present:
+        raise OptionError(f"--session needs session ids, but {source.path} has no non-null session_id "
+                          f"(column {session_column!r}); use --window instead")
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+def _sequence_fragments(binder: sql.Params, steps: int) -> dict[str, str]:
+    """SQL pivoting a path's steps into columns ``event_k``/``repeats_k`` (k = distance from the anchor)."""
+    pivot, keys, order = [], [], []
+    for k in range(1, steps + 1):
+        at_k = f"abs(step) = {binder.bind(k)}"
+        event, repeats = sql.quote_ident(f"event_{k}"), sql.quote_ident(f"repeats_{k}")
+        pivot += [f"max(CASE WHEN {at_k} THEN event_name END) AS {event}",
+                  f"max(CASE WHEN {at_k} THEN repeats END) AS {repeats}"]
+        keys += [event, repeats]
+        order += [f"{event} NULLS FIRST", f"{repeats} NULLS FIRST"]
+    return {"step_columns": ",\n    ".join(pivot), "key_columns": ", ".join(keys), "key_order": ", ".join(order)}
+
+
+def _path_row(rank: int, row: dict[str, Any], steps: int, forward: bool, total_paths: int,
+              converts: bool) -> PathRow:
+    taken = [k for k in range(1, steps + 1) if row[f"event_{k}"] is not None]
+    if not forward:  # columns count back from the end event; paths read forward in time
+        taken.reverse()
+    return PathRow(
+        rank=rank,
+        events=[row[f"event_{k}"] for k in taken],
+        repeats=[int(row[f"repeats_{k}"]) for k in taken],
+        paths=int(row["paths"]),
+        users=int(row["users"]),
+        share=row["paths"] / total_paths,
+        converted_paths=int(row["converted_paths"]) if converts else None,
+        converted_users=int(row["converted_users"]) if converts else None,
+        conversion_rate=row["converted_paths"] / row["paths"] if converts else None,
+    )
+
+
+def _transitions(frame: pl.DataFrame) -> list[Transition]:
+    """Counts to P(to | from); each from-state's probabilities sum to 1."""
+    totals: dict[str, int] = {}
+    for row in frame.iter_rows(named=True):
+        totals[row["from_state"]] = totals.get(row["from_state"], 0) + int(row["transitions"])
+    return [
+        Transition(row["from_state"], row["to_state"], int(row["transitions"]),
+                   row["transitions"] / totals[row["from_state"]])
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def _step_matrix(frame: pl.DataFrame, total_paths: int, steps: int, forward: bool) -> list[StepCell]:
+    """Share of paths at each event per step; paths shorter than the step are in the filler state
+    (``(path_end)`` forward, ``(path_start)`` backward), so every step's shares sum to 1."""
+    if total_paths == 0:
+        return []
+    filler = PATH_END if forward else PATH_START
+    cells: list[StepCell] = []
+    for k in range(1, steps + 1):
+        step = k if forward else -k
+        at_step = frame.filter(pl.col("step") == step)
+        for row in at_step.iter_rows(named=True):
+            cells.append(StepCell(step, row["event_name"], int(row["paths"]), row["paths"] / total_paths))
+        shorter = total_paths - int(at_step["paths"].sum())
+        if shorter:
+            cells.append(StepCell(step, filler, shorter, shorter / total_paths))
+    return cells
