@@ -167,3 +167,13 @@ def test_atomic_writes_get_default_permissions_not_0600(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644
+
+
+def test_atomic_write_to_a_device_writes_through(tmp_path):
+    """-o /dev/null must not replace the device node with a regular file."""
+    import stat
+
+    from shortvid_analytics.render.export import write_text_atomic
+
+    write_text_atomic("/dev/null", "discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)

@@ -116,3 +116,13 @@ def test_engagement_by_category(cli, taobao):
 
 def test_paths(cli, taobao):
     same_numbers(cli, taobao, "paths", "--start", "product_click", "--end", "purchase", "--steps", "4")
+
+
+def test_funnel_click_cart_purchase(cli, taobao):
+    doc = same_numbers(cli, taobao, "funnel", "--steps", "product_click,add_to_cart,purchase", "--window", "24h")
+    frame = taobao["raw_frame"]
+    # step 1 = every user with a pv; the later steps are checked against a state machine in test_funnel.py
+    assert doc["steps"][0]["users"] == frame.filter(pl.col("behavior_type") == "pv")["user_id"].n_unique()
+    assert doc["steps"][0]["users"] >= doc["steps"][1]["users"] >= doc["steps"][2]["users"] > 0
+    same_numbers(cli, taobao, "funnel", "--steps", "product_click,add_to_cart,purchase", "--window", "24h",
+                 "--hold", "product_id", "--trends", "day")
