@@ -24,11 +24,11 @@ def run_cli(*args: Any):
 # ------------------------------------------------------------------------------------------ data
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    """A small synthetic export with planted truth (1,500 users, 28 days: under a second)."""
+    """A small synthetic export with planted truth (1,000 users, 28 days: under a second)."""
     from shortvid_analytics.generate import generate
 
     out = tmp_path_factory.mktemp("report") / "data"
-    generate(out, users=1500, days=28, seed=3)
+    generate(out, users=1000, days=28, seed=3)
     return out
 
 
@@ -209,7 +209,7 @@ def test_provenance_lists_inputs_seeds_versions_and_sql(example, generated):
     assert sum(f["rows"] for f in files) == prov["inputs"]["events"]["rows"] > 0
     (assignments,) = prov["inputs"]["assignments"]["files"]
     assert assignments["sha256"] == hashlib.sha256((generated / "assignments.parquet").read_bytes()).hexdigest()
-    assert prov["seeds"]["seed"] == 3 and prov["seeds"]["users"] == 1500
+    assert prov["seeds"]["seed"] == 3 and prov["seeds"]["users"] == 1000
     assert prov["spec"]["sha256"] == hashlib.sha256(EXAMPLE_SPEC.read_bytes()).hexdigest()
     assert prov["generated_at"] == AS_OF
     assert {"duckdb", "polars", "statsmodels", "matplotlib", "weasyprint"} <= set(prov["versions"])
@@ -225,7 +225,7 @@ def test_provenance_lists_inputs_seeds_versions_and_sql(example, generated):
 def demo(tmp_path_factory) -> tuple[Path, Any]:
     """``shortvid demo`` once: generated data and the example report in HTML, PDF and JSON."""
     folder = tmp_path_factory.mktemp("demo")
-    result = run_cli("demo", "--out", folder, "--users", 1200, "--as-of", "2026-12-01")
+    result = run_cli("demo", "--out", folder, "--users", 800, "--as-of", "2026-12-01")
     assert result.exit_code == 0, result.stderr
     return folder, result
 
@@ -239,7 +239,7 @@ def test_demo_builds_html_pdf_and_json(demo):
     assert report["title"] in html.read_text(encoding="utf-8")
     events = report["sections"][1]["results"]["validate"]["rows"]
     truth = json.loads((folder / "data" / "truth.json").read_text())
-    assert truth["generator"]["args"]["users"] == 1200 and report["provenance"]["seeds"]["users"] == 1200
+    assert truth["generator"]["args"]["users"] == 800 and report["provenance"]["seeds"]["users"] == 800
     assert f"data: {events:,} events" in result.stdout
 
 

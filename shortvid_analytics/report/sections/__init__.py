@@ -104,9 +104,9 @@ def cli_args(section: Section, params: tuple[Param, ...], skip: tuple[str, ...] 
 
 
 def _registry() -> dict[str, SectionType]:
-    from . import ab, comparison, data, engagement, funnel, lifecycle, retention, text
+    from . import ab, comparison, data, engagement, funnel, lifecycle, regression, retention, text
 
-    modules = (text, data, comparison, funnel, retention, lifecycle, engagement, ab)
+    modules = (text, data, comparison, funnel, retention, lifecycle, engagement, regression, ab)
     return {kind.name: kind for m in modules for kind in getattr(m, "SECTIONS", None) or (m.SECTION,)}
 
 
