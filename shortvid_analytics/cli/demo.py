@@ -48,25 +48,35 @@ def demo(
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
-    """A few key numbers of the report: data size, funnel by platform, experiment lifts."""
-    lines = [report["title"]]
+    """Key numbers of the report: data size, KPIs and funnel by platform, experiment lifts."""
+    first: dict[str, dict[str, Any]] = {}
     for section in report["sections"]:
-        results = section["results"]
-        if "validate" in results:
-            v = results["validate"]
-            lines.append(f"  data: {fmt_number(v['rows'])} events, {fmt_number(v['users'])} users, "
-                         f"{v['time_range']['first_utc'][:10]} .. {v['time_range']['last_utc'][:10]}")
-        if "funnel" in results:
-            f = results["funnel"]
-            steps = f["steps"]
-            overall = f"{steps[0]['event']} -> {steps[-1]['event']}: {fmt_pct(steps[-1]['conversion_from_start'])}"
-            groups = ", ".join(f"{g['value']} {fmt_pct(g['steps'][-1]['conversion_from_start'])}"
-                               for g in f.get("breakdown") or [])
-            lines.append(f"  funnel {overall}" + (f" ({groups})" if groups else ""))
-        if "ab" in results:
-            for metric in results["ab"]["metrics"]:
-                for c in metric["comparisons"]:
-                    lines.append(f"  {results['ab']['experiment']}: {metric['metric']} {c['variant']} "
-                                 f"{fmt_pct(c['rel_lift'], 1)} (CI {fmt_pct(c['ci_low'], 1)} .. "
-                                 f"{fmt_pct(c['ci_high'], 1)}, p {fmt_number(c['p_value'], 3)})")
+        for kind, result in section["results"].items():
+            first.setdefault(kind, result)
+    lines = [report["title"]]
+    if "validate" in first:
+        v = first["validate"]
+        lines.append(f"  data: {fmt_number(v['rows'])} events, {fmt_number(v['users'])} users, "
+                     f"{v['time_range']['first_utc'][:10]} .. {v['time_range']['last_utc'][:10]}")
+    if "engagement" in first:
+        e = first["engagement"]
+        by = e["params"]["by"]
+        for g in e["groups"]:
+            lines.append(f"  {' / '.join(str(g[c]) for c in by)}: {fmt_number(g['views'])} views, "
+                         f"engagement {fmt_pct(g['engagement_rate'])}, CTR {fmt_pct(g['ctr'])}, "
+                         f"viewer conversion {fmt_pct(g['user_conversion_rate'])}, GMV {fmt_number(g['gmv'])}")
+    if "funnel" in first:
+        f = first["funnel"]
+        steps = f["steps"]
+        groups = ", ".join(f"{g['value']} {fmt_pct(g['steps'][-1]['conversion_from_start'])}"
+                           for g in f.get("breakdown") or [])
+        lines.append(f"  funnel {' -> '.join(s['event'] for s in steps)}: "
+                     f"{fmt_pct(steps[-1]['conversion_from_start'])}" + (f" ({groups})" if groups else ""))
+    if "ab" in first:
+        ab = first["ab"]
+        for metric in ab["metrics"]:
+            for c in metric["comparisons"]:
+                lines.append(f"  {ab['experiment']}: {metric['metric']} {c['variant']} {fmt_pct(c['rel_lift'], 1)} "
+                             f"(95% CI {fmt_pct(c['ci_low'], 1)} .. {fmt_pct(c['ci_high'], 1)}, "
+                             f"p {fmt_number(c['p_value'], 3)})")
     return lines
