@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,7 +12,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from shortvid_analytics import cli as cli_package
 from shortvid_analytics import source as source_module
+from shortvid_analytics.cli import COMMAND_MODULES
 from shortvid_analytics.config import Config
 from shortvid_analytics.source import EventSource
 
@@ -140,3 +144,33 @@ def test_date_range_keeps_the_local_days_whichever_column_it_compares(tmp_path: 
     assert got == [t for t in instants if zoneinfo_local(t, zone).date() == day]
     assert f"{compared_on} >= getvariable" in source.con.execute(
         "SELECT sql FROM duckdb_views() WHERE view_name = 'events'").fetchall()[0][0]
+
+
+# ------------------------------------------------------------------------------------------ start-up
+HEAVY = ("duckdb", "polars", "numpy", "pandas", "pyarrow", "scipy", "matplotlib", "statsmodels")
+
+
+def test_start_up_imports_no_heavy_library() -> None:
+    code = ("import sys, shortvid_analytics.cli as cli; "
+            f"print([m for m in {HEAVY!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_command_loads_only_what_it_needs() -> None:
+    code = ("import sys; from shortvid_analytics.cli import app; "
+            "app(['funnel', '--help'], standalone_mode=False); "
+            f"print([m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.stderr.strip() == "['duckdb', 'polars']"
+
+
+def test_every_command_module_is_listed_and_help_shows_every_command(cli) -> None:
+    modules = {p.stem for p in Path(cli_package.__file__).parent.glob("*.py")} - {"__init__", "__main__", "common"}
+    assert set(COMMAND_MODULES.values()) == modules
+    result = cli("--help")
+    assert result.exit_code == 0
+    listed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2]
+    assert set(listed) >= set(COMMAND_MODULES)
