@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import progress
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
 from .errors import InputError, OptionError
 from .sql import quote_ident, render
@@ -59,8 +60,10 @@ def connect(config: Config) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
-    # DuckDB draws its progress bar on stdout after 2 s, which corrupts JSON/CSV written to stdout.
-    con.execute("SET enable_progress_bar = false")
+    # DuckDB draws its progress bar on stdout after 2 s, which corrupts JSON/CSV written to stdout; when
+    # the CLI shows progress (on stderr, progress.py) DuckDB only tracks it.
+    con.execute(f"SET enable_progress_bar = {'true' if progress.enabled() else 'false'}")
+    con.execute("SET enable_progress_bar_print = false")
     engine = config.engine
     if engine.memory_limit:
         _set(con, "memory_limit", engine.memory_limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -11,8 +13,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 import pytest
+from rich.console import Console
 
 from shortvid_analytics import cli as cli_package
+from shortvid_analytics import progress
 from shortvid_analytics import source as source_module
 from shortvid_analytics.cli import COMMAND_MODULES
 from shortvid_analytics.config import Config
@@ -174,3 +178,33 @@ def test_every_command_module_is_listed_and_help_shows_every_command(cli) -> Non
     assert result.exit_code == 0
     listed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2]
     assert set(listed) >= set(COMMAND_MODULES)
+
+
+# ------------------------------------------------------------------------------------------ progress
+SLOW_QUERY = "SELECT count(DISTINCT i % 1000003) FROM range(30000000) AS t(i)"
+
+
+def test_progress_shows_duckdbs_percentage_on_stderr_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "DELAY_S", 0.0)
+    monkeypatch.setattr(progress, "POLL_S", 0.02)
+    monkeypatch.setattr("shortvid_analytics.render.console.stderr_console",
+                        lambda: Console(file=screen, force_terminal=True, width=80))
+    progress.enable(True)
+    try:
+        con = source_module.connect(Config())
+        with progress.query(con, "slow_count"):
+            con.execute(SLOW_QUERY).fetchall()
+    finally:
+        progress.enable(False)
+    shown = screen.getvalue()
+    assert "running slow_count" in shown
+    assert re.search(r"running slow_count: \d+%", shown)
+
+
+def test_no_progress_without_a_terminal(cli, events: Path) -> None:
+    result = cli("validate", str(events), "-f", "json")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert not progress.enabled()
+    con = source_module.connect(Config())
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]

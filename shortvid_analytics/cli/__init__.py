@@ -8,6 +8,7 @@ command runs or help lists it, so ``shortvid --version`` and every command start
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
-from .. import __version__
+from .. import __version__, progress
 from ..config import Config
 from ..errors import ShortvidError
 from ..render.console import stderr_console
@@ -100,6 +101,7 @@ def _global(
     ] = False,
 ) -> None:
     """Analytics for short-video e-commerce event exports (Parquet), computed in DuckDB."""
+    progress.enable(sys.stderr.isatty())
     try:
         ctx.obj = AppState(config=Config.load(config).with_engine(memory_limit=memory_limit, threads=threads),
                            debug=debug)
