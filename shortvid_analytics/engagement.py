@@ -80,8 +80,13 @@ def engagement(
     if not columns:
         raise OptionError("--by: give at least one column to group by, e.g. --by creator_id")
     create_kpi_events(source)
-    raw = sql.run(source.con, "engagement",
-                  fragments={"group_keys": ", ".join(sql.quote_ident(c) for c in columns)})
+    keys = [sql.quote_ident(c) for c in columns]
+    raw = sql.run(source.con, "engagement", fragments={
+        "group_keys": ", ".join(keys),
+        "counts_keys": ", ".join(f"c.{k}" for k in keys),
+        "viewers_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM v.{k}" for k in keys),
+        "commerce_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM m.{k}" for k in keys),
+    })
     groups = derive(raw)
     eligible = groups.filter(pl.col("views") >= min_views)
     key = f"{sort}_ci_low" if rank_by_lower_bound else sort
