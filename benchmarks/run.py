@@ -40,6 +40,8 @@ DAYS = 28
 SEED = 1
 #: Sizes the pandas peers run at: they hold every event in memory, 100M would not fit.
 PANDAS_SIZES = ("1M", "10M")
+#: Child processes import this repository's package, whatever is installed.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 #: RESULTS.md above this line is rewritten by --write-results, the text below it is kept.
 MARKER = "<!-- measured table above, written by benchmarks/run.py; analysis below is hand-written -->"
 
@@ -125,7 +127,7 @@ def dataset(size: str) -> Path:
     print(f"generating {size} events ({USERS[size]:,} users) into {out} ...", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "shortvid_analytics.cli", "generate", "--users", str(USERS[size]),
                     "--days", str(DAYS), "--seed", str(SEED), "--out", str(out), "--overwrite"],
-                   check=True, cwd=ROOT)
+                   check=True, cwd=ROOT, env=ENV)
     return out
 
 
@@ -168,7 +170,7 @@ def run_once(argv: list[str], timing: Timing) -> str | None:
     """Run one process; record wall time, CPU time and peak RSS; return its error line if it failed."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         timing.walls.append(wall)
