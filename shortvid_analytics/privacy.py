@@ -1,4 +1,12 @@
-"""De-identification: keyed pseudonyms (HMAC-SHA256) and detection of personal data in columns.
+"""De-identification: small-cell suppression, keyed pseudonyms (HMAC-SHA256), detection of personal data.
+
+Small-cell suppression (``--min-group-size K``, docs/privacy.md): a group of a breakdown with fewer
+than ``K`` distinct users is never shown on its own. It is left out of every ranking and top list
+and pooled, with the other small groups of the same table, into one row flagged ``suppressed``
+whose additive columns (counts, sums) are the sums over the pooled groups, so that the shown rows
+plus the pooled row add up to the total. :func:`pool_small_groups` does this for every command
+whose groups reach Python as a frame; the commands that rank groups inside the engine (funnel,
+attribution, paths) apply the same rule, ``users < $min_group_size``, where they rank.
 
 Pseudonym of an identifier ``x`` under key ``K``: the lower-case hex HMAC-SHA256 of the UTF-8 text
 of ``x`` (integers in decimal), ``hmac.new(K, str(x).encode(), sha256).hexdigest()``. The same key
@@ -15,7 +23,10 @@ import os
 import re
 from dataclasses import dataclass
 
+from collections.abc import Sequence
+
 import duckdb
+import polars as pl
 
 from .config import Config
 from .errors import OptionError
@@ -24,6 +35,65 @@ from .sql import Params, quote_ident
 
 KEY_ENV = "SHORTVID_PSEUDONYM_KEY"
 _BLOCK = 64  # SHA-256 block size in bytes (RFC 2104)
+#: ``--min-group-size`` in the terminal: 1 shows every group (shareable outputs use the config's value).
+TERMINAL_MIN_GROUP_SIZE = 1
+#: Columns added by :func:`pool_small_groups`: the row is the pooled row; how many groups it pools.
+SUPPRESSED = "suppressed"
+SUPPRESSED_GROUPS = "suppressed_groups"
+#: Identifier columns a row-level export replaces with their pseudonyms.
+PSEUDONYMISED_COLUMNS: tuple[str, ...] = ("user_id", "order_id", "session_id")
+
+
+# ------------------------------------------------------------------------------- small-cell suppression
+
+def check_min_group_size(value: int, option: str = "--min-group-size") -> int:
+    """``value`` when it is a valid threshold (an integer >= 1; 1 = no suppression), else OptionError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OptionError(f"{option} {value!r}: expected a whole number of users >= 1 (1 = no suppression)")
+    return value
+
+
+def suppressed_label(min_group_size: int, groups: int) -> str:
+    """How a table shows the pooled row in place of a group name: ``<5 users (12 groups)``."""
+    return f"<{min_group_size} users ({groups:,} group{'' if groups == 1 else 's'})"
+
+
+def pool_small_groups(
+    frame: pl.DataFrame,
+    users: str,
+    min_group_size: int,
+    sums: Sequence[str],
+    within: Sequence[str] = (),
+    same: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Replace the rows with fewer than ``min_group_size`` distinct users by one pooled row per ``within``.
+
+    ``frame`` has one row per group (per ``within`` partition, e.g. per period); ``users`` names its
+    count of distinct users. Rows with ``users >= min_group_size`` are kept as they are, with
+    ``suppressed = False`` and ``suppressed_groups = 0``. The others become, per partition, one row
+    with ``suppressed = True``, ``suppressed_groups`` = how many rows it pools, the ``sums`` columns
+    summed over them (a count of distinct users is summed too: a user in two pooled groups counts
+    twice, as the groups' own rows would), the ``within`` and ``same`` columns (equal within a
+    partition) kept, and every other column null -- so the group keys never appear. The pooled rows
+    come last. ``min_group_size = 1`` pools nothing.
+    """
+    flags = [pl.lit(False).alias(SUPPRESSED), pl.lit(0, dtype=pl.Int64).alias(SUPPRESSED_GROUPS)]
+    if min_group_size <= 1:
+        return frame.with_columns(flags)
+    small = pl.col(users) < min_group_size
+    shown = frame.filter(small.not_()).with_columns(flags)
+    pooled_rows = frame.filter(small)
+    if pooled_rows.is_empty():
+        return shown
+    aggregates = [*(pl.col(c).sum() for c in sums), *(pl.col(c).first() for c in same),
+                  pl.len().cast(pl.Int64).alias(SUPPRESSED_GROUPS)]
+    pooled = (pooled_rows.group_by(list(within), maintain_order=True).agg(aggregates) if within
+              else pooled_rows.select(aggregates))
+    pooled = pooled.with_columns(
+        pl.lit(True).alias(SUPPRESSED),
+        *(pl.lit(None, dtype=dtype).alias(c) for c, dtype in frame.schema.items() if c not in pooled.columns),
+    )
+    return pl.concat([shown, pooled.select(shown.columns).cast(shown.schema)])
 
 
 def pseudonym_key(config: Config, required: bool = True, alternative: str = "") -> bytes | None:
@@ -61,6 +131,26 @@ def hmac_sql(column_sql: str, key: bytes, params: Params) -> str:
     opad = params.bind(bytes(b ^ 0x5C for b in padded))
     return (f"CASE WHEN {column_sql} IS NULL THEN NULL ELSE "
             f"sha256({opad} || unhex(sha256({ipad} || encode(CAST({column_sql} AS VARCHAR))))) END")
+
+
+def pseudonymize_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """``frame`` with every identifier column of :data:`PSEUDONYMISED_COLUMNS` replaced by its pseudonym.
+
+    The hashing runs in DuckDB (:func:`hmac_sql`); column order and the other columns are unchanged.
+    """
+    targets = [c for c in frame.columns if c in PSEUDONYMISED_COLUMNS]
+    if not targets:
+        return frame
+    params = Params()
+    select = ", ".join(
+        f"{hmac_sql(quote_ident(c), key, params)} AS {quote_ident(c)}" if c in targets else quote_ident(c)
+        for c in frame.columns
+    )
+    con.register("pseudonymize_input", frame)
+    try:
+        return con.sql(f"SELECT {select} FROM pseudonymize_input", params=params.values).pl()
+    finally:
+        con.unregister("pseudonymize_input")
 
 
 # ------------------------------------------------------------------------------------- PII detection
