@@ -133,14 +133,16 @@ def hmac_sql(column_sql: str, key: bytes, params: Params) -> str:
             f"sha256({opad} || unhex(sha256({ipad} || encode(CAST({column_sql} AS VARCHAR))))) END")
 
 
-def pseudonymize_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+def pseudonymize_frame(frame: pl.DataFrame, key: bytes, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """``frame`` with every identifier column of :data:`PSEUDONYMISED_COLUMNS` replaced by its pseudonym.
 
-    The hashing runs in DuckDB (:func:`hmac_sql`); column order and the other columns are unchanged.
+    The hashing runs in DuckDB (:func:`hmac_sql`; on ``con``, else on a new in-memory connection);
+    column order and the other columns are unchanged.
     """
     targets = [c for c in frame.columns if c in PSEUDONYMISED_COLUMNS]
     if not targets:
         return frame
+    con = con if con is not None else duckdb.connect()
     params = Params()
     select = ", ".join(
         f"{hmac_sql(quote_ident(c), key, params)} AS {quote_ident(c)}" if c in targets else quote_ident(c)
