@@ -75,14 +75,16 @@ def pool_small_groups(
     summed over them (a count of distinct users is summed too: a user in two pooled groups counts
     twice, as the groups' own rows would), the ``within`` and ``same`` columns (equal within a
     partition) kept, and every other column null -- so the group keys never appear. The pooled rows
-    come last. ``min_group_size = 1`` pools nothing.
+    come last; their sums do not depend on the order of ``frame``'s rows. ``min_group_size = 1``
+    pools nothing.
     """
     flags = [pl.lit(False).alias(SUPPRESSED), pl.lit(0, dtype=pl.Int64).alias(SUPPRESSED_GROUPS)]
     if min_group_size <= 1:
         return frame.with_columns(flags)
     small = pl.col(users) < min_group_size
     shown = frame.filter(small.not_()).with_columns(flags)
-    pooled_rows = frame.filter(small)
+    # sorted, so that floating-point sums do not depend on the order in which the engine returned the groups
+    pooled_rows = frame.filter(small).sort(frame.columns, nulls_last=True)
     if pooled_rows.is_empty():
         return shown
     aggregates = [*(pl.col(c).sum() for c in sums), *(pl.col(c).first() for c in same),
