@@ -36,14 +36,13 @@ from . import sql
 from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
 from .errors import InputError, OptionError
-from .privacy import hmac_sql, key_id, pseudonym_key
+from .privacy import IDENTIFIER_COLUMNS, hmac_sql, key_id, pseudonym_key
 from .render.export import atomic_path, write_text_atomic
 from .results import AnalysisResult
 from .source import EventSource, resolve_files
 from .sql import Params, quote_ident
 
 TIME_RESOLUTIONS = ("minute", "hour", "day")
-_PSEUDONYMISED = ("user_id", "order_id", "session_id")
 _KEPT_CANONICAL = ("event_name", "video_id", "product_id", "watch_time_s", "platform", "traffic_source",
                    "device", "region")
 OUTPUT_FILE = "events.parquet"
@@ -137,7 +136,7 @@ def anonymize(
     select.append(f"timezone('UTC', {time_expr}) AS event_time")
     transformations.append(ColumnTransformation(
         "event_time", "kept (UTC)" if time_resolution is None else f"truncated to the {time_resolution} (UTC)"))
-    hashed = _PSEUDONYMISED + (("creator_id",) if hash_creators else ())
+    hashed = IDENTIFIER_COLUMNS + (("creator_id",) if hash_creators else ())
     for name in hashed:
         select.append(f"{hmac_sql(name, key, params)} AS {name}")
         transformations.append(ColumnTransformation(name, "HMAC-SHA256 pseudonym (hex)"))

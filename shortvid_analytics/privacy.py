@@ -40,8 +40,9 @@ TERMINAL_MIN_GROUP_SIZE = 1
 #: Columns added by :func:`pool_small_groups`: the row is the pooled row; how many groups it pools.
 SUPPRESSED = "suppressed"
 SUPPRESSED_GROUPS = "suppressed_groups"
-#: Identifier columns a row-level export replaces with their pseudonyms.
-PSEUDONYMISED_COLUMNS: tuple[str, ...] = ("user_id", "order_id", "session_id")
+#: Identifier columns: a row-level export replaces them with their pseudonyms, and no table of a shareable
+#: output (report, digest) may be keyed by one.
+IDENTIFIER_COLUMNS: tuple[str, ...] = ("user_id", "order_id", "session_id")
 
 
 # ------------------------------------------------------------------------------- small-cell suppression
@@ -135,13 +136,27 @@ def hmac_sql(column_sql: str, key: bytes, params: Params) -> str:
             f"sha256({opad} || unhex(sha256({ipad} || encode(CAST({column_sql} AS VARCHAR))))) END")
 
 
+def identifier_key(columns: Sequence[str | None]) -> str | None:
+    """The first of ``columns`` that is an identifier (:data:`IDENTIFIER_COLUMNS`), else None.
+
+    A table keyed by one would list individual users (or their sessions, orders): shareable outputs
+    refuse it (see docs/privacy.md).
+    """
+    return next((c for c in columns if c in IDENTIFIER_COLUMNS), None)
+
+
+def refusal(column: str) -> str:
+    """The message refusing a shareable table keyed by the identifier ``column``."""
+    return f"its table would be keyed by {column}; reports never show raw user identifiers (docs/privacy.md)"
+
+
 def pseudonymize_frame(frame: pl.DataFrame, key: bytes, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
-    """``frame`` with every identifier column of :data:`PSEUDONYMISED_COLUMNS` replaced by its pseudonym.
+    """``frame`` with every identifier column of :data:`IDENTIFIER_COLUMNS` replaced by its pseudonym.
 
     The hashing runs in DuckDB (:func:`hmac_sql`; on ``con``, else on a new in-memory connection);
     column order and the other columns are unchanged.
     """
-    targets = [c for c in frame.columns if c in PSEUDONYMISED_COLUMNS]
+    targets = [c for c in frame.columns if c in IDENTIFIER_COLUMNS]
     if not targets:
         return frame
     con = con if con is not None else duckdb.connect()

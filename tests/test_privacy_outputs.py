@@ -188,3 +188,96 @@ def test_digest_shows_no_raw_user_id(branded, tmp_path):
     assert len(files) == 3
     for path in files:
         assert not _leaks(path.read_bytes(), ids), path
+
+
+REPORT_SPEC = '''
+title = "Shareable report"
+
+[[sections]]
+type = "data"
+title = "Data"
+
+[[sections]]
+type = "funnel"
+title = "Funnel"
+steps = ["video_view", "product_click", "purchase"]
+by = "platform"
+
+[[sections]]
+type = "retention"
+title = "Retention"
+by = "traffic_source"
+periods = 3
+
+[[sections]]
+type = "engagement"
+title = "Creators"
+by = ["creator_id"]
+top = 200
+
+[[sections]]
+type = "kpi"
+title = "Weekly"
+by = ["platform"]
+
+[[sections]]
+type = "platform_comparison"
+title = "Regions"
+by = "region"
+'''
+
+
+def test_report_shows_no_raw_user_id_and_suppresses_small_groups(branded, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(REPORT_SPEC)
+    config = tmp_path / "k60.toml"
+    config.write_text("[privacy]\nmin_group_size = 60\n")
+    html, doc_path = tmp_path / "r.html", tmp_path / "r.json"
+    run("--config", config, "report", branded, "--spec", spec, "--out", html, "--out", doc_path,
+        "--as-of", "2026-11-01")
+    ids = _raw_ids(branded)
+    for path in (html, doc_path):
+        assert not _leaks(path.read_bytes(), ids), path
+    doc = json.loads(doc_path.read_text())
+    frame = pl.read_parquet(branded)
+    users = frame.group_by("creator_id").agg(pl.col("user_id").n_unique().alias("n"))
+    small = set(users.filter(pl.col("n") < 60)["creator_id"])
+    creators = next(s for s in doc["sections"] if s["title"] == "Creators")
+    groups = creators["results"]["engagement"]["groups"]
+    assert small and {g["creator_id"] for g in groups if not g["suppressed"]} == set(users["creator_id"]) - small
+    assert groups[-1]["suppressed"] and groups[-1]["suppressed_groups"] == len(small)
+    assert creators["commands"]["engagement"][-4:] == ["--min-group-size", "60", "--format", "json"]
+    assert "&lt;60 users (%d groups)" % len(small) in html.read_text()
+    regions = next(s for s in doc["sections"] if s["title"] == "Regions")["results"]
+    region_users = frame.group_by("region").agg(pl.col("user_id").n_unique().alias("n"))
+    shown = {g["region"] for g in regions["engagement"]["groups"] if not g["suppressed"]}
+    assert shown == set(region_users.filter(pl.col("n") >= 60)["region"])
+
+
+@pytest.mark.parametrize("section", [
+    'type = "engagement"\ntitle = "Top users"\nby = ["platform", "user_id"]',
+    'type = "funnel"\ntitle = "Per user"\nsteps = ["video_view", "purchase"]\nby = "user_id"',
+    'type = "retention"\ntitle = "Per session"\nby = "session_id"',
+])
+def test_report_refuses_tables_keyed_by_identifiers(tmp_path, section):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('title = "T"\n\n[[sections]]\n' + section + "\n")
+    # the events do not exist: the refusal comes before any analysis
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "missing"), "--spec", str(spec), "--out",
+                                      str(tmp_path / "r.html")])
+    column = "session_id" if "session_id" in section else "user_id"
+    title = section.split('title = "')[1].split('"')[0]
+    assert result.exit_code == 2 and not (tmp_path / "r.html").exists()
+    assert result.stderr.strip() == (
+        f"error: spec {spec}: section 1 ({section.split(chr(34))[1]} \"{title}\"): key 'by': its table would be "
+        f"keyed by {column}; reports never show raw user identifiers (docs/privacy.md)")
+
+
+def test_report_refuses_a_built_table_keyed_by_user():
+    from shortvid_analytics.errors import OptionError
+    from shortvid_analytics.report.build import _refuse_identifier_tables
+    from shortvid_analytics.report.content import SectionOutput, Table
+
+    _refuse_identifier_tables(SectionOutput(blocks=[Table("ok", ["creator_id", "views"], [])]))
+    with pytest.raises(OptionError, match="keyed by user_id"):
+        _refuse_identifier_tables(SectionOutput(blocks=[Table("per user", ["user_id", "views"], [])]))
