@@ -17,6 +17,7 @@ the config's ``[privacy] pseudonym_key`` and never appears in any output.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -111,6 +112,15 @@ def pseudonym_key(config: Config, required: bool = True, alternative: str = "") 
             raise OptionError(f"no pseudonymisation key: set {KEY_ENV} or [privacy] pseudonym_key in the config{hint}")
         return None
     return key.encode("utf-8")
+
+
+def shareable_config(config: Config) -> dict[str, object]:
+    """The config as a dict for outputs (report provenance): the pseudonymisation key is replaced by its
+    public :func:`key_id` (``pseudonym_key_id``), so the key itself never appears in any output."""
+    shown = dataclasses.asdict(config)
+    key = shown["privacy"].pop("pseudonym_key")
+    shown["privacy"]["pseudonym_key_id"] = key_id(key.encode("utf-8")) if key else None
+    return shown
 
 
 def pseudonymize(value: object, key: bytes) -> str:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from shortvid_analytics.cli import app
 from shortvid_analytics.generate import generate
-from shortvid_analytics.privacy import pseudonymize
+from shortvid_analytics.privacy import key_id, pseudonymize
 
 KEY = "co-author key 2026"
 ENV = {"SHORTVID_PSEUDONYM_KEY": KEY}
@@ -231,14 +231,16 @@ def test_report_shows_no_raw_user_id_and_suppresses_small_groups(branded, tmp_pa
     spec = tmp_path / "spec.toml"
     spec.write_text(REPORT_SPEC)
     config = tmp_path / "k60.toml"
-    config.write_text("[privacy]\nmin_group_size = 60\n")
+    config.write_text(f'[privacy]\nmin_group_size = 60\npseudonym_key = "{KEY}"\n')
     html, doc_path = tmp_path / "r.html", tmp_path / "r.json"
     run("--config", config, "report", branded, "--spec", spec, "--out", html, "--out", doc_path,
         "--as-of", "2026-11-01")
     ids = _raw_ids(branded)
     for path in (html, doc_path):
         assert not _leaks(path.read_bytes(), ids), path
+        assert KEY.encode() not in path.read_bytes(), path  # the key of the config never appears
     doc = json.loads(doc_path.read_text())
+    assert doc["provenance"]["config"]["privacy"] == {"min_group_size": 60, "pseudonym_key_id": key_id(KEY.encode())}
     frame = pl.read_parquet(branded)
     users = frame.group_by("creator_id").agg(pl.col("user_id").n_unique().alias("n"))
     small = set(users.filter(pl.col("n") < 60)["creator_id"])

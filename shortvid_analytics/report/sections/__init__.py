@@ -6,7 +6,7 @@ and builds tables, figures and readings from that document only (see :mod:`..con
 
 A report is a shareable output: every breakdown runs with the config's ``[privacy] min_group_size``
 (:attr:`SectionContext.min_group_size`), and suppressed groups show as ``<K users (n groups)``
-(:func:`group_cell`, :func:`group_name`); see docs/privacy.md.
+(:func:`group_cells`, :func:`group_name`); see docs/privacy.md.
 """
 
 from __future__ import annotations
