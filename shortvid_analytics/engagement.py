@@ -81,8 +81,9 @@ def engagement(
     its 95% interval, so that a small group is not ranked above a large one by luck. Ties are broken
     by more views, then by the breakdown values in ascending order; groups whose sort value is
     undefined (e.g. a rate without views) come last. Groups with fewer than ``min_group_size``
-    distinct users (``active_users``) are neither ranked nor counted as eligible: they are pooled into
-    one row after the ranked ones.
+    distinct users (``active_users``; null when ``min_group_size`` is 1, as counting them doubles the cost
+    of the scan) are neither ranked nor counted as eligible: they are pooled into one row after the
+    ranked ones.
     """
     check_options(top, min_views, sort, rank_by_lower_bound)
     check_min_group_size(min_group_size)
@@ -90,8 +91,10 @@ def engagement(
     if not columns:
         raise OptionError("--by: give at least one column to group by, e.g. --by creator_id")
     create_kpi_events(source)
-    raw = sql.run(source.con, "engagement",
-                  fragments={"group_keys": ", ".join(sql.quote_ident(c) for c in columns)})
+    raw = sql.run(source.con, "engagement", fragments={
+        "group_keys": ", ".join(sql.quote_ident(c) for c in columns),
+        "active_users": "count(DISTINCT user_id)" if min_group_size > 1 else "CAST(NULL AS BIGINT)",
+    })
     pooled = pool_small_groups(raw, "active_users", min_group_size, sums=[*INGREDIENTS, "active_users"])
     derived = derive(pooled).select(*columns, *kpi_columns(KPIS), "active_users", SUPPRESSED, SUPPRESSED_GROUPS)
     groups = derived.filter(pl.col(SUPPRESSED).not_())
