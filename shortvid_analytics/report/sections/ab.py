@@ -31,6 +31,7 @@ PARAMS = (
     Param("correction", "str", "holm", "multiple-testing correction", choices=CORRECTIONS),
     Param("by", "str", None, "segment column"),
     Param("sequential_tuning", "float", DEFAULT_SEQUENTIAL_TUNING, "mixture-SPRT tuning parameter"),
+    Param("cap", "float", None, "cap mean metrics at this pooled quantile, e.g. 0.99"),
     Param("assignments", "str", None, "assignments Parquet (default: the report's --assignments), relative "
           "to the spec file", cli=None),
 )
@@ -39,6 +40,8 @@ PARAMS = (
 def _check(p: dict[str, Any]) -> None:
     if not 0 < p["alpha"] < 1:
         raise OptionError(f"key 'alpha': {p['alpha']}; expected a number between 0 and 1")
+    if p["cap"] is not None and not 0 < p["cap"] < 1:
+        raise OptionError(f"key 'cap': {p['cap']}; expected a quantile between 0 and 1, e.g. 0.99")
 
 
 def assignments_path(ctx: SectionContext, section: Section) -> Path:
@@ -59,7 +62,7 @@ def run(ctx: SectionContext, section: Section) -> SectionOutput:
         ctx.source(section, ranged=False), path, p["metric"], experiment=p["experiment"], control=p["control"],
         window=parse_window(p["window"]) if p["window"] else None, split=p["split"], alpha=p["alpha"],
         cuped_days=p["cuped_days"], method=p["method"], correction=p["correction"], by=p["by"],
-        sequential_tuning=p["sequential_tuning"],
+        sequential_tuning=p["sequential_tuning"], cap=p["cap"],
     )
     result = result_obj.to_dict()
     doc = Doc({"ab": result})
