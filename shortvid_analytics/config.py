@@ -172,6 +172,14 @@ class Config:
         """Name of the export's column that holds the canonical column ``canonical``."""
         return self.columns.get(canonical, canonical)
 
+    def with_engine(self, memory_limit: str | None = None, threads: int | None = None) -> Config:
+        """A copy whose engine settings given here (not ``None``) replace the file's (the CLI flags
+        ``--memory-limit`` and ``--threads``)."""
+        from dataclasses import replace
+
+        changes = {k: v for k, v in {"memory_limit": memory_limit, "threads": threads}.items() if v is not None}
+        return replace(self, engine=replace(self.engine, **changes)) if changes else self
+
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with some fields replaced (CLI flags override the file)."""
         from dataclasses import replace

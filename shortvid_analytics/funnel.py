@@ -350,18 +350,19 @@ class _FunnelQuery:
         self.n = len(options.steps)
         predicates = sql.Params(prefix="p")
         columns = source.columns
+        self.step_predicates = [spec.predicate(predicates, columns) for spec in options.steps]
         step_mask = " + ".join(
-            f"CASE WHEN {spec.predicate(predicates, columns)} THEN {1 << j} ELSE 0 END"
-            for j, spec in enumerate(options.steps)
+            f"CASE WHEN {predicate} THEN {1 << j} ELSE 0 END" for j, predicate in enumerate(self.step_predicates)
         )
         exclusion = " OR ".join(spec.predicate(predicates, columns) for spec in options.exclude) or "FALSE"
-        self.events_sql = sql.render("funnel_events", {
+        self.event_fragments = {
             "step_mask": f"({step_mask})",
             "hold_value": sql.quote_ident(options.hold) if options.hold else "CAST(NULL AS VARCHAR)",
             "by_value": sql.quote_ident(options.by) if options.by else "CAST(NULL AS VARCHAR)",
             "cohort": options.trends.trunc_sql("local_time") if options.trends else "CAST(NULL AS TIMESTAMP)",
             "exclusion": f"({exclusion})",
-        })
+        }
+        self.events_sql = self._events_sql("TRUE")
         window_us = options.window // timedelta(microseconds=1)
         ranges = source.date_range_params()
         date_from, date_to_exclusive = ranges["date_from"], ranges["date_to_exclusive"]
@@ -405,12 +406,17 @@ class _FunnelQuery:
         sql.execute(con, "funnel_users", self.params, {"funnel_events": self.events_sql})
         return sql.run(con, "funnel_steps", self.params, {"bin_lower": self.bin_lower})
 
+    def _events_sql(self, event_filter: str) -> str:
+        """funnel_events.sql keeping only the events that satisfy ``event_filter`` (a predicate over the events
+        view; written in terms of its columns so that DuckDB can push it into the Parquet scan)."""
+        return sql.render("funnel_events", {**self.event_fragments, "event_filter": event_filter})
+
     def _attempts_sql(self) -> str:
         """The attempts query of the chosen order (columns: see funnel_best.sql)."""
         taus_after_first = [f"tau_{m}" for m in range(2, self.n + 1)]
         no_taus = ", ".join(f"CAST(NULL AS BIGINT) AS {tau}" for tau in taus_after_first)
         if self.options.order is FunnelOrder.ordered:
-            return self._ordered_sql(no_taus)
+            return self._ordered_sparse_sql(no_taus) if self._steps_disjoint() else self._ordered_sql(no_taus)
         if self.options.order is FunnelOrder.strict:
             return self._strict_sql()
         return sql.render("funnel_unordered", {
@@ -436,11 +442,15 @@ class _FunnelQuery:
         level then compare on the steps they reached only."""
         return ", ".join(f"CASE WHEN level >= {m} THEN {time} END AS tau_{m}" for m, time in enumerate(times, 2))
 
-    def _ordered_sql(self, no_taus: str) -> str:
+    def _ordered_passes(self, no_taus: str, lowest: int) -> str:
+        """The passes of funnel_ordered_pass.sql for k = n-1 .. ``lowest`` (pass_k reads pass_(k+1), the first
+        reads pass_last; with ``lowest`` = n, pass_n is pass_last itself)."""
         n = self.n
+        if lowest == n:
+            return f"pass_{n} AS (SELECT * FROM pass_last),"
         passes = []
         previous = "pass_last"
-        for k in range(n - 1, 0, -1):
+        for k in range(n - 1, lowest - 1, -1):
             next_bit = 1 << k
             next_chain = ",\n            ".join(
                 f"first_value(CASE WHEN role_mask & {next_bit} <> 0 THEN {'t' if m == k + 1 else f'tau_{m}'} END "
@@ -458,10 +468,42 @@ class _FunnelQuery:
                 "user_partition": self._user_partition(), "canonical_order": self._canonical_order(with_hold=False),
             }))
             previous = f"pass_{k}"
-        # chain times increase, so the level is the last step whose time lies within the window
+        return "\n".join(passes)
+
+    def _level(self, time: str) -> str:
+        """The last step whose chain time lies within the window of an entry at ``time`` (chain times increase);
+        2 when none from step 3 on does."""
+        whens = " ".join(f"WHEN tau_{m} <= {time} + $window_us THEN {m}" for m in range(self.n, 2, -1))
+        return f"CASE {whens} ELSE 2 END" if whens else "2"
+
+    def _ordered_sql(self, no_taus: str) -> str:
+        n = self.n
         level = " ".join(f"WHEN tau_{m} <= t + $window_us THEN {m}" for m in range(n, 1, -1))
         return sql.render("funnel_ordered", {
-            "passes": "\n".join(passes), "level": f"CASE {level} ELSE 1 END", "no_taus": no_taus,
+            "passes": self._ordered_passes(no_taus, 1), "level": f"CASE {level} ELSE 1 END", "no_taus": no_taus,
+            "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
+        })
+
+    def _steps_disjoint(self) -> bool:
+        """True when no two steps name a common event, so that no event can play two steps."""
+        names = [name for spec in self.options.steps for name in set(spec.names)]
+        return len(names) == len(set(names))
+
+    def _ordered_sparse_sql(self, no_taus: str) -> str:
+        n = self.n
+        later = range(3, n + 1)
+        return sql.render("funnel_ordered_sparse", {
+            "entry_events": self._events_sql(self.step_predicates[0]),
+            "later_events": self._events_sql(" OR ".join(f"({p})" for p in self.step_predicates[1:])),
+            "passes": self._ordered_passes(no_taus, 2), "no_taus": no_taus,
+            "user_partition": self._user_partition(),
+            "group_taus": "".join(f", tau_{m}" for m in later),
+            "level": self._level("last_entry"),
+            "first_reaching": "".join(
+                f",\n        min(entry) FILTER (WHERE t >= tau_{m} - $window_us) AS first_entry_{m}" for m in later
+            ),
+            "counted_entry": f"CASE level {''.join(f'WHEN {m} THEN first_entry_{m} ' for m in later)}ELSE first_entry END"
+            if later else "first_entry",
             "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
         })
 
