@@ -15,7 +15,8 @@ Product-analytics semantics (PostHog / Amplitude style); the exact definitions a
   the counted attempt is removed from the funnel; ``hold``: every step's event carries the entry's value of
   the property (a missing value matches nothing);
 - ``by``: breakdown by the entry event's property value (top ``by_limit`` values by entrants, the rest pooled
-  as "other"); ``trends``: one funnel per entry period (local day or ISO week).
+  as "other"; values with fewer than ``min_group_size`` entrants pooled as "suppressed", never shown on their
+  own); ``trends``: one funnel per entry period (local day or ISO week).
 
 All event-level work runs in DuckDB (``queries/funnel_*.sql``); Python only assembles per-step aggregates.
 """
@@ -35,6 +36,7 @@ from . import sql
 from .errors import OptionError
 from .eventspec import EventSpec, parse_list
 from .periods import Period, format_window, parse_period, parse_window
+from .privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -105,11 +107,14 @@ class FunnelStep:
 @dataclass(frozen=True)
 class BreakdownGroup:
     """The funnel of the users whose counted attempt entered with ``--by`` value ``value`` (text; ``None`` =
-    missing); ``other`` pools the values beyond ``--by-limit`` (then ``value`` is ``"other"``)."""
+    missing); ``other`` pools the values beyond ``--by-limit`` (then ``value`` is ``"other"``); ``suppressed``
+    pools the ``suppressed_groups`` values with fewer than ``--min-group-size`` entrants (``value`` None)."""
 
     value: str | None
     other: bool
     steps: list[FunnelStep]
+    suppressed: bool = False
+    suppressed_groups: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,8 @@ class FunnelResult(AnalysisResult):
         out: dict[str, Any] = {"steps": [_step_dict(s) for s in self.steps], "excluded_users": self.excluded_users}
         if self.breakdown is not None:
             out["breakdown"] = [
-                {"value": g.value, "other": g.other, "steps": [_step_dict(s) for s in g.steps]}
+                {"value": g.value, "other": g.other, "suppressed": g.suppressed,
+                 "suppressed_groups": g.suppressed_groups, "steps": [_step_dict(s) for s in g.steps]}
                 for g in self.breakdown
             ]
         if self.trends is not None:
@@ -156,11 +162,12 @@ class FunnelResult(AnalysisResult):
         return out
 
     def to_frame(self) -> pl.DataFrame:
-        """One row per step of every part: ``scope`` total | by | by_other | trend, ``value`` the breakdown
-        value or period label."""
+        """One row per step of every part: ``scope`` total | by | by_other | by_suppressed | trend, ``value`` the
+        breakdown value or period label."""
         rows: list[dict[str, Any]] = []
         parts: list[tuple[str, str | None, list[FunnelStep]]] = [("total", None, self.steps)]
-        parts += [("by_other" if g.other else "by", g.value, g.steps) for g in self.breakdown or []]
+        parts += [("by_suppressed" if g.suppressed else "by_other" if g.other else "by", g.value, g.steps)
+                  for g in self.breakdown or []]
         parts += [("trend", c.period, c.steps) for c in self.trends or []]
         for scope, value, steps in parts:
             for s in steps:
@@ -210,6 +217,7 @@ class FunnelOptions:
     by_limit: int = DEFAULT_BY_LIMIT
     hold: str | None = None
     trends: Period | None = None
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE
 
     def validate(self, source: EventSource) -> None:
         """Check events and properties against the data (unknown ones raise, listing what exists)."""
@@ -233,6 +241,7 @@ class FunnelOptions:
             "exclude": [str(e) for e in self.exclude],
             "by": self.by,
             "by_limit": self.by_limit if self.by else None,
+            "min_group_size": self.min_group_size,
             "hold": self.hold,
             "trends": self.trends.value if self.trends else None,
         }
@@ -300,13 +309,15 @@ def funnel(
     by_limit: int = DEFAULT_BY_LIMIT,
     hold: str | None = None,
     trends: str | Period | None = None,
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
 ) -> FunnelResult:
     """Compute a funnel over ``source`` (entries inside its --from/--to range).
 
     ``steps``: selectors (``purchase[platform=douyin]``, ``add_to_cart|checkout``) or one comma-separated
     string; ``window``: ``24h``, ``7d``, ... or a timedelta, measured from the entry event (a step exactly at
     the limit counts); ``exclude``: selectors; ``by`` / ``hold``: property columns; ``by_limit``: breakdown
-    values kept (0 = all); ``trends``: ``day`` or ``week``. Times are in seconds.
+    values kept (0 = all); ``trends``: ``day`` or ``week``; ``min_group_size``: ``by`` values with fewer
+    entrants are pooled into one suppressed group. Times are in seconds.
     """
     step_specs = _parse_steps(steps)
     options = FunnelOptions(
@@ -318,6 +329,7 @@ def funnel(
         by_limit=_check_by_limit(by_limit),
         hold=hold,
         trends=_parse_trends(trends),
+        min_group_size=check_min_group_size(min_group_size),
     )
     options.validate(source)
     query = _FunnelQuery(options, source)
@@ -376,6 +388,7 @@ class _FunnelQuery:
             if date_to_exclusive else None,
             "has_by": options.by is not None,
             "by_limit": options.by_limit,
+            "min_group_size": options.min_group_size,
             "has_trends": options.trends is not None,
         }
 
@@ -638,6 +651,10 @@ def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFr
         result.breakdown = [BreakdownGroup(k[1], False, steps_of(k)) for k in keys]
         if ("by_other", None, None) in stats:
             result.breakdown.append(BreakdownGroup("other", True, steps_of(("by_other", None, None))))
+        pooled = ("by_suppressed", None, None)
+        if pooled in stats:
+            result.breakdown.append(BreakdownGroup(None, False, steps_of(pooled), suppressed=True,
+                                                   suppressed_groups=int(stats[pooled][1]["groups"])))
     if options.trends:
         result.trends_period = options.trends.value
         result.trends = [

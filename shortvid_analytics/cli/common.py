@@ -62,6 +62,11 @@ ActiveEventOpt = Annotated[
     str, typer.Option("--event", help="Event selector that makes a user active, e.g. video_view or "
                                       "purchase[platform=douyin].")
 ]
+MinGroupSizeOpt = Annotated[
+    int,
+    typer.Option("--min-group-size", help="Suppress groups with fewer than this many distinct users: pooled "
+                                          "into one row, left out of rankings (1 = show all; docs/privacy.md)."),
+]
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Also draw the result to this .png/.svg/.pdf file (atomically).")
 ]

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ..errors import OptionError
 from ..paths import PATH_END, PATH_START, PathsResult
+from ..privacy import suppressed_label
 from .console import fmt_number, fmt_pct
 from .export import write_bytes_atomic
 
@@ -49,9 +50,11 @@ def paths_table(result: PathsResult) -> Group:
         if converts:
             cells.append(fmt_pct(row.conversion_rate))
         top.add_row(*cells)
-    if result.other_paths:
-        top.add_row("", f"other ({fmt_number(result.other_sequences)} sequences)", fmt_number(result.other_paths),
-                    "", fmt_pct(result.other_paths / totals.paths), *([""] if converts else []))
+    pooled = [(f"other ({fmt_number(result.other_sequences)} sequences)", result.other_paths),
+              (suppressed_label(result.params["min_group_size"], result.suppressed_sequences), result.suppressed_paths)]
+    for label, count in pooled:
+        if count:
+            top.add_row("", label, fmt_number(count), "", fmt_pct(count / totals.paths), *([""] if converts else []))
 
     parts: list[object] = [Text(summary), top, _transition_table(result), _step_table(result)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
