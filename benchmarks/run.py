@@ -48,6 +48,8 @@ MARKER = "<!-- measured table above, written by benchmarks/run.py; analysis belo
 FUNNEL_STEPS = "video_view,product_click,add_to_cart,purchase"
 BASIC = ("user_id", "event_name", "event_time")
 KPI_COLUMNS = (*BASIC, "watch_time_s", "order_id", "revenue")
+FRAME_COLUMNS = (*BASIC, "session_id", "video_id", "creator_id", "product_id", "order_id", "revenue", "watch_time_s",
+                 "platform", "traffic_source")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def shortvid(*args: str) -> tuple[str, ...]:
 
 def cases() -> list[Case]:
     """The command cases; the bare scans are derived from their column sets by :func:`scan_case`."""
-    out = [
+    return [
         Case("funnel 4 steps 24h ordered",
              shortvid("funnel", "{events}", "--steps", FUNNEL_STEPS, "--window", "24h", "-f", "json"), BASIC),
         Case("funnel --by platform",
@@ -94,6 +96,13 @@ def cases() -> list[Case]:
              shortvid("ab", "analyze", "{events}", "--assignments", "{data}/assignments.parquet",
                       "--experiment", "checkout_v2", "--metric", "conversion:purchase", "--metric",
                       "revenue_per_user", "-f", "json"), (*BASIC, "revenue")),
+        Case("regress frame user (build + save)",
+             (str(HERE / "regress_frame.py"), "{events}", "user", "{scratch}/frame_user.parquet", "{engine}"),
+             FRAME_COLUMNS),
+        # about two rows per three events, held in memory for the fit: 100M events give a ~10 GiB frame
+        Case("regress frame user_video (build + save)",
+             (str(HERE / "regress_frame.py"), "{events}", "user_video", "{scratch}/frame_uv.parquet", "{engine}"),
+             FRAME_COLUMNS, sizes=("1M", "10M")),
         Case("paths video_view -> purchase",
              shortvid("paths", "{events}", "--start", "video_view", "--end", "purchase", "-f", "json"), BASIC),
         Case("attribution last touch by creator",
@@ -104,13 +113,6 @@ def cases() -> list[Case]:
         Case("pandas retention (groupby)", (str(HERE / "pandas_peers.py"), "retention", "{events}"), BASIC,
              PANDAS_SIZES, peer_of="retention weekly 8"),
     ]
-    if (ROOT / "shortvid_analytics" / "cli" / "regress.py").exists():
-        out.insert(7, Case(
-            "regress frame user_video (--save-frame)",
-            shortvid("regress", "{events}", "--unit", "user_video", "--outcome", "purchased", "--model", "logit",
-                     "--save-frame", "{scratch}/frame.parquet", "-f", "json"),
-            (*BASIC, "video_id", "creator_id", "watch_time_s", "platform", "traffic_source")))
-    return out
 
 
 def scan_case(columns: tuple[str, ...]) -> Case:
@@ -119,9 +121,9 @@ def scan_case(columns: tuple[str, ...]) -> Case:
                 columns)
 
 
-def dataset(size: str) -> Path:
-    """Folder of the generated dataset ``size``, generating it on first use."""
-    out = DATA / size
+def dataset(size: str, data: Path = DATA) -> Path:
+    """Folder of the generated dataset ``size`` under ``data``, generating it on first use."""
+    out = data / size
     if (out / "truth.json").exists():
         return out
     print(f"generating {size} events ({USERS[size]:,} users) into {out} ...", file=sys.stderr, flush=True)
@@ -132,10 +134,11 @@ def dataset(size: str) -> Path:
 
 
 def event_count(data: Path) -> int:
-    """Rows in the dataset's events (from the Parquet footers)."""
-    import duckdb
-
-    return duckdb.sql(f"SELECT sum(num_rows) FROM parquet_file_metadata('{data}/events/**/*.parquet')").fetchall()[0][0]
+    """Rows in the dataset's events (from the Parquet footers), counted in a child process: see run_once."""
+    code = ("import duckdb, sys; print(duckdb.sql(\"SELECT sum(num_rows) FROM parquet_file_metadata(\" "
+            "\"$1 || '/events/**/*.parquet')\", params=[sys.argv[1]]).fetchall()[0][0])")
+    return int(subprocess.run([sys.executable, "-c", code, str(data)], capture_output=True, text=True,
+                              check=True).stdout)
 
 
 def command_line(case: Case, data: Path, scratch: Path, engine: dict[str, str | None]) -> list[str]:
@@ -167,7 +170,11 @@ class Timing:
 
 
 def run_once(argv: list[str], timing: Timing) -> str | None:
-    """Run one process; record wall time, CPU time and peak RSS; return its error line if it failed."""
+    """Run one process; record wall time, CPU time and peak RSS; return its error line if it failed.
+
+    A child's ru_maxrss starts from the RSS of this process when it forks (vfork then exec), so this
+    harness keeps itself small: it never imports DuckDB or pandas before the last run.
+    """
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=ENV)
@@ -185,9 +192,10 @@ def run_once(argv: list[str], timing: Timing) -> str | None:
         return timing.failures[-1]
 
 
-def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[str]) -> list[dict]:
+def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[str],
+               data_dir: Path = DATA) -> list[dict]:
     """Time every case of ``size`` (with the bare scans of their columns); one result row per case."""
-    data = dataset(size)
+    data = dataset(size, data_dir)
     events = event_count(data)
     selected = [c for c in cases() if size in c.sizes and (not only or any(o in c.name for o in only))]
     scans = {c.columns: scan_case(c.columns) for c in selected}
@@ -233,7 +241,7 @@ def machine() -> list[str]:
 
 
 def write_results(rows: list[dict], args: argparse.Namespace, load: tuple[tuple[float, ...], ...]) -> None:
-    """Rewrite the measured part of RESULTS.md."""
+    """Rewrite the measured part of ``args.results`` (RESULTS.md)."""
     engine = " ".join(f"--{k} {v}" for k, v in vars(args).items() if k in ("threads", "memory_limit") and v)
     lines = [
         "# Benchmark results",
@@ -262,10 +270,10 @@ def write_results(rows: list[dict], args: argparse.Namespace, load: tuple[tuple[
         x_scan = "" if r["x_scan"] is None else f"{r['x_scan']:.2f}"
         lines.append(f"| {r['events'] / 1e6:.1f}M | {r['case']} | {r['runs']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} "
                      f"| {x_scan} | {r['peak_rss_gib']:.2f} | {'; '.join(notes)} |")
-    kept = ""
-    if RESULTS.exists() and MARKER in RESULTS.read_text(encoding="utf-8"):
-        kept = RESULTS.read_text(encoding="utf-8").split(MARKER, 1)[1]
-    RESULTS.write_text("\n".join(lines) + "\n\n" + MARKER + (kept or "\n"), encoding="utf-8")
+    results: Path = args.results
+    old = results.read_text(encoding="utf-8") if results.exists() else ""
+    kept = old.split(MARKER, 1)[1] if MARKER in old else "\n"
+    results.write_text("\n".join(lines) + "\n\n" + MARKER + kept, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -277,14 +285,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--only", default="", help="comma-separated substrings of case names")
     parser.add_argument("--threads", help="passed to every command and scan")
     parser.add_argument("--memory-limit", help="passed to every command and scan, e.g. 1.5GB")
-    parser.add_argument("--write-results", action="store_true", help="rewrite benchmarks/RESULTS.md")
+    parser.add_argument("--write-results", action="store_true", help="rewrite the measured part of --results")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="default: benchmarks/RESULTS.md")
+    parser.add_argument("--data", type=Path, default=DATA, help="dataset folder, default: benchmarks/data")
     args = parser.parse_args(argv)
     if args.smoke:
         args.sizes, args.runs = "1M", 1
     engine = {"threads": args.threads, "memory-limit": args.memory_limit}
     only = [o for o in args.only.split(",") if o]
     load_start = os.getloadavg()
-    rows = [row for size in args.sizes.split(",") for row in bench_size(size, args.runs, engine, only)]
+    rows = [row for size in args.sizes.split(",") for row in bench_size(size, args.runs, engine, only, args.data)]
     if args.write_results:
         write_results(rows, args, (load_start, os.getloadavg()))
     return rows
