@@ -12,7 +12,7 @@ the median CPU time (user + system), the ratio of the median wall time to that o
 (``benchmarks/scan.py``) of the columns the command reads, and the peak RSS of the process (from
 ``wait4``'s rusage). A pandas peer is also compared with the shortvid command it mirrors (speed-up).
 ``--write-results`` rewrites ``benchmarks/RESULTS.md`` (the measured part; the analysis below the
-marker line is kept).
+marker line is kept), from this run or from the rows saved by earlier ones (``--rows``).
 """
 
 from __future__ import annotations
@@ -200,6 +200,7 @@ def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[s
     selected = [c for c in cases() if size in c.sizes and (not only or any(o in c.name for o in only))]
     scans = {c.columns: scan_case(c.columns) for c in selected}
     timings = {c.name: Timing(c) for c in [*scans.values(), *selected]}
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="shortvid-bench-") as tmp:
         for run in range(runs):
             for timing in timings.values():
@@ -207,6 +208,8 @@ def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[s
                 print(f"[{size} {run + 1}/{runs}] {timing.case.name}: {timing.walls[-1]:.2f} s wall, "
                       f"{timing.cpus[-1]:.2f} s CPU, {timing.peaks_gib[-1]:.2f} GiB"
                       + (f"  FAILED {failure}" if failure else ""), file=sys.stderr, flush=True)
+    load = [round(load_start, 1), round(os.getloadavg()[0], 1)]
+    flags = " ".join(f"--{k} {v}" for k, v in engine.items() if v)
     rows = []
     for timing in timings.values():
         case = timing.case
@@ -216,6 +219,7 @@ def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[s
             "wall_s": round(timing.wall, 2), "cpu_s": round(timing.cpu, 2),
             "x_scan": None if timing is scan else round(timing.wall / scan.wall, 2),
             "peak_rss_gib": round(max(timing.peaks_gib), 2), "failures": timing.failures,
+            "engine": flags, "load": load,
         }
         if case.peer_of in timings:
             row["peer_of"] = case.peer_of
@@ -240,23 +244,23 @@ def machine() -> list[str]:
     ]
 
 
-def write_results(rows: list[dict], args: argparse.Namespace, load: tuple[tuple[float, ...], ...]) -> None:
-    """Rewrite the measured part of ``args.results`` (RESULTS.md)."""
-    engine = " ".join(f"--{k} {v}" for k, v in vars(args).items() if k in ("threads", "memory_limit") and v)
-    lines = [
-        "# Benchmark results",
+def write_results(rows: list[dict], results: Path) -> None:
+    """Rewrite the measured part of ``results`` (RESULTS.md) from result rows of one or more runs."""
+    lines = ["# Benchmark results", "", *machine()]
+    for size in dict.fromkeys(r["size"] for r in rows):
+        first = next(r for r in rows if r["size"] == size)
+        load = first.get("load")
+        lines.append(
+            f"- {size} ({first['events']:,} events): `python benchmarks/run.py --sizes {size} --runs {first['runs']}"
+            f"{' ' + first['engine'] if first.get('engine') else ''}`"
+            + (f"; 1-minute load average {load[0]} at the start, {load[1]} at the end" if load else ""))
+    lines += [
         "",
-        *machine(),
-        f"- load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load[0])}, "
-        f"at end {'/'.join(f'{x:.1f}' for x in load[1])}: the machine is shared, wall times are noisy; "
-        "CPU time (user + system) is the steadier measure",
-        f"- command: `python benchmarks/run.py --sizes {args.sizes} --runs {args.runs}"
-        f"{' ' + engine if engine else ''} --write-results`",
-        "",
-        "Whole processes (start-up included). *wall*, *CPU*: medians over the runs; *x scan*: median wall time /",
-        "median wall time of the bare scan of the columns the command reads (`benchmarks/scan.py`); *peak RSS*:",
-        "the largest over the runs; pandas rows: *speed-up* = pandas wall time / shortvid wall time (CPU in",
-        "brackets).",
+        "Whole processes (start-up included). *wall*, *CPU* (user + system): medians over the runs; *x scan*:",
+        "median wall time / median wall time of the bare scan of the columns the command reads",
+        "(`benchmarks/scan.py`); *peak RSS*: the largest over the runs. Pandas rows: how many times slower than",
+        "the shortvid command they mirror (wall; CPU in brackets). The machine is shared with other jobs: wall",
+        "times are noisy, CPU time is the steadier measure.",
         "",
         "| events | case | runs | wall s | CPU s | x scan | peak RSS GiB | notes |",
         "|---|---|---|---|---|---|---|---|",
@@ -270,7 +274,6 @@ def write_results(rows: list[dict], args: argparse.Namespace, load: tuple[tuple[
         x_scan = "" if r["x_scan"] is None else f"{r['x_scan']:.2f}"
         lines.append(f"| {r['events'] / 1e6:.1f}M | {r['case']} | {r['runs']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} "
                      f"| {x_scan} | {r['peak_rss_gib']:.2f} | {'; '.join(notes)} |")
-    results: Path = args.results
     old = results.read_text(encoding="utf-8") if results.exists() else ""
     kept = old.split(MARKER, 1)[1] if MARKER in old else "\n"
     results.write_text("\n".join(lines) + "\n\n" + MARKER + kept, encoding="utf-8")
@@ -288,15 +291,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--write-results", action="store_true", help="rewrite the measured part of --results")
     parser.add_argument("--results", type=Path, default=RESULTS, help="default: benchmarks/RESULTS.md")
     parser.add_argument("--data", type=Path, default=DATA, help="dataset folder, default: benchmarks/data")
+    parser.add_argument("--rows", type=Path, action="append", default=[],
+                        help="instead of running, take the result rows from this file (JSON lines printed by an "
+                             "earlier run; repeatable), e.g. to write one RESULTS.md from a 10M and a 100M run")
     args = parser.parse_args(argv)
     if args.smoke:
         args.sizes, args.runs = "1M", 1
     engine = {"threads": args.threads, "memory-limit": args.memory_limit}
     only = [o for o in args.only.split(",") if o]
-    load_start = os.getloadavg()
-    rows = [row for size in args.sizes.split(",") for row in bench_size(size, args.runs, engine, only, args.data)]
+    if args.rows:
+        rows = [json.loads(line) for path in args.rows for line in path.read_text(encoding="utf-8").splitlines()]
+    else:
+        rows = [row for size in args.sizes.split(",") for row in bench_size(size, args.runs, engine, only, args.data)]
     if args.write_results:
-        write_results(rows, args, (load_start, os.getloadavg()))
+        write_results(rows, args.results)
     return rows
 
 
