@@ -1,6 +1,7 @@
 """The regression frame build alone: what `shortvid regress --save-frame` does before fitting models.
 
-    python benchmarks/regress_frame.py EVENTS_DIR user|user_video|session OUT.parquet [--threads N] [--memory-limit SIZE]
+    python benchmarks/regress_frame.py EVENTS_DIR user|user_video|session OUT.parquet \
+        [--threads N] [--memory-limit SIZE]
 
 Builds the frame with ``regression.build_frame`` (queries/regression_frame_<unit>.sql) and writes it with
 ``regression.save_frame``, the command's own code, identifiers pseudonymised as by default (with a fixed

@@ -508,8 +508,8 @@ class _FunnelQuery:
             "first_reaching": "".join(
                 f",\n        min(entry) FILTER (WHERE t >= tau_{m} - $window_us) AS first_entry_{m}" for m in later
             ),
-            "counted_entry": f"CASE level {''.join(f'WHEN {m} THEN first_entry_{m} ' for m in later)}ELSE first_entry END"
-            if later else "first_entry",
+            "counted_entry": ("CASE level " + "".join(f"WHEN {m} THEN first_entry_{m} " for m in later)
+                              + "ELSE first_entry END") if later else "first_entry",
             "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
         })
 

@@ -178,7 +178,8 @@ def test_every_command_module_is_listed_and_help_shows_every_command(cli) -> Non
     assert set(COMMAND_MODULES.values()) == modules
     result = cli("--help")
     assert result.exit_code == 0
-    listed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2]
+    listed = [line.split()[1] for line in result.stdout.splitlines()
+              if line.startswith("│ ") and len(line.split()) > 2]
     assert set(listed) >= set(COMMAND_MODULES)
 
 
