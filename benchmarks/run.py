@@ -12,7 +12,7 @@ the median CPU time (user + system), the ratio of the median wall time to that o
 (``benchmarks/scan.py``) of the columns the command reads, and the peak RSS of the process (from
 ``wait4``'s rusage). A pandas peer is also compared with the shortvid command it mirrors (speed-up).
 ``--write-results`` rewrites ``benchmarks/RESULTS.md`` (the measured part; the analysis below the
-marker line is kept).
+marker line is kept), from this run or from the rows saved by earlier ones (``--rows``).
 """
 
 from __future__ import annotations
@@ -40,12 +40,16 @@ DAYS = 28
 SEED = 1
 #: Sizes the pandas peers run at: they hold every event in memory, 100M would not fit.
 PANDAS_SIZES = ("1M", "10M")
+#: Child processes import this repository's package, whatever is installed.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 #: RESULTS.md above this line is rewritten by --write-results, the text below it is kept.
 MARKER = "<!-- measured table above, written by benchmarks/run.py; analysis below is hand-written -->"
 
 FUNNEL_STEPS = "video_view,product_click,add_to_cart,purchase"
 BASIC = ("user_id", "event_name", "event_time")
 KPI_COLUMNS = (*BASIC, "watch_time_s", "order_id", "revenue")
+FRAME_COLUMNS = (*BASIC, "session_id", "video_id", "creator_id", "product_id", "order_id", "revenue", "watch_time_s",
+                 "platform", "traffic_source")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def shortvid(*args: str) -> tuple[str, ...]:
 
 def cases() -> list[Case]:
     """The command cases; the bare scans are derived from their column sets by :func:`scan_case`."""
-    out = [
+    return [
         Case("funnel 4 steps 24h ordered",
              shortvid("funnel", "{events}", "--steps", FUNNEL_STEPS, "--window", "24h", "-f", "json"), BASIC),
         Case("funnel --by platform",
@@ -92,6 +96,13 @@ def cases() -> list[Case]:
              shortvid("ab", "analyze", "{events}", "--assignments", "{data}/assignments.parquet",
                       "--experiment", "checkout_v2", "--metric", "conversion:purchase", "--metric",
                       "revenue_per_user", "-f", "json"), (*BASIC, "revenue")),
+        Case("regress frame user (build + save)",
+             (str(HERE / "regress_frame.py"), "{events}", "user", "{scratch}/frame_user.parquet", "{engine}"),
+             FRAME_COLUMNS),
+        # about two rows per three events, held in memory for the fit: 100M events give a ~10 GiB frame
+        Case("regress frame user_video (build + save)",
+             (str(HERE / "regress_frame.py"), "{events}", "user_video", "{scratch}/frame_uv.parquet", "{engine}"),
+             FRAME_COLUMNS, sizes=("1M", "10M")),
         Case("paths video_view -> purchase",
              shortvid("paths", "{events}", "--start", "video_view", "--end", "purchase", "-f", "json"), BASIC),
         Case("attribution last touch by creator",
@@ -102,13 +113,6 @@ def cases() -> list[Case]:
         Case("pandas retention (groupby)", (str(HERE / "pandas_peers.py"), "retention", "{events}"), BASIC,
              PANDAS_SIZES, peer_of="retention weekly 8"),
     ]
-    if (ROOT / "shortvid_analytics" / "cli" / "regress.py").exists():
-        out.insert(7, Case(
-            "regress frame user_video (--save-frame)",
-            shortvid("regress", "{events}", "--unit", "user_video", "--outcome", "purchased", "--model", "logit",
-                     "--save-frame", "{scratch}/frame.parquet", "-f", "json"),
-            (*BASIC, "video_id", "creator_id", "watch_time_s", "platform", "traffic_source")))
-    return out
 
 
 def scan_case(columns: tuple[str, ...]) -> Case:
@@ -117,23 +121,24 @@ def scan_case(columns: tuple[str, ...]) -> Case:
                 columns)
 
 
-def dataset(size: str) -> Path:
-    """Folder of the generated dataset ``size``, generating it on first use."""
-    out = DATA / size
+def dataset(size: str, data: Path = DATA) -> Path:
+    """Folder of the generated dataset ``size`` under ``data``, generating it on first use."""
+    out = data / size
     if (out / "truth.json").exists():
         return out
     print(f"generating {size} events ({USERS[size]:,} users) into {out} ...", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "shortvid_analytics.cli", "generate", "--users", str(USERS[size]),
                     "--days", str(DAYS), "--seed", str(SEED), "--out", str(out), "--overwrite"],
-                   check=True, cwd=ROOT)
+                   check=True, cwd=ROOT, env=ENV)
     return out
 
 
 def event_count(data: Path) -> int:
-    """Rows in the dataset's events (from the Parquet footers)."""
-    import duckdb
-
-    return duckdb.sql(f"SELECT sum(num_rows) FROM parquet_file_metadata('{data}/events/**/*.parquet')").fetchall()[0][0]
+    """Rows in the dataset's events (from the Parquet footers), counted in a child process: see run_once."""
+    code = ("import duckdb, sys; print(duckdb.sql(\"SELECT sum(num_rows) FROM parquet_file_metadata(\" "
+            "\"$1 || '/events/**/*.parquet')\", params=[sys.argv[1]]).fetchall()[0][0])")
+    return int(subprocess.run([sys.executable, "-c", code, str(data)], capture_output=True, text=True,
+                              check=True).stdout)
 
 
 def command_line(case: Case, data: Path, scratch: Path, engine: dict[str, str | None]) -> list[str]:
@@ -165,10 +170,14 @@ class Timing:
 
 
 def run_once(argv: list[str], timing: Timing) -> str | None:
-    """Run one process; record wall time, CPU time and peak RSS; return its error line if it failed."""
+    """Run one process; record wall time, CPU time and peak RSS; return its error line if it failed.
+
+    A child's ru_maxrss starts from the RSS of this process when it forks (vfork then exec), so this
+    harness keeps itself small: it never imports DuckDB or pandas before the last run.
+    """
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         timing.walls.append(wall)
@@ -183,13 +192,15 @@ def run_once(argv: list[str], timing: Timing) -> str | None:
         return timing.failures[-1]
 
 
-def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[str]) -> list[dict]:
+def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[str],
+               data_dir: Path = DATA) -> list[dict]:
     """Time every case of ``size`` (with the bare scans of their columns); one result row per case."""
-    data = dataset(size)
+    data = dataset(size, data_dir)
     events = event_count(data)
     selected = [c for c in cases() if size in c.sizes and (not only or any(o in c.name for o in only))]
     scans = {c.columns: scan_case(c.columns) for c in selected}
     timings = {c.name: Timing(c) for c in [*scans.values(), *selected]}
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="shortvid-bench-") as tmp:
         for run in range(runs):
             for timing in timings.values():
@@ -197,6 +208,8 @@ def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[s
                 print(f"[{size} {run + 1}/{runs}] {timing.case.name}: {timing.walls[-1]:.2f} s wall, "
                       f"{timing.cpus[-1]:.2f} s CPU, {timing.peaks_gib[-1]:.2f} GiB"
                       + (f"  FAILED {failure}" if failure else ""), file=sys.stderr, flush=True)
+    load = [round(load_start, 1), round(os.getloadavg()[0], 1)]
+    flags = " ".join(f"--{k} {v}" for k, v in engine.items() if v)
     rows = []
     for timing in timings.values():
         case = timing.case
@@ -206,6 +219,7 @@ def bench_size(size: str, runs: int, engine: dict[str, str | None], only: list[s
             "wall_s": round(timing.wall, 2), "cpu_s": round(timing.cpu, 2),
             "x_scan": None if timing is scan else round(timing.wall / scan.wall, 2),
             "peak_rss_gib": round(max(timing.peaks_gib), 2), "failures": timing.failures,
+            "engine": flags, "load": load,
         }
         if case.peer_of in timings:
             row["peer_of"] = case.peer_of
@@ -230,23 +244,23 @@ def machine() -> list[str]:
     ]
 
 
-def write_results(rows: list[dict], args: argparse.Namespace, load: tuple[tuple[float, ...], ...]) -> None:
-    """Rewrite the measured part of RESULTS.md."""
-    engine = " ".join(f"--{k} {v}" for k, v in vars(args).items() if k in ("threads", "memory_limit") and v)
-    lines = [
-        "# Benchmark results",
+def write_results(rows: list[dict], results: Path) -> None:
+    """Rewrite the measured part of ``results`` (RESULTS.md) from result rows of one or more runs."""
+    lines = ["# Benchmark results", "", *machine()]
+    for size in dict.fromkeys(r["size"] for r in rows):
+        first = next(r for r in rows if r["size"] == size)
+        load = first.get("load")
+        lines.append(
+            f"- {size} ({first['events']:,} events): `python benchmarks/run.py --sizes {size} --runs {first['runs']}"
+            f"{' ' + first['engine'] if first.get('engine') else ''}`"
+            + (f"; 1-minute load average {load[0]} at the start, {load[1]} at the end" if load else ""))
+    lines += [
         "",
-        *machine(),
-        f"- load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load[0])}, "
-        f"at end {'/'.join(f'{x:.1f}' for x in load[1])}: the machine is shared, wall times are noisy; "
-        "CPU time (user + system) is the steadier measure",
-        f"- command: `python benchmarks/run.py --sizes {args.sizes} --runs {args.runs}"
-        f"{' ' + engine if engine else ''} --write-results`",
-        "",
-        "Whole processes (start-up included). *wall*, *CPU*: medians over the runs; *x scan*: median wall time /",
-        "median wall time of the bare scan of the columns the command reads (`benchmarks/scan.py`); *peak RSS*:",
-        "the largest over the runs; pandas rows: *speed-up* = pandas wall time / shortvid wall time (CPU in",
-        "brackets).",
+        "Whole processes (start-up included). *wall*, *CPU* (user + system): medians over the runs; *x scan*:",
+        "median wall time / median wall time of the bare scan of the columns the command reads",
+        "(`benchmarks/scan.py`); *peak RSS*: the largest over the runs. Pandas rows: how many times slower than",
+        "the shortvid command they mirror (wall; CPU in brackets). The machine is shared with other jobs: wall",
+        "times are noisy, CPU time is the steadier measure.",
         "",
         "| events | case | runs | wall s | CPU s | x scan | peak RSS GiB | notes |",
         "|---|---|---|---|---|---|---|---|",
@@ -260,10 +274,9 @@ def write_results(rows: list[dict], args: argparse.Namespace, load: tuple[tuple[
         x_scan = "" if r["x_scan"] is None else f"{r['x_scan']:.2f}"
         lines.append(f"| {r['events'] / 1e6:.1f}M | {r['case']} | {r['runs']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} "
                      f"| {x_scan} | {r['peak_rss_gib']:.2f} | {'; '.join(notes)} |")
-    kept = ""
-    if RESULTS.exists() and MARKER in RESULTS.read_text(encoding="utf-8"):
-        kept = RESULTS.read_text(encoding="utf-8").split(MARKER, 1)[1]
-    RESULTS.write_text("\n".join(lines) + "\n\n" + MARKER + (kept or "\n"), encoding="utf-8")
+    old = results.read_text(encoding="utf-8") if results.exists() else ""
+    kept = old.split(MARKER, 1)[1] if MARKER in old else "\n"
+    results.write_text("\n".join(lines) + "\n\n" + MARKER + kept, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -275,16 +288,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--only", default="", help="comma-separated substrings of case names")
     parser.add_argument("--threads", help="passed to every command and scan")
     parser.add_argument("--memory-limit", help="passed to every command and scan, e.g. 1.5GB")
-    parser.add_argument("--write-results", action="store_true", help="rewrite benchmarks/RESULTS.md")
+    parser.add_argument("--write-results", action="store_true", help="rewrite the measured part of --results")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="default: benchmarks/RESULTS.md")
+    parser.add_argument("--data", type=Path, default=DATA, help="dataset folder, default: benchmarks/data")
+    parser.add_argument("--rows", type=Path, action="append", default=[],
+                        help="instead of running, take the result rows from this file (JSON lines printed by an "
+                             "earlier run; repeatable), e.g. to write one RESULTS.md from a 10M and a 100M run")
     args = parser.parse_args(argv)
     if args.smoke:
         args.sizes, args.runs = "1M", 1
     engine = {"threads": args.threads, "memory-limit": args.memory_limit}
     only = [o for o in args.only.split(",") if o]
-    load_start = os.getloadavg()
-    rows = [row for size in args.sizes.split(",") for row in bench_size(size, args.runs, engine, only)]
+    if args.rows:
+        rows = [json.loads(line) for path in args.rows for line in path.read_text(encoding="utf-8").splitlines()]
+    else:
+        rows = [row for size in args.sizes.split(",") for row in bench_size(size, args.runs, engine, only, args.data)]
     if args.write_results:
-        write_results(rows, args, (load_start, os.getloadavg()))
+        write_results(rows, args.results)
     return rows
 
 

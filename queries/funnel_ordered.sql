@@ -14,9 +14,9 @@
 -- completed has the time $unreachable (larger than any event time) from there on.
 -- With --hold ($has_hold) chains stay within one value of the held property (the partition), and an event
 -- lacking the value can only enter.
--- Parameters: $has_hold, $last_bit (mask bit of the last step), $window_us, $unreachable. Fragments:
--- no_taus (tau_2 .. tau_n as NULLs), passes, level (the last step whose time is within the window),
--- reached_taus (tau_2 .. tau_n, NULL beyond the level).
+-- Parameters: $has_hold, $last_bit (mask bit of the last step, in pass_last), $window_us, $unreachable.
+-- Fragments: passes (funnel_ordered_last.sql, then funnel_ordered_pass.sql for k = n-1 .. 1), level (the
+-- last step whose time is within the window), reached_taus (tau_2 .. tau_n, NULL beyond the level).
 WITH
 roles AS NOT MATERIALIZED (
     SELECT
@@ -24,12 +24,6 @@ roles AS NOT MATERIALIZED (
         CASE WHEN $has_hold AND hold_value IS NULL THEN mask & 1 ELSE mask END AS role_mask
     FROM tagged
     WHERE mask <> 0
-),
--- events able to play the last step: their chain ends with them
-pass_last AS (
-    SELECT user_id, cohort, t, step_rank, mask, hold_value, by_value, in_range, role_mask, {{ no_taus }}
-    FROM roles
-    WHERE role_mask & $last_bit <> 0
 ),
 {{ passes }}
 attempts AS (

@@ -20,8 +20,8 @@
 -- Ties: a step-1 event simultaneous with a step-2 event comes first in canonical order, so it belongs to that
 -- event's group (t(c_prev) < t(s) <= t(c)); of simultaneous step-2 events only the first has entries.
 -- Parameters: $has_hold, $last_bit, $window_us, $unreachable.
--- Fragments: entry_events, later_events; no_taus (tau_2 .. tau_n as NULLs); passes (funnel_ordered_pass.sql
--- for k = n-1 .. 2, the last one named pass_2); user_partition; group_taus (", tau_3, ..., tau_n", may be
+-- Fragments: entry_events, later_events; passes (funnel_ordered_last.sql, then funnel_ordered_pass.sql for
+-- k = n-1 .. 2, the last one named pass_2); user_partition; group_taus (", tau_3, ..., tau_n", may be
 -- empty); level (the group's level from last_entry); first_reaching (", min(entry) FILTER (WHERE t >=
 -- tau_m - $window_us) AS first_entry_m" for m = 3 .. n); counted_entry (the entry reaching the level: a CASE
 -- over first_entry and first_entry_m); reached_taus (tau_2 .. tau_n, NULL beyond the level).
@@ -34,12 +34,6 @@ roles AS MATERIALIZED (
     FROM (
         {{ later_events }}
     ) AS later_events
-),
--- events able to play the last step: their chain ends with them
-pass_last AS (
-    SELECT user_id, cohort, t, step_rank, mask, hold_value, by_value, in_range, role_mask, {{ no_taus }}
-    FROM roles
-    WHERE role_mask & $last_bit <> 0
 ),
 {{ passes }}
 step_two AS (

@@ -1,9 +1,8 @@
 -- The time span an export observes: the wall-clock time, in the reporting time zone, of its first and
--- last event. Whole export (the events_all view), ignoring --from/--to: the caller clips to the range.
--- Converting the UTC extremes (rather than taking min/max of local_time) converts two values instead
--- of every row.
--- Parameters: $tz = the reporting time zone (IANA name).
+-- last event, given as $first and $last (naive UTC, from EventSource.event_time_bounds: the Parquet
+-- statistics where they suffice, else a scan). Whole export, ignoring --from/--to: the caller clips to
+-- the range.
+-- Parameters: $tz = the reporting time zone (IANA name); $first, $last.
 SELECT
-    timezone($tz, timezone('UTC', min(event_time))) AS first_local,
-    timezone($tz, timezone('UTC', max(event_time))) AS last_local
-FROM events_all;
+    timezone($tz, timezone('UTC', CAST($first AS TIMESTAMP))) AS first_local,
+    timezone($tz, timezone('UTC', CAST($last AS TIMESTAMP))) AS last_local;

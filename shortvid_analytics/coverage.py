@@ -66,7 +66,9 @@ class ObservedSpan:
 
 def observed_span(source: EventSource) -> ObservedSpan:
     """The observed span of ``source`` within its date range (see the module docstring)."""
-    row = sql.run(source.con, "observed_span", {"tz": source.config.timezone}).row(0, named=True)
+    first_utc, last_utc = source.event_time_bounds()
+    row = sql.run(source.con, "observed_span",
+                  {"tz": source.config.timezone, "first": first_utc, "last": last_utc}).row(0, named=True)
     first, last = row["first_local"], row["last_local"]
     if first is None:
         raise InputError(f"{source.path}: no event has a timestamp")

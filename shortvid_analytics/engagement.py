@@ -91,9 +91,15 @@ def engagement(
     if not columns:
         raise OptionError("--by: give at least one column to group by, e.g. --by creator_id")
     create_kpi_events(source)
+    keys = [sql.quote_ident(c) for c in columns]
+    count_active = min_group_size > 1
     raw = sql.run(source.con, "engagement", fragments={
-        "group_keys": ", ".join(sql.quote_ident(c) for c in columns),
-        "active_users": "count(DISTINCT user_id)" if min_group_size > 1 else "CAST(NULL AS BIGINT)",
+        "group_keys": ", ".join(keys),
+        "counts_keys": ", ".join(f"c.{k}" for k in keys),
+        "users_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM u.{k}" for k in keys),
+        "commerce_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM m.{k}" for k in keys),
+        "pair_filter": "user_id IS NOT NULL" if count_active else "viewer_id IS NOT NULL",
+        "active_users": "coalesce(u.pairs, 0)" if count_active else "CAST(NULL AS BIGINT)",
     })
     pooled = pool_small_groups(raw, "active_users", min_group_size, sums=[*INGREDIENTS, "active_users"])
     derived = derive(pooled).select(*columns, *kpi_columns(KPIS), "active_users", SUPPRESSED, SUPPRESSED_GROUPS)

@@ -351,6 +351,11 @@ class _FunnelQuery:
         predicates = sql.Params(prefix="p")
         columns = source.columns
         self.step_predicates = [spec.predicate(predicates, columns) for spec in options.steps]
+        # the names of steps 2..n as one IN list, a filter DuckDB can push into the Parquet scan (an OR of the
+        # steps' predicates it cannot)
+        later_names = sorted({name for spec in options.steps[1:] for name in spec.names})
+        self.later_steps_filter = (f"event_name IN ({', '.join(predicates.bind(n) for n in later_names)}) AND ("
+                                   + " OR ".join(f"({p})" for p in self.step_predicates[1:]) + ")")
         step_mask = " + ".join(
             f"CASE WHEN {predicate} THEN {1 << j} ELSE 0 END" for j, predicate in enumerate(self.step_predicates)
         )
@@ -443,12 +448,13 @@ class _FunnelQuery:
         return ", ".join(f"CASE WHEN level >= {m} THEN {time} END AS tau_{m}" for m, time in enumerate(times, 2))
 
     def _ordered_passes(self, no_taus: str, lowest: int) -> str:
-        """The passes of funnel_ordered_pass.sql for k = n-1 .. ``lowest`` (pass_k reads pass_(k+1), the first
-        reads pass_last; with ``lowest`` = n, pass_n is pass_last itself)."""
+        """pass_last (funnel_ordered_last.sql), then the passes of funnel_ordered_pass.sql for k = n-1 ..
+        ``lowest`` (pass_k reads pass_(k+1), the first reads pass_last; with ``lowest`` = n, pass_n is
+        pass_last itself)."""
         n = self.n
+        passes = [sql.render("funnel_ordered_last", {"no_taus": no_taus})]
         if lowest == n:
-            return f"pass_{n} AS (SELECT * FROM pass_last),"
-        passes = []
+            return "\n".join([*passes, f"pass_{n} AS (SELECT * FROM pass_last),"])
         previous = "pass_last"
         for k in range(n - 1, lowest - 1, -1):
             next_bit = 1 << k
@@ -480,7 +486,7 @@ class _FunnelQuery:
         n = self.n
         level = " ".join(f"WHEN tau_{m} <= t + $window_us THEN {m}" for m in range(n, 1, -1))
         return sql.render("funnel_ordered", {
-            "passes": self._ordered_passes(no_taus, 1), "level": f"CASE {level} ELSE 1 END", "no_taus": no_taus,
+            "passes": self._ordered_passes(no_taus, 1), "level": f"CASE {level} ELSE 1 END",
             "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
         })
 
@@ -494,16 +500,16 @@ class _FunnelQuery:
         later = range(3, n + 1)
         return sql.render("funnel_ordered_sparse", {
             "entry_events": self._events_sql(self.step_predicates[0]),
-            "later_events": self._events_sql(" OR ".join(f"({p})" for p in self.step_predicates[1:])),
-            "passes": self._ordered_passes(no_taus, 2), "no_taus": no_taus,
+            "later_events": self._events_sql(self.later_steps_filter),
+            "passes": self._ordered_passes(no_taus, 2),
             "user_partition": self._user_partition(),
             "group_taus": "".join(f", tau_{m}" for m in later),
             "level": self._level("last_entry"),
             "first_reaching": "".join(
                 f",\n        min(entry) FILTER (WHERE t >= tau_{m} - $window_us) AS first_entry_{m}" for m in later
             ),
-            "counted_entry": f"CASE level {''.join(f'WHEN {m} THEN first_entry_{m} ' for m in later)}ELSE first_entry END"
-            if later else "first_entry",
+            "counted_entry": ("CASE level " + "".join(f"WHEN {m} THEN first_entry_{m} " for m in later)
+                              + "ELSE first_entry END") if later else "first_entry",
             "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
         })
 

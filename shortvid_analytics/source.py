@@ -106,6 +106,7 @@ class EventSource:
     date_to: date | None = None
     notes: list[str] = field(default_factory=list)
     _event_names: list[str] | None = None
+    _found_events: set[str] = field(default_factory=set)
     #: (start, end, offset): the UTC span in which local_time is event_time + offset (see _zone_shift)
     _local_span: tuple[datetime, datetime, timedelta] | None = None
 
@@ -311,14 +312,41 @@ class EventSource:
         return self._event_names
 
     def require_events(self, names: list[str] | tuple[str, ...], what: str = "event") -> None:
-        """Raise :class:`OptionError` naming the unknown event and listing the ones that exist."""
-        existing = set(self.event_names())
-        for name in names:
-            if name not in existing:
+        """Raise :class:`OptionError` naming the unknown event and listing the ones that exist.
+
+        Each name is looked up until its first occurrence (a scan that usually stops at once); the list of
+        every event name, which costs a full scan of the column, is read only for the error message.
+        """
+        for name in dict.fromkeys(names):
+            if name in self._found_events or (self._event_names is not None and name in self._event_names):
+                continue
+            found = self.con.execute("SELECT 1 FROM events_all WHERE event_name = $name LIMIT 1",
+                                     {"name": name}).fetchall()
+            if not found:
                 raise OptionError(
                     f"{what} {name!r} does not occur in {self.path}; events present: "
                     f"{', '.join(self.event_names())}"
                 )
+            self._found_events.add(name)
+
+    def event_time_bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The first and last ``event_time`` of the whole export (naive UTC; ``None`` when no event has one).
+
+        Read from the Parquet footers' statistics when ``event_time`` is the export's timestamp column
+        unchanged (a timestamp with time zone, or a naive one read as UTC) and every row group has exact
+        statistics; else by a scan of the column.
+        """
+        column = self.config.source_column("event_time")
+        typ = self.raw_columns.get(column, "").upper()
+        stats_type = ("TIMESTAMPTZ" if typ in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+                      else "TIMESTAMP" if typ == "TIMESTAMP" and self.config.source_timezone == "UTC" else None)
+        if stats_type:
+            first, last, usable = self.con.execute(
+                render("event_time_statistics", {"stats_type": stats_type}),
+                {"files": self.files, "column": column}).fetchall()[0]
+            if usable:
+                return _naive_utc(first), _naive_utc(last)
+        return tuple(self.con.execute("SELECT min(event_time), max(event_time) FROM events_all").fetchall()[0])
 
     def require_column(self, name: str, what: str = "property") -> str:
         """The DuckDB type of column ``name`` of the events view; raise listing the columns if absent."""
@@ -363,6 +391,13 @@ def _utc_wall_time(tz_aware: str) -> str:
     lookup, which made that conversion the most expensive step of a scan (about 8x the cost here).
     """
     return f"make_timestamp(epoch_us({tz_aware}))"
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    """A timestamp from DuckDB (aware when it was a TIMESTAMPTZ) as naive UTC."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
 
@@ -176,7 +178,8 @@ def test_every_command_module_is_listed_and_help_shows_every_command(cli) -> Non
     assert set(COMMAND_MODULES.values()) == modules
     result = cli("--help")
     assert result.exit_code == 0
-    listed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2]
+    listed = [line.split()[1] for line in result.stdout.splitlines()
+              if line.startswith("│ ") and len(line.split()) > 2]
     assert set(listed) >= set(COMMAND_MODULES)
 
 
@@ -208,3 +211,49 @@ def test_no_progress_without_a_terminal(cli, events: Path) -> None:
     assert not progress.enabled()
     con = source_module.connect(Config())
     assert con.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
+
+
+# ------------------------------------------------------------------- event-time bounds from statistics
+def _bounds_by_scan(source: EventSource) -> tuple:
+    return tuple(source.con.execute("SELECT min(event_time), max(event_time) FROM events_all").fetchall()[0])
+
+
+def _stats_usable(source: EventSource, stats_type: str) -> bool:
+    from shortvid_analytics.sql import render
+
+    return source.con.execute(render("event_time_statistics", {"stats_type": stats_type}),
+                              {"files": source.files, "column": "event_time"}).fetchall()[0][2]
+
+
+def _write_table(path: Path, times: list, tz: str | None, row_group_size: int = 2, **options) -> Path:
+    arrow_type = pa.timestamp("us", tz=tz)
+    table = pa.table({"user_id": pa.array(range(len(times)), pa.int64()), "event_name": ["video_view"] * len(times),
+                      "event_time": pa.array(times, arrow_type)})
+    pq.write_table(table, path, row_group_size=row_group_size, **options)
+    return path
+
+
+TIMES = [datetime(2026, 11, 3, 5), None, None, datetime(2026, 11, 1, 23, 59, 59, 999999), datetime(2026, 11, 9),
+         datetime(2026, 11, 2, 0, 0, 0, 1)]
+
+
+@pytest.mark.parametrize("tz, source_tz", [
+    ("UTC", "UTC"),             # timestamp with time zone: from the statistics
+    (None, "UTC"),              # naive, read as UTC: from the statistics
+    (None, "Asia/Shanghai"),    # naive local times, converted per row: scanned
+])
+def test_event_time_bounds_equal_the_scan(tmp_path: Path, tz: str | None, source_tz: str) -> None:
+    # row groups of two rows; the second holds only missing times
+    path = _write_table(tmp_path / "e.parquet", TIMES, tz)
+    source = EventSource.open(path, Config(source_timezone=source_tz))
+    assert _stats_usable(source, "TIMESTAMPTZ" if tz else "TIMESTAMP")
+    assert source.event_time_bounds() == _bounds_by_scan(source)
+
+
+def test_event_time_bounds_without_statistics_scan(tmp_path: Path) -> None:
+    _write_table(tmp_path / "a.parquet", TIMES[:3], "UTC")
+    _write_table(tmp_path / "b.parquet", TIMES[3:], "UTC", write_statistics=False)
+    source = EventSource.open(tmp_path)
+    assert not _stats_usable(source, "TIMESTAMPTZ")
+    assert source.event_time_bounds() == _bounds_by_scan(source) == (datetime(2026, 11, 1, 23, 59, 59, 999999),
+                                                                      datetime(2026, 11, 9))
