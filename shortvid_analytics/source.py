@@ -25,7 +25,7 @@ import duckdb
 
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
 from .errors import InputError, OptionError
-from .sql import quote_ident, render
+from .sql import Connection, quote_ident, render
 
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT"}
@@ -53,8 +53,13 @@ def resolve_files(path: str | Path) -> tuple[list[str], bool]:
     return files, hive
 
 
-def connect(config: Config) -> duckdb.DuckDBPyConnection:
-    """A new in-memory DuckDB connection with the config's engine settings, session time zone UTC."""
+def connect(config: Config) -> Connection:
+    """A new connection of the configured engine: in-memory DuckDB with the config's engine settings
+    and session time zone UTC, or a Spark session (:mod:`.spark`) running the same SQL."""
+    if config.engine.name == "spark":
+        from . import spark
+
+        return spark.connect(config)
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
@@ -80,7 +85,8 @@ def _set(con: duckdb.DuckDBPyConnection, setting: str, value: object) -> None:
 
 
 def check_timezone(con: duckdb.DuckDBPyConnection, tz: str, what: str = "timezone") -> str:
-    """Return ``tz`` if DuckDB knows it, else raise naming the setting."""
+    """Return ``tz`` if DuckDB knows it, else raise naming the setting (for every engine: names
+    DuckDB knows are IANA names, which Spark's Java time zone database knows too)."""
     known = con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = $tz", {"tz": tz}).fetchall()[0]
     if not known or not known[0]:
         raise InputError(f"{what} {tz!r} is not a known IANA time zone (e.g. 'UTC', 'Asia/Shanghai')")
@@ -91,7 +97,7 @@ def check_timezone(con: duckdb.DuckDBPyConnection, tz: str, what: str = "timezon
 class EventSource:
     """An opened event export: a DuckDB connection holding the ``events`` and ``events_all`` views."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Connection
     path: str
     files: list[str]
     config: Config
@@ -116,8 +122,9 @@ class EventSource:
             raise OptionError(f"--from {date_from} is after --to {date_to}")
         files, hive = resolve_files(path)
         con = connect(config)
-        check_timezone(con, config.timezone, "timezone")
-        check_timezone(con, config.source_timezone, "[time] source_timezone")
+        zones = con if isinstance(con, duckdb.DuckDBPyConnection) else duckdb.connect(":memory:")
+        check_timezone(zones, config.timezone, "timezone")
+        check_timezone(zones, config.source_timezone, "[time] source_timezone")
         con.execute("SET VARIABLE shortvid_files = $files::VARCHAR[]", {"files": files})
         con.execute("SET VARIABLE shortvid_tz = $tz", {"tz": config.timezone})
         con.execute("SET VARIABLE shortvid_source_tz = $tz", {"tz": config.source_timezone})
@@ -207,7 +214,8 @@ class EventSource:
 
     def _event_time_expr(self, col: str, src: str, typ: str, problems: list[str]) -> str | None:
         if typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ":
-            return f"timezone('UTC', {col})"
+            # the no-op cast tells the Spark transpiler that timezone() gets an instant
+            return f"timezone('UTC', CAST({col} AS TIMESTAMPTZ))"
         if typ.startswith("TIMESTAMP") or typ == "DATE":
             if self.config.source_timezone == "UTC":
                 return f"CAST({col} AS TIMESTAMP)"
@@ -249,7 +257,9 @@ class EventSource:
         self.con.execute("SET VARIABLE shortvid_alias_to = $v::VARCHAR[]", {"v": [c for _, c in pairs]})
 
     def _has_rows(self) -> bool:
-        return self.con.execute("SELECT EXISTS (SELECT 1 FROM raw_events)").fetchall()[0][0]
+        # not EXISTS (...): Spark allows subquery predicates only in filters
+        probe = "SELECT count(*) > 0 FROM (SELECT 1 FROM raw_events LIMIT 1) AS probe"
+        return self.con.execute(probe).fetchall()[0][0]
 
     # ----------------------------------------------------------------- helpers for analysis modules
     def event_names(self) -> list[str]:
@@ -290,6 +300,7 @@ class EventSource:
             "path": self.path,
             "files": len(self.files),
             "timezone": self.config.timezone,
+            "engine": self.config.engine.name,
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
         }

@@ -4,6 +4,10 @@ Values always travel as bound parameters (``$name``). The only text ever inserte
 is a *fragment* built by this package from quoted identifiers and ``$param`` placeholders (e.g. the
 predicate of a step filter ``purchase[platform=douyin]``); a query file marks where with
 ``{{ fragment_name }}``. Fragments never contain user-supplied literals.
+
+A connection is DuckDB's, or a :class:`~shortvid_analytics.spark.SparkConnection` that runs the
+same DuckDB-dialect SQL on Apache Spark (transpiled with sqlglot) behind the same two methods
+(``execute(sql, params)`` and ``sql(sql, params=...).pl()``): this module is the engine seam.
 """
 
 from __future__ import annotations
@@ -12,10 +16,16 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import duckdb
 import polars as pl
+
+if TYPE_CHECKING:
+    from .spark import SparkConnection
+
+#: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
+Connection = Union[duckdb.DuckDBPyConnection, "SparkConnection"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # A wheel carries the queries inside the package; an editable install reads them from the repo root.
@@ -82,7 +92,7 @@ def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def execute(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: str,
     params: dict[str, Any] | None = None,
     fragments: dict[str, str] | None = None,
@@ -93,7 +103,7 @@ def execute(
 
 
 def run(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: str,
     params: dict[str, Any] | None = None,
     fragments: dict[str, str] | None = None,

@@ -1,0 +1,403 @@
+"""Apache Spark as the query engine: the DuckDB-dialect SQL of ``queries/`` run on a SparkSession.
+
+``SparkConnection`` offers the small part of the DuckDB connection API this package uses
+(``execute(sql, params).fetchall()``, ``sql(sql, params=...).pl()``), so ``sql.run``/``sql.execute``,
+the event source and the analyses run unchanged on either engine. Each statement is parsed with
+sqlglot in the DuckDB dialect, rewritten where the two engines differ (:func:`to_spark`) and run
+with ``SparkSession.sql(query, args=...)``: bound ``$name`` parameters become Spark's named
+parameter markers ``:name``; values are never pasted into SQL text.
+
+Statements that Spark runs differently:
+
+- ``SET VARIABLE x = <expr of $params>``: remembered; ``getvariable('x')`` in later statements is
+  replaced by that expression and its parameters (Spark has no session variables in views).
+- ``read_parquet(getvariable('files'), hive_partitioning = ..., union_by_name = ...)``: Spark reads
+  the files itself (``mergeSchema``; ``basePath`` = their common folder above ``key=value`` folders,
+  so hive partitions become columns) and the call is replaced by a temporary view of them.
+- ``CREATE [TEMP] VIEW`` / ``CREATE TEMP TABLE ... AS``: a temporary view of the query (tables are
+  cached and computed at once, like DuckDB's); ``DROP TABLE/VIEW``: drops the temporary view.
+- ``DESCRIBE <query>``: the Spark schema under DuckDB's type names, so type checks written
+  against DuckDB types (``BIGINT``, ``VARCHAR``, ``TIMESTAMP``...) hold on both engines.
+
+Types follow DuckDB: a DuckDB ``TIMESTAMP`` (naive) is Spark's ``TIMESTAMP_NTZ`` and DuckDB's
+``TIMESTAMPTZ`` is Spark's ``TIMESTAMP_LTZ``; the session time zone is UTC.
+
+Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does:
+
+- ``timezone(tz, x)``: for a naive ``x`` (the default; event times are naive UTC) the instant of
+  that wall-clock time in ``tz`` (``to_utc_timestamp``); for an aware ``x`` (a ``timezone(...)`` of
+  a naive value or a ``CAST(... AS TIMESTAMPTZ)``) its naive wall-clock time in ``tz``
+  (``from_utc_timestamp``). The SQL writes tz-aware columns as ``CAST(col AS TIMESTAMPTZ)`` to say so.
+- ``date_trunc``, ``make_timestamp``: cast back to ``TIMESTAMP_NTZ`` (Spark returns ``TIMESTAMP_LTZ``).
+- ``fsum`` (DuckDB's compensated sum) → ``sum``: Spark has no compensated sum, so float sums can
+  differ from DuckDB's in the last bits (about 1e-15 relative on the example data).
+- ``CAST($p AS INTERVAL)`` with a ``timedelta`` bound → ``$p`` (already a day-time interval).
+- ``list[list_position(l, x)]`` → ``try_element_at(list, nullif(array_position(l, x), 0))``.
+- a row ``(a, b)`` → ``STRUCT(a, b)``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import duckdb
+import polars as pl
+import sqlglot
+from sqlglot import exp
+
+from .config import Config
+from .errors import OptionError
+
+#: Python packages the engine needs (the ``[spark]`` extra).
+REQUIRED_MODULES = ("pyspark", "sqlglot")
+
+_SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    # naive Python datetimes bound as parameters and the type name TIMESTAMP mean TIMESTAMP_NTZ
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+_LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_MEBIBYTES_PER_UNIT = {"": 2.0**-20, "k": 2.0**-10, "m": 1.0, "g": 2.0**10, "t": 2.0**20}
+_HIVE_FOLDER = re.compile(r"^[^=/]+=[^/]*$")
+
+_base_session: Any = None
+
+
+class SparkQueryError(duckdb.Error):
+    """A statement failed on Spark. A subclass of ``duckdb.Error`` so that every caller handling
+    engine failures (bad Parquet, failed query) treats both engines alike."""
+
+
+def spark_available() -> str | None:
+    """``None`` when pyspark and sqlglot import, else the reason the Spark engine cannot run."""
+    for module in REQUIRED_MODULES:
+        try:
+            __import__(module)
+        except ImportError:
+            return f"{module} is not installed (pip install 'shortvid-analytics[spark]')"
+    return None
+
+
+def connect(config: Config) -> SparkConnection:
+    """A new Spark session (own temporary views, shared SparkContext) for one event source.
+
+    Local mode ``local[threads or *]`` unless ``[engine] spark_master`` names a cluster.
+    """
+    missing = spark_available()
+    if missing:
+        raise OptionError(f"--engine spark: {missing}")
+    return SparkConnection(_base(config).newSession())
+
+
+def _base(config: Config) -> Any:
+    """The process's SparkSession, started on first use (a JVM start takes several seconds)."""
+    global _base_session
+    if _base_session is not None:
+        return _base_session
+    from pyspark.sql import SparkSession
+
+    engine = config.engine
+    master = engine.spark_master or f"local[{engine.threads or '*'}]"
+    builder = SparkSession.builder.appName("shortvid").master(master)
+    conf = dict(_SESSION_CONF)
+    if master.startswith("local"):
+        conf.update(_LOCAL_CONF)
+        # Spark's default of 200 shuffle partitions is made for clusters; locally a few per core
+        conf["spark.sql.shuffle.partitions"] = str(2 * (engine.threads or os.cpu_count() or 1))
+    if engine.memory_limit:
+        conf["spark.driver.memory"] = _spark_memory(engine.memory_limit)
+    if engine.temp_directory:
+        conf["spark.local.dir"] = engine.temp_directory
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # pyspark raises a bare runtime error when the JVM does not start
+            raise OptionError(f"cannot start Spark ({master}): {_first_line(exc)}; "
+                              f"Spark needs Java 17 or newer (JAVA_HOME)") from None
+    session.sparkContext.setLogLevel("FATAL")
+    _base_session = session
+    return session
+
+
+def _spark_memory(limit: str) -> str:
+    """DuckDB-style ``2GB`` / ``512MiB`` as a JVM size (``2g``, ``512m``)."""
+    match = _MEMORY.match(limit)
+    if not match:
+        raise OptionError(f"[engine] memory_limit = {limit!r}; expected a size such as '2GB'")
+    mebibytes = float(match.group(1)) * _MEBIBYTES_PER_UNIT[match.group(2).lower()]
+    return f"{max(1, int(mebibytes))}m"
+
+
+@dataclass
+class SparkResult:
+    """The rows of one statement, in the shape of a DuckDB result (``fetchall``, ``pl``)."""
+
+    frame: pl.DataFrame
+
+    def pl(self) -> pl.DataFrame:
+        """The rows as a polars DataFrame (timestamps naive, as DuckDB returns them)."""
+        return self.frame
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """The rows as tuples."""
+        return self.frame.rows()
+
+
+@dataclass
+class _Variable:
+    expression: exp.Expression
+    args: dict[str, Any]
+
+
+@dataclass
+class SparkConnection:
+    """A SparkSession that runs DuckDB-dialect statements (see the module documentation)."""
+
+    session: Any
+    variables: dict[str, _Variable] = field(default_factory=dict)
+    _sources: int = 0
+
+    def sql(self, text: str, params: dict[str, Any] | None = None) -> SparkResult:
+        """Run one statement; the result of a query."""
+        return self.execute(text, params)
+
+    def execute(self, text: str, params: dict[str, Any] | None = None) -> SparkResult:
+        """Run one statement with bound ``$name`` parameters."""
+        from pyspark.errors import PySparkException
+
+        try:
+            return self._execute(text, dict(params or {}))
+        except PySparkException as exc:
+            raise SparkQueryError(_first_line(exc)) from None
+
+    def _execute(self, text: str, params: dict[str, Any]) -> SparkResult:
+        statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+        if len(statements) != 1:
+            raise SparkQueryError(f"expected one SQL statement, got {len(statements)}")
+        statement = statements[0]
+        empty = SparkResult(pl.DataFrame())
+        if isinstance(statement, exp.Set):
+            for item in statement.expressions:
+                if item.args.get("kind") != "VARIABLE":
+                    raise SparkQueryError(f"unsupported on Spark: {item.sql('duckdb')}")
+                self._set_variable(item.this.this.name, item.this.expression, params)
+            return empty
+        if isinstance(statement, exp.Describe):
+            schema = self._frame(statement.this, params).schema
+            return SparkResult(pl.DataFrame(
+                {"column_name": [f.name for f in schema.fields],
+                 "column_type": [duckdb_type(f.dataType) for f in schema.fields]},
+            ))
+        if isinstance(statement, exp.Create) and statement.args.get("kind") in ("VIEW", "TABLE"):
+            frame = self._frame(statement.expression, params)
+            if statement.args["kind"] == "TABLE":
+                frame = frame.cache()
+                frame.count()
+            frame.createOrReplaceTempView(statement.this.name)
+            return empty
+        if isinstance(statement, exp.Drop) and statement.args.get("kind") in ("VIEW", "TABLE"):
+            for table in statement.expressions:
+                self.session.catalog.dropTempView(table.name)
+            return empty
+        frame = self._frame(statement, params)
+        return SparkResult(_to_polars(frame))
+
+    def _set_variable(self, name: str, value: exp.Expression, params: dict[str, Any]) -> None:
+        prefix = f"v_{name}_"
+        renamed: dict[str, Any] = {}
+
+        def rename(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Placeholder) and node.name in params:
+                renamed[prefix + node.name] = params[node.name]
+                return exp.Placeholder(this=prefix + node.name)
+            return node
+
+        self.variables[name] = _Variable(value.transform(rename), renamed)
+
+    def _frame(self, tree: exp.Expression, params: dict[str, Any]) -> Any:
+        """The Spark DataFrame of a query (lazy)."""
+        args = dict(params)
+        tree = tree.transform(lambda node: self._resolve(node, args))
+        used = {p.name for p in tree.find_all(exp.Placeholder)}
+        text = to_spark(tree, args)
+        bound = {k: _spark_value(v) for k, v in args.items() if k in used}
+        return self.session.sql(text, args=bound or None)
+
+    def _resolve(self, node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
+        """Session variables and Parquet reads, which need this connection's state."""
+        if _is_call(node, "getvariable"):
+            name = node.expressions[0].name
+            if name not in self.variables:
+                raise SparkQueryError(f"session variable {name!r} is not set")
+            variable = self.variables[name]
+            args.update(variable.args)
+            return variable.expression.copy()
+        if isinstance(node, exp.ReadParquet):
+            return self._read_parquet(node, args)
+        return node
+
+    def _read_parquet(self, node: exp.ReadParquet, args: dict[str, Any]) -> exp.Expression:
+        files_node, *options = node.expressions
+        files_node = files_node.transform(lambda n: self._resolve(n, args))
+        files = _evaluate(files_node, args)
+        files = [files] if isinstance(files, str) else list(files)
+        flags = {o.this.name.lower(): o.expression for o in options if isinstance(o, exp.EQ)}
+        hive = isinstance(flags.get("hive_partitioning"), exp.Boolean) and flags["hive_partitioning"].this
+        reader = self.session.read.option("mergeSchema", "true")
+        if hive:
+            reader = reader.option("basePath", _base_path(files))
+        self._sources += 1
+        view = f"shortvid_parquet_{self._sources}"
+        reader.parquet(*files).createOrReplaceTempView(view)
+        return exp.to_identifier(view)
+
+
+def to_spark(tree: exp.Expression | str, args: dict[str, Any] | None = None) -> str:
+    """Spark SQL for a DuckDB-dialect statement (the rewrites listed in the module documentation).
+
+    ``args`` are the values that will be bound, used to tell an interval parameter from text.
+    """
+    if isinstance(tree, str):
+        tree = sqlglot.parse_one(tree, read="duckdb")
+    return _rewrite_tree(tree.copy(), args or {}).sql(dialect="spark")
+
+
+def _rewrite_tree(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
+    """Rewrite children first, so that a rewrite sees its arguments in their Spark form."""
+    for key, child in list(node.args.items()):
+        if isinstance(child, exp.Expression):
+            node.set(key, _rewrite_tree(child, args))
+        elif isinstance(child, list):
+            node.set(key, [_rewrite_tree(c, args) if isinstance(c, exp.Expression) else c for c in child])
+    return _rewrite(node, args)
+
+
+def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
+    if _is_call(node, "timezone"):
+        zone, value = node.expressions
+        return _convert_zone(zone, value)
+    if _is_call(node, "fsum", "sumkahan", "kahan_sum"):
+        return exp.Sum(this=node.expressions[0])
+    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.UnixToTime)) and not isinstance(node.parent, exp.Cast):
+        return exp.cast(node, exp.DataType.Type.TIMESTAMPNTZ)
+    if isinstance(node, exp.DataType):
+        if node.this == exp.DataType.Type.TIMESTAMPTZ:
+            return exp.DataType.build("TIMESTAMPLTZ")
+        if node.this == exp.DataType.Type.TIMESTAMP:
+            return exp.DataType.build("TIMESTAMPNTZ")
+    if (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INTERVAL
+            and isinstance(node.this, exp.Placeholder) and isinstance(args.get(node.this.name), timedelta)):
+        return node.this
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_call(node.expressions[0], "list_position"):
+        haystack, needle = node.expressions[0].expressions
+        position = exp.func("nullif", exp.func("array_position", haystack, needle), exp.Literal.number(0))
+        return exp.func("try_element_at", node.this, position)
+    if isinstance(node, exp.Tuple) and not isinstance(node.parent, _TUPLE_CONTEXTS):
+        return exp.Struct(expressions=node.expressions)
+    return node
+
+
+# where a parenthesised list is not a row value
+_TUPLE_CONTEXTS = (exp.In, exp.Values, exp.GroupingSets, exp.Cube, exp.Rollup, exp.Group)
+
+
+def _convert_zone(zone: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """DuckDB's ``timezone(zone, value)`` for Spark (see the module documentation)."""
+    utc = isinstance(zone, exp.Literal) and zone.is_string and zone.name == "UTC"
+    if _is_aware(value):
+        if utc:
+            return exp.cast(value, exp.DataType.Type.TIMESTAMPNTZ)
+        shifted = exp.Anonymous(this="from_utc_timestamp", expressions=[value, zone])
+        return exp.cast(shifted, exp.DataType.Type.TIMESTAMPNTZ)
+    if utc:
+        return exp.cast(value, exp.DataType.Type.TIMESTAMPLTZ)
+    return exp.Anonymous(this="to_utc_timestamp", expressions=[value, zone])
+
+
+def _is_aware(value: exp.Expression) -> bool:
+    """Whether an (already rewritten) expression is a tz-aware timestamp: an instant."""
+    if isinstance(value, exp.Cast):  # TryCast included
+        return value.to.this == exp.DataType.Type.TIMESTAMPLTZ
+    return _is_call(value, "to_utc_timestamp")
+
+
+def _is_call(node: exp.Expression, *names: str) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() in names
+
+
+def _evaluate(node: exp.Expression, args: dict[str, Any]) -> Any:
+    """The Python value of a constant expression of parameters (the file list of a Parquet read)."""
+    if isinstance(node, exp.Cast):
+        return _evaluate(node.this, args)
+    if isinstance(node, exp.Placeholder):
+        return args[node.name]
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node.name
+    if isinstance(node, exp.Array):
+        return [_evaluate(e, args) for e in node.expressions]
+    raise SparkQueryError(f"unsupported Parquet path on Spark: {node.sql('duckdb')}")
+
+
+def _base_path(files: list[str]) -> str:
+    """The folder above the files' ``key=value`` (hive partition) folders."""
+    base = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
+    while _HIVE_FOLDER.match(os.path.basename(base)):
+        base = os.path.dirname(base)
+    return base
+
+
+def _spark_value(value: Any) -> Any:
+    # tz-aware datetimes are bound as the naive UTC time, as DuckDB compares them with naive columns
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _to_polars(frame: Any) -> pl.DataFrame:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        table = frame.toArrow()
+    out = pl.from_arrow(table)
+    assert isinstance(out, pl.DataFrame)
+    # TIMESTAMP_LTZ arrives tagged UTC; DuckDB gives naive UTC datetimes for our timestamps
+    naive = [pl.col(c).dt.replace_time_zone(None) for c, t in out.schema.items()
+             if isinstance(t, pl.Datetime) and t.time_zone is not None]
+    return out.with_columns(naive) if naive else out
+
+
+_SIMPLE_TYPES = {
+    "LongType": "BIGINT", "IntegerType": "INTEGER", "ShortType": "SMALLINT", "ByteType": "TINYINT",
+    "StringType": "VARCHAR", "CharType": "VARCHAR", "VarcharType": "VARCHAR", "DoubleType": "DOUBLE",
+    "FloatType": "FLOAT", "BooleanType": "BOOLEAN", "DateType": "DATE", "TimestampNTZType": "TIMESTAMP",
+    "TimestampType": "TIMESTAMP WITH TIME ZONE", "BinaryType": "BLOB", "NullType": "NULL",
+}
+
+
+def duckdb_type(data_type: Any) -> str:
+    """DuckDB's name for a Spark data type (``LongType`` → ``BIGINT``)."""
+    name = type(data_type).__name__
+    if name in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[name]
+    if name == "DecimalType":
+        return f"DECIMAL({data_type.precision},{data_type.scale})"
+    if name == "ArrayType":
+        return f"{duckdb_type(data_type.elementType)}[]"
+    return data_type.simpleString().upper()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
