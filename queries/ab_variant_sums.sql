@@ -8,8 +8,11 @@
 --   event_filter: the metrics' event predicates OR-ed (keeps the join small);
 --   user_columns: the per-user values with 0 for users without events;
 --   segment, segment_select, group_by: the optional --by breakdown (GROUPING SETS gives the overall rows);
+--   cap_values:   aggregates only (one row): the count of analysed users and, with --cap q, per capped mean metric m<j> the pooled q-quantile of its per-user value
+--                 (and of its CUPED covariate) over all analysed users, as GrowthBook's percentile capping;
 --   sums:         n is count(*); per metric m<j>: sum, sum of squares, ratio denominator sums and the
---                 numerator x denominator cross-product, or the CUPED covariate sums and cross-product.
+--                 numerator x denominator cross-product, or the CUPED covariate sums and cross-product
+--                 (capped values least(value, cap) where capping applies).
 -- Sums of doubles use fsum (compensated summation) so that results do not depend on thread scheduling;
 -- on engines without it, sum gives the same numbers up to the last bits.
 WITH per_user AS (
@@ -35,6 +38,10 @@ users AS (
     FROM ab_assigned AS u
     LEFT JOIN per_user AS p ON p.user_id = u.user_id
     WHERE u.variants = 1
+),
+caps AS (
+    SELECT {{ cap_values }}
+    FROM users
 )
 SELECT
     variant,
@@ -42,5 +49,6 @@ SELECT
     count(*) AS users,
     {{ sums }}
 FROM users
+CROSS JOIN caps
 GROUP BY {{ group_by }}
 ORDER BY overall DESC, segment, variant;

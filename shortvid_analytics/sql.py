@@ -21,25 +21,21 @@ from typing import TYPE_CHECKING, Any, Union
 import duckdb
 import polars as pl
 
+from .resources import data_dir
+
 if TYPE_CHECKING:
     from .spark import SparkConnection
 
 #: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
 Connection = Union[duckdb.DuckDBPyConnection, "SparkConnection"]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-# A wheel carries the queries inside the package; an editable install reads them from the repo root.
-_QUERY_DIRS = (_PACKAGE_DIR / "_queries", _PACKAGE_DIR.parent / "queries")
 _FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
 
 
 def queries_dir() -> Path:
     """The folder holding the ``*.sql`` files."""
-    for candidate in _QUERY_DIRS:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("queries/ folder not found next to the package")
+    return data_dir("_queries", "queries")
 
 
 @lru_cache(maxsize=None)
@@ -87,7 +83,9 @@ def render(name: str, fragments: dict[str, str] | None = None) -> str:
 
 
 def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql_text))
+    """The ``params`` whose ``$name`` occurs in the SQL code (line comments skipped: DuckDB rejects unused ones)."""
+    code = re.sub(r"--[^\n]*", "", sql_text)
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
     return {k: v for k, v in (params or {}).items() if k in used}
 
 

@@ -73,3 +73,17 @@ def cli() -> Callable[..., Any]:
         return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return _run
+
+
+_REPO = Path(__file__).resolve().parents[1]
+# CI clones next to ../shared; a git worktree under <root>/wt/<name> sees <root>/shared.
+_REALDATA_CANDIDATES = (_REPO.parent / "shared" / "realdata", _REPO.parent.parent / "shared" / "realdata")
+REALDATA = next((p for p in _REALDATA_CANDIDATES if p.is_dir()), None)
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The product owner's real public datasets (``<repo>/../shared/realdata``); skip when absent."""
+    if REALDATA is None:
+        pytest.skip(f"real datasets not found at {_REALDATA_CANDIDATES[0]}")
+    return REALDATA

@@ -40,9 +40,10 @@ def sums_for(events: Path, assignments: Path, metrics: list[str], experiment: st
     defs = [parse_metric(m) for m in metrics]
     info = load_assignments(source, assignments, experiment, segment_column=by, window=window,
                             pre_period=timedelta(days=cuped_days) if cuped_days else None)
-    return variant_sums(source, defs, cuped=cuped_days is not None, segment_column=by,
-                        segment_from_events=by_events, first_needed=info.first_needed,
-                        last_needed=info.last_needed), info
+    sums, _caps = variant_sums(source, defs, cuped=cuped_days is not None, segment_column=by,
+                               segment_from_events=by_events, first_needed=info.first_needed,
+                               last_needed=info.last_needed)
+    return sums, info
 
 
 HAND_EVENTS = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from scipy import stats as sps
@@ -99,3 +100,32 @@ def test_cookie_cats_retention_and_rounds(cli):
     assert doc["metrics"][1]["variants"][0]["sd"] == pytest.approx(a.std(ddof=1), rel=1e-9)
     srm = sps.chisquare([len(a), len(b)])
     assert doc["srm"]["p_value"] == pytest.approx(srm.pvalue, rel=1e-9)
+
+
+def test_cookie_cats_rounds_capped_at_pooled_99th_percentile(cli):
+    """--cap 0.99 (issue 12): the ~50,000-round outlier is capped at the pooled 99th percentile of the
+    per-user values (numpy's linear interpolation = DuckDB quantile_cont), then Welch's t as usual."""
+    args = ("--experiment", "cookie_cats_gate_30_vs_40", "--control", "gate_30", "--metric", "sum:rounds:session_summary")
+    raw = _run(cli, "cookie_cats", *args)
+    capped = _run(cli, "cookie_cats", *args, "--cap", "0.99")
+    assign, events = _per_user("cookie_cats")
+    rounds = (events.filter(pl.col("event_name") == "session_summary").join(assign, on="user_id")
+              .filter(pl.col("event_time") >= pl.col("assigned_at")).group_by("user_id").agg(pl.col("rounds").sum()))
+    per_user = assign.join(rounds, on="user_id", how="left").with_columns(pl.col("rounds").fill_null(0).cast(pl.Float64))
+    cap = float(np.quantile(per_user["rounds"].to_numpy(), 0.99))
+    assert per_user["rounds"].max() > 40_000 > cap
+    metric = capped["metrics"][0]
+    assert metric["cap_value"] == pytest.approx(cap, rel=1e-12)
+    assert raw["metrics"][0]["cap_value"] is None
+    values = {v: per_user.filter(pl.col("variant") == v)["rounds"].clip(upper_bound=cap).to_numpy()
+              for v in ("gate_30", "gate_40")}
+    variants = {v["variant"]: v for v in metric["variants"]}
+    for name, x in values.items():
+        assert variants[name]["mean"] == pytest.approx(x.mean(), rel=1e-12)
+        assert variants[name]["sd"] == pytest.approx(x.std(ddof=1), rel=1e-9)
+    welch = sps.ttest_ind(values["gate_40"], values["gate_30"], equal_var=False)
+    assert metric["comparisons"][0]["p_value"] == pytest.approx(welch.pvalue, rel=1e-8)
+    # capping shrinks the spread the outlier caused
+    raw_sd = {v["variant"]: v["sd"] for v in raw["metrics"][0]["variants"]}
+    assert variants["gate_30"]["sd"] < raw_sd["gate_30"] / 2
+    assert any("capped at the pooled 0.99 quantile" in n for n in capped["notes"])

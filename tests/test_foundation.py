@@ -153,3 +153,13 @@ def test_write_result_formats_and_input_protection(tmp_path, write_events):
         write_result(result, "json", events, protected=(str(events),))
     with pytest.raises(OptionError, match="needs -o"):
         write_result(result, "parquet", None)
+
+
+def test_atomic_write_to_a_device_writes_through(tmp_path):
+    """-o /dev/null must not replace the device node with a regular file."""
+    import stat
+
+    from shortvid_analytics.render.export import write_text_atomic
+
+    write_text_atomic("/dev/null", "discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)

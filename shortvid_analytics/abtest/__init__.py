@@ -47,9 +47,10 @@ class MetricResult:
     cuped: bool
     variants: list[VariantSummary]
     comparisons: list[Comparison]
+    cap_value: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "type": self.type, "cuped": self.cuped,
+        return {"metric": self.metric, "type": self.type, "cuped": self.cuped, "cap_value": self.cap_value,
                 "variants": [vars(v) for v in self.variants], "comparisons": [vars(c) for c in self.comparisons]}
 
 
@@ -160,6 +161,7 @@ def analyze(
     correction: Correction = "holm",
     by: str | None = None,
     sequential_tuning: float | None = None,
+    cap: float | None = None,
 ) -> ABResult:
     """Analyse experiment ``experiment`` of ``assignments`` on the events of ``source``.
 
@@ -167,7 +169,8 @@ def analyze(
     counted; ``cuped_days`` enables CUPED with that many days before assignment as covariate;
     ``by`` breaks results down by a column of the assignments or (first event after assignment)
     of the events. Corrections apply within each block (all users; each segment) across
-    metrics × variants. ``sequential_tuning`` defaults to GrowthBook's 5000.
+    metrics × variants. ``sequential_tuning`` defaults to GrowthBook's 5000. ``cap`` (e.g. 0.99)
+    caps mean metrics' per-user values at that quantile of all analysed users (pooled over variants).
     """
     if sequential_tuning is None:
         sequential_tuning = stats.DEFAULT_SEQUENTIAL_TUNING
@@ -181,6 +184,8 @@ def analyze(
         raise OptionError(f"--correction {correction!r}: expected one of {', '.join(CORRECTIONS)}")
     if cuped_days is not None and cuped_days <= 0:
         raise OptionError(f"--cuped-days {cuped_days}: expected a positive number of days")
+    if cap is not None and not 0 < cap < 1:
+        raise OptionError(f"--cap {cap}: expected a quantile between 0 and 1, e.g. 0.99")
     if not sequential_tuning > 0:
         raise OptionError(f"--sequential-tuning {sequential_tuning}: expected a positive number")
     defs: list[MetricDef] = [parse_metric(m) for m in metrics]
@@ -201,8 +206,8 @@ def analyze(
     ordered = list(shares)
 
     cuped = cuped_days is not None
-    sums = variant_sums(source, defs, cuped=cuped, segment_column=by, segment_from_events=segment_from_events,
-                        first_needed=info.first_needed, last_needed=info.last_needed)
+    sums, caps = variant_sums(source, defs, cuped=cuped, segment_column=by, segment_from_events=segment_from_events,
+                              first_needed=info.first_needed, last_needed=info.last_needed, cap=cap)
     result = ABResult(
         params={
             "source": source.describe(),
@@ -219,6 +224,7 @@ def analyze(
             "by": by,
             "segment_source": None if by is None else ("events" if segment_from_events else "assignments"),
             "sequential_tuning": sequential_tuning,
+            "cap": cap,
         },
         experiment=info.experiment,
         control=control,
@@ -233,6 +239,12 @@ def analyze(
     result.metrics = _analyse_block(defs, sums.get(None, {}), ordered, control, settings)
     result.segments = [(segment, _analyse_block(defs, per_variant, ordered, control, settings))
                        for segment, per_variant in sums.items() if segment is not None]
+    for block in (result.metrics, *(ms for _, ms in result.segments)):
+        for j, metric_result in enumerate(block):
+            metric_result.cap_value = caps.get(j)
+    if caps:
+        capped = ", ".join(f"{defs[j].name} at {value:.6g}" for j, value in caps.items())
+        result.notes.append(f"per-user values capped at the pooled {cap:g} quantile: {capped}")
     _annotate(result, defs, info, cuped, by, segment_from_events)
     return result
 

@@ -256,12 +256,17 @@ def variant_sums(
     segment_from_events: bool = False,
     first_needed: datetime | None = None,
     last_needed: datetime | None = None,
-) -> VariantSums:
+    cap: float | None = None,
+) -> tuple[VariantSums, dict[int, float | None]]:
     """Per-variant (and per-segment) sums of every metric, in one pass over the events.
 
     Needs ``ab_assigned`` (:func:`load_assignments`). With ``cuped`` the pre-period covariate sums
     are included for proportion and mean metrics. ``segment_from_events``: the segment of a user
     is the ``segment_column`` value of their first event at/after assignment (ties: smallest value).
+    ``cap`` (a quantile in (0, 1)) caps each mean metric's per-user value, and its CUPED covariate,
+    at that quantile of the values of all analysed users pooled over variants (percentile capping,
+    as GrowthBook); the second element of the result maps the index of each capped metric to its
+    cap value.
     """
     params = sql.Params()
     components: list[Component] = []
@@ -290,15 +295,25 @@ def variant_sums(
         segment = "u.segment"
 
     sums: list[str] = []
+    cap_values: list[str] = []
+    capped = [j for j, metric in enumerate(metrics) if cap is not None and metric.type == "mean"]
     for j, metric in enumerate(metrics):
         num = f"c{components.index(metric.numerator)}_post"
+        pre = f"c{components.index(metric.numerator)}_pre"
+        if j in capped:
+            quantile = params.bind(cap)
+            cap_values.append(f"quantile_cont({num}, {quantile}) AS m{j}_cap")
+            sums.append(f"max(caps.m{j}_cap) AS m{j}_cap")
+            num = f"least({num}, caps.m{j}_cap)"
+            if cuped:
+                cap_values.append(f"quantile_cont({pre}, {quantile}) AS m{j}_pre_cap")
+                pre = f"least({pre}, caps.m{j}_pre_cap)"
         sums += _moment_sums(f"m{j}", num)
         if metric.denominator is not None:
             den = f"c{components.index(metric.denominator)}_post"
             sums += _moment_sums(f"m{j}_den", den)
             sums.append(f"fsum({num} * {den}) AS m{j}_num_den_products")
         elif cuped:
-            pre = f"c{components.index(metric.numerator)}_pre"
             sums += _moment_sums(f"m{j}_pre", pre)
             sums.append(f"fsum({num} * {pre}) AS m{j}_post_pre_products")
 
@@ -316,15 +331,18 @@ def variant_sums(
         "segment_select": segment_select,
         "sums": ",\n    ".join(sums),
         "group_by": group_by,
+        "cap_values": ", ".join(["count(*) AS analysed_users", *cap_values]),
     }
     frame = sql.run(source.con, "ab_variant_sums",
                     {**params.values, "time_from": first_needed, "time_to": last_needed}, fragments)
     out: VariantSums = {}
+    caps: dict[int, float | None] = {}
     for row in frame.iter_rows(named=True):
         key = None if row["overall"] else (row["segment"] if row["segment"] is not None else "(none)")
         per_metric = [_row_sums(row, j, metric, cuped) for j, metric in enumerate(metrics)]
         out.setdefault(key, {})[row["variant"]] = per_metric
-    return out
+        caps.update({j: row[f"m{j}_cap"] for j in capped})
+    return out, caps
 
 
 def _aggregate(component: Component, predicate: str, window: str) -> str:

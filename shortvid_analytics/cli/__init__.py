@@ -83,6 +83,7 @@ def _with_engine(config: Config, engine: Engine | None, spark_master: str | None
 
 # Command modules register themselves on `app` when imported.
 from . import anonymize as _anonymize  # noqa: E402,F401
+from . import funnel as _funnel  # noqa: E402,F401
 from . import generate as _generate  # noqa: E402,F401
 from . import validate as _validate  # noqa: E402,F401
 from . import abtest as _abtest  # noqa: E402,F401
@@ -91,6 +92,10 @@ from . import lifecycle as _lifecycle  # noqa: E402,F401
 from . import stickiness as _stickiness  # noqa: E402,F401
 from . import paths as _paths  # noqa: E402,F401
 from . import attribution as _attribution  # noqa: E402,F401
+from . import engagement as _engagement  # noqa: E402,F401
+from . import kpi as _kpi  # noqa: E402,F401
+from . import digest as _digest  # noqa: E402,F401
+from . import regress as _regress  # noqa: E402,F401
 
 
 def main() -> None:

@@ -82,6 +82,8 @@ def analyze(
     sequential_tuning: Annotated[float | None, typer.Option("--sequential-tuning", help="Mixture-SPRT tuning "
                                                             "parameter: the total users where intervals are "
                                                             "tightest (default 5000, as GrowthBook).")] = None,
+    cap: Annotated[float | None, typer.Option("--cap", help="Cap mean metrics' per-user values at this quantile "
+                                              "of all users pooled (winsorisation), e.g. 0.99.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a forest plot of the lift intervals "
                                                "(.png, .svg or .pdf).")] = None,
     fmt: FormatOpt = OutputFormat.table,
@@ -96,7 +98,7 @@ def analyze(
         result = analyze_experiment(
             source, assignments, metric, experiment=experiment, control=control,
             window=parse_window(window) if window else None, split=split, alpha=alpha, cuped_days=cuped_days,
-            method=method.value, correction=correction.value, by=by, sequential_tuning=sequential_tuning,
+            method=method.value, correction=correction.value, by=by, sequential_tuning=sequential_tuning, cap=cap,
         )
         if chart is not None:
             write_forest_plot(result, chart)

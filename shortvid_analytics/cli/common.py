@@ -17,7 +17,7 @@ import typer
 from ..config import Config
 from ..errors import ShortvidError
 from ..render.console import stderr_console, stdout_console
-from ..render.export import write_result, write_text_atomic
+from ..render.export import refuse_input, write_result, write_text_atomic
 from ..results import AnalysisResult
 from ..source import EventSource
 
@@ -132,6 +132,7 @@ def emit(
     if fmt is OutputFormat.table:
         renderable = table(result)
         if output is not None:
+            refuse_input(output, inputs, "--output")
             console = stdout_console()
             with console.capture() as capture:
                 console.print(renderable)

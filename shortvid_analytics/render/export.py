@@ -19,18 +19,35 @@ FORMATS = ("table", "json", "csv", "parquet")
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename.
+
+    The file gets the permissions a plain ``open()`` would give it (``0o666`` minus the umask), not the
+    owner-only ``0o600`` of the temporary file. An existing non-regular ``path`` (``/dev/null``,
+    ``/dev/stdout``, a FIFO) is yielded itself: renaming over it would replace the device node with a
+    regular file.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        yield target
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    # The umask can only be read by setting it; the CLI is single-threaded when it writes.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -43,6 +60,13 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def refuse_input(path: str | Path, protected: tuple[str, ...], option: str) -> None:
+    """Raise :class:`OptionError` when ``path`` (the value of ``option``) is one of the ``protected`` inputs."""
+    resolved = os.path.realpath(path)
+    if any(os.path.realpath(p) == resolved for p in protected):
+        raise OptionError(f"{option} {path} is one of the input files; refusing to overwrite it")
 
 
 def write_result(
@@ -59,9 +83,7 @@ def write_result(
     if fmt not in FORMATS or fmt == "table":
         raise OptionError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if output is not None:
-        resolved = os.path.realpath(output)
-        if any(os.path.realpath(p) == resolved for p in protected):
-            raise OptionError(f"--output {output} is one of the input files; refusing to overwrite it")
+        refuse_input(output, protected, "--output")
     writers: dict[str, Callable[[], bytes]] = {
         "json": lambda: (result.to_json() + "\n").encode("utf-8"),
         "csv": lambda: result.to_frame().write_csv().encode("utf-8"),

@@ -1,0 +1,101 @@
+"""``shortvid regress``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..regression import Assignments, build_frame, regress as fit_models, save_frame
+from ..regression.spec import from_options
+from ..regression.tables import publication_table, table_format
+from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
+from ..render.regression import chart_format, coefficient_chart, regression_table
+from . import app
+from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+
+
+@app.command()
+def regress(
+    ctx: typer.Context,
+    events: EventsArg,
+    unit: Annotated[str, typer.Option("--unit", help="Row of the frame: user | user_video | session.")] = "user_video",
+    outcome: Annotated[str, typer.Option("--outcome", help="purchased (0/1) | revenue | orders.")] = "purchased",
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="logit | probit | ols | poisson | negbin; repeat to fit several side by side."),
+    ] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option("--features", help="Focal terms, comma-separated or repeated (default: the unit's features)."),
+    ] = None,
+    controls: Annotated[
+        list[str] | None,
+        typer.Option("--controls", help="Control terms (default: platform and traffic-source dummies; 'none')."),
+    ] = None,
+    formula: Annotated[
+        str | None, typer.Option("--formula", help="A full patsy formula; replaces outcome/features/controls.")
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="Cluster-robust standard errors by this column (creator_id, user_id).")
+    ] = None,
+    robust: Annotated[
+        str | None, typer.Option("--robust", help="Heteroscedasticity-robust standard errors: HC0|HC1|HC2|HC3.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Fit per level of this column (platform) plus a pooled interaction model.")
+    ] = None,
+    assignments: Annotated[
+        Path | None, typer.Option("--assignments", help="Experiment assignments Parquet: adds variant and treated.")
+    ] = None,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", help="Experiment id in --assignments (needed if it holds several).")
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", help="user_video: a purchase counts within this time after the first view.")
+    ] = "24h",
+    save_frame_path: Annotated[
+        Path | None, typer.Option("--save-frame", help="Write the modelling frame (.parquet or .csv).")
+    ] = None,
+    table: Annotated[
+        Path | None, typer.Option("--table", help="Write the publication table (.md, .tex or .html).")
+    ] = None,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="TOML file with several models (see docs/regress.md).")
+    ] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write a coefficient plot (.png, .svg or .pdf).")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+) -> None:
+    """Regress purchase outcomes on engagement: frame built in DuckDB, models fitted with statsmodels.
+
+    Reports coefficients, standard errors, z/t, p, 95% CIs, odds ratios, average marginal effects,
+    N, clusters, fit statistics, VIFs and warnings; writes a side-by-side publication table.
+    """
+    with guarded(ctx):
+        run = from_options(unit=unit, window=window, models=model or [], outcome=outcome, features=features,
+                           controls=controls, formula=formula, cluster=cluster, robust=robust, by=by,
+                           spec_file=spec, assignments=assignments, experiment=experiment)
+        table_fmt = table_format(table) if table else None
+        chart_fmt = chart_format(chart) if chart else None
+        source = open_events(ctx, events, date_from, date_to)
+        inputs = (*source.files, *([run.assignments] if run.assignments else []))
+        for option, path in (("--save-frame", save_frame_path), ("--table", table), ("--chart", chart)):
+            if path is not None:
+                refuse_input(path, inputs, option)
+        frame = build_frame(source, run.unit, run.window,
+                            Assignments(run.assignments, run.experiment) if run.assignments else None)
+        result = fit_models(frame, run, source.describe())
+        # every output is rendered before the first is written
+        table_text = publication_table(result, table_fmt) if table and table_fmt else None
+        chart_bytes = coefficient_chart(result, chart_fmt) if chart and chart_fmt else None
+        if save_frame_path is not None:
+            save_frame(frame, save_frame_path)
+        if table is not None and table_text is not None:
+            write_text_atomic(table, table_text)
+        if chart is not None and chart_bytes is not None:
+            write_bytes_atomic(chart, chart_bytes)
+        emit(result, fmt, output, regression_table, inputs=inputs)

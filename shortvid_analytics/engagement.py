@@ -1,0 +1,107 @@
+"""``engagement``: engagement and commerce KPIs per video, creator, product, platform or traffic source.
+
+Every KPI and its 95% interval is defined once in :mod:`shortvid_analytics.kpi`; this module groups,
+filters and ranks. An event belongs to the group of its own breakdown columns: a purchase counts
+for the video/creator/product/platform/traffic source written on the purchase event itself, a view
+for those on the view. Groups whose breakdown value is null form their own group (key ``null``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from . import sql
+from .errors import OptionError
+from .kpi import CONFIDENCE, KPIS, breakdown_columns, create_kpi_events, derive
+from .results import AnalysisResult
+from .source import EventSource
+
+#: Metrics ``--sort`` accepts (every KPI of a group); sorting is always largest first.
+SORT_KEYS: tuple[str, ...] = tuple(k.name for k in KPIS)
+#: Metrics that carry an interval, so ``--rank-by-lower-bound`` applies to them.
+INTERVAL_KEYS: tuple[str, ...] = tuple(k.name for k in KPIS if k.interval)
+
+
+@dataclass
+class EngagementResult(AnalysisResult):
+    """The top groups by the chosen metric; ``groups`` has one row per group in rank order."""
+
+    kind = "engagement"
+    groups: pl.DataFrame = field(default_factory=pl.DataFrame)
+    groups_total: int = 0
+    groups_eligible: int = 0
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "groups_total": self.groups_total,
+            "groups_eligible": self.groups_eligible,
+            "groups": self.groups.to_dicts(),
+        }
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per shown group: rank, breakdown values, every KPI with its interval."""
+        return self.groups
+
+
+def check_options(top: int, min_views: int, sort: str, rank_by_lower_bound: bool) -> None:
+    """Raise :class:`OptionError` for an impossible ``--top``/``--min-views``/``--sort`` combination."""
+    if top < 1:
+        raise OptionError(f"--top {top}: expected a positive number of groups to show")
+    if min_views < 0:
+        raise OptionError(f"--min-views {min_views}: expected 0 or more")
+    if sort not in SORT_KEYS:
+        raise OptionError(f"--sort {sort!r}: expected one of {', '.join(SORT_KEYS)}")
+    if rank_by_lower_bound and sort not in INTERVAL_KEYS:
+        raise OptionError(f"--rank-by-lower-bound: {sort} has no interval; sort by one of "
+                          f"{', '.join(INTERVAL_KEYS)}")
+
+
+def engagement(
+    source: EventSource,
+    by: Sequence[str],
+    top: int = 20,
+    min_views: int = 0,
+    sort: str = "views",
+    rank_by_lower_bound: bool = False,
+) -> EngagementResult:
+    """KPIs per group of the ``by`` columns; the ``top`` groups with at least ``min_views`` views.
+
+    Groups are ranked by ``sort`` (largest first) or, with ``rank_by_lower_bound``, by the lower end of
+    its 95% interval, so that a small group is not ranked above a large one by luck. Ties are broken
+    by more views, then by the breakdown values in ascending order; groups whose sort value is
+    undefined (e.g. a rate without views) come last.
+    """
+    check_options(top, min_views, sort, rank_by_lower_bound)
+    columns = breakdown_columns(source, by)
+    if not columns:
+        raise OptionError("--by: give at least one column to group by, e.g. --by creator_id")
+    create_kpi_events(source)
+    raw = sql.run(source.con, "engagement",
+                  fragments={"group_keys": ", ".join(sql.quote_ident(c) for c in columns)})
+    groups = derive(raw)
+    eligible = groups.filter(pl.col("views") >= min_views)
+    key = f"{sort}_ci_low" if rank_by_lower_bound else sort
+    ranked = eligible.sort(
+        [key, "views", *columns],
+        descending=[True, True, *([False] * len(columns))],
+        nulls_last=True,
+    ).head(top)
+    ranked = ranked.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
+    return EngagementResult(
+        params={
+            "source": source.describe(),
+            "by": columns,
+            "top": top,
+            "min_views": min_views,
+            "sort": sort,
+            "rank_by_lower_bound": rank_by_lower_bound,
+            "confidence": CONFIDENCE,
+        },
+        groups=ranked,
+        groups_total=groups.height,
+        groups_eligible=eligible.height,
+    )

@@ -1,0 +1,365 @@
+"""The KPI definitions shared by ``engagement``, ``kpi`` and ``digest``, and the per-period KPI table.
+
+Definitions live in exactly two places, each used by all three commands:
+
+- ``queries/kpi_events_view.sql`` decides what every *event* contributes (a view, a viewer, an order,
+  revenue, ...); ``queries/engagement.sql`` and ``queries/kpi_periods.sql`` only add those markers up;
+- :data:`KPIS` and :func:`derive` turn the added-up ingredients into the KPIs of the product README
+  (rates, AOV, GPM, ...) with their 95% intervals.
+
+Every event is attributed to a group and a period by its own row: its own ``local_time`` and its own
+``video_id``/``creator_id``/``product_id``/``platform``/``traffic_source`` -- purchases and refunds
+included. See docs/kpi.md for the table of definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import sql
+from .config import CANONICAL_COLUMNS
+from .errors import OptionError
+from .periods import Period
+from .results import AnalysisResult
+from .source import EventSource
+
+#: Two-sided coverage of every interval.
+CONFIDENCE = 0.95
+
+#: Columns that are measures, identities or times, never a breakdown dimension.
+_NOT_DIMENSIONS = frozenset(
+    {"event_time", "local_time", "user_id", "event_name", "order_id", "revenue", "watch_time_s"}
+)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: its output name, label, unit and definition.
+
+    ``unit`` is ``count`` (events, users or orders), ``money`` (revenue units of the export),
+    ``ratio`` (a fraction, shown as a percentage), ``seconds`` or ``per_mille_views`` (money per 1,000
+    views). ``interval`` names the 95% interval of a ratio: ``wilson`` (Wilson score interval of a
+    proportion ``numerator / denominator``) or ``poisson`` (exact Poisson interval of a count per
+    exposure); the interval columns are ``<name>_ci_low`` and ``<name>_ci_high``.
+    """
+
+    name: str
+    label: str
+    unit: str
+    definition: str
+    interval: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+
+
+#: Every KPI of ``engagement`` (per group) and ``kpi``/``digest`` (per period), in output order.
+KPIS: tuple[Kpi, ...] = (
+    Kpi("views", "Views", "count", "number of video_view events"),
+    Kpi("viewers", "Viewers", "count", "distinct users with a video_view"),
+    Kpi("likes", "Likes", "count", "number of like events"),
+    Kpi("comments", "Comments", "count", "number of comment events"),
+    Kpi("shares", "Shares", "count", "number of share events"),
+    Kpi("completes", "Completes", "count", "number of video_complete events"),
+    Kpi("clicks", "Product clicks", "count", "number of product_click events"),
+    Kpi("engagement_rate", "Engagement rate", "ratio", "(likes + comments + shares) / views",
+        "poisson", "engagements", "views"),
+    Kpi("completion_rate", "Completion rate", "ratio", "video_complete / video_view", "wilson", "completes",
+        "views"),
+    Kpi("mean_watch_time_s", "Mean watch time (s)", "seconds",
+        "mean watch_time_s over video_view events that carry one"),
+    Kpi("ctr", "Click-through rate", "ratio", "product_click / video_view", "wilson", "clicks", "views"),
+    Kpi("purchasers", "Purchasers", "count", "distinct users with a purchase"),
+    Kpi("orders", "Orders", "count",
+        "distinct order_id of purchase events, plus each purchase without an order_id"),
+    Kpi("gmv", "GMV", "money", "sum of revenue over purchase events"),
+    Kpi("refund_revenue", "Refunded revenue", "money", "sum of revenue over refund events"),
+    Kpi("net_gmv", "Net GMV", "money", "GMV - refunded revenue"),
+    Kpi("aov", "AOV", "money", "GMV / orders"),
+    Kpi("gpm", "GPM", "per_mille_views", "GMV per 1,000 views"),
+    Kpi("user_conversion_rate", "User conversion rate", "ratio", "purchasers / viewers", "wilson",
+        "purchasers", "viewers"),
+    Kpi("refunded_orders", "Refunded orders", "count",
+        "distinct order_id of refund events, plus each refund without an order_id"),
+    Kpi("refund_rate", "Refund rate", "ratio", "refunded orders / orders", "wilson", "refunded_orders",
+        "orders"),
+)
+
+#: Active-user KPIs of a calendar period (``kpi`` and ``digest`` only).
+ACTIVITY_KPIS: tuple[Kpi, ...] = (
+    Kpi("active_users", "Active users", "count", "distinct users with any event in the period"),
+    Kpi("dau", "DAU", "count", "mean over the period's days of the day's distinct active users"),
+    Kpi("wau", "WAU", "count", "mean over the period's days of the distinct active users of the day's ISO week"),
+    Kpi("mau", "MAU", "count", "mean over the period's days of the distinct active users of the day's month"),
+    Kpi("stickiness", "Stickiness (DAU/MAU)", "ratio", "dau / mau"),
+)
+
+KPI_BY_NAME: dict[str, Kpi] = {k.name: k for k in KPIS + ACTIVITY_KPIS}
+
+#: The added-up columns the SQL returns (see queries/engagement.sql and queries/kpi_periods.sql).
+INGREDIENTS: tuple[str, ...] = (
+    "views", "viewers", "likes", "comments", "shares", "completes", "clicks", "watch_time_s_sum",
+    "watch_time_s_n", "purchasers", "orders", "gmv", "refunded_orders", "refund_revenue",
+)
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """``numerator / denominator``; null when the denominator is 0."""
+    return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
+
+
+def derive(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add every KPI of :data:`KPIS` and its interval to a frame of :data:`INGREDIENTS`.
+
+    The helper columns ``watch_time_s_sum``/``watch_time_s_n`` are dropped; other columns are kept in front.
+    """
+    views = pl.col("views")
+    counts = [c for c in INGREDIENTS if c not in ("watch_time_s_sum", "gmv", "refund_revenue")]
+    derived = frame.with_columns(
+        *(pl.col(c).cast(pl.Int64) for c in counts),
+        *(pl.col(c).cast(pl.Float64) for c in ("watch_time_s_sum", "gmv", "refund_revenue")),
+    ).with_columns(
+        (pl.col("likes") + pl.col("comments") + pl.col("shares")).alias("engagements"),
+    ).with_columns(
+        _ratio(pl.col("engagements"), views).alias("engagement_rate"),
+        _ratio(pl.col("completes"), views).alias("completion_rate"),
+        _ratio(pl.col("watch_time_s_sum"), pl.col("watch_time_s_n")).alias("mean_watch_time_s"),
+        _ratio(pl.col("clicks"), views).alias("ctr"),
+        (pl.col("gmv") - pl.col("refund_revenue")).alias("net_gmv"),
+        _ratio(pl.col("gmv"), pl.col("orders")).alias("aov"),
+        _ratio(1000 * pl.col("gmv"), views).alias("gpm"),
+        _ratio(pl.col("purchasers"), pl.col("viewers")).alias("user_conversion_rate"),
+        _ratio(pl.col("refunded_orders"), pl.col("orders")).alias("refund_rate"),
+    )
+    intervals = []
+    for kpi in KPIS:
+        if kpi.interval is not None:
+            low, high = rate_interval(kpi.interval, derived[kpi.numerator].to_numpy(),
+                                      derived[kpi.denominator].to_numpy())
+            intervals += [pl.Series(f"{kpi.name}_ci_low", low, dtype=pl.Float64).fill_nan(None),
+                          pl.Series(f"{kpi.name}_ci_high", high, dtype=pl.Float64).fill_nan(None)]
+    keep = [c for c in frame.columns if c not in INGREDIENTS]
+    return derived.with_columns(intervals).select(keep + kpi_columns(KPIS))
+
+
+def kpi_columns(kpis: Sequence[Kpi]) -> list[str]:
+    """Output column names of ``kpis``: each KPI followed by its interval bounds when it has one."""
+    names: list[str] = []
+    for kpi in kpis:
+        names.append(kpi.name)
+        if kpi.interval:
+            names += [f"{kpi.name}_ci_low", f"{kpi.name}_ci_high"]
+    return names
+
+
+def rate_interval(method: str, count: np.ndarray, exposure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% interval of ``count / exposure`` per element; NaN where it is undefined.
+
+    ``wilson``: Wilson score interval (statsmodels ``proportion_confint(method="wilson")``), defined when
+    ``0 <= count <= exposure`` and ``exposure > 0`` -- a count above its exposure is not a proportion.
+    ``poisson``: exact central Poisson interval of the rate (statsmodels ``confint_poisson(method="exact-c")``,
+    Garwood), defined when ``exposure > 0``; used where the numerator may exceed the exposure.
+    """
+    # statsmodels takes seconds to import: only commands that compute intervals pay for it
+    from statsmodels.stats.proportion import proportion_confint
+    from statsmodels.stats.rates import confint_poisson
+
+    count = np.asarray(count, dtype=float)
+    exposure = np.asarray(exposure, dtype=float)
+    low = np.full(count.shape, np.nan)
+    high = np.full(count.shape, np.nan)
+    valid = exposure > 0
+    if method == "wilson":
+        valid &= count <= exposure
+    if valid.any():
+        if method == "wilson":
+            lo, hi = proportion_confint(count[valid], exposure[valid], alpha=1 - CONFIDENCE, method="wilson")
+        else:
+            lo, hi = confint_poisson(count[valid], exposure[valid], method="exact-c", alpha=1 - CONFIDENCE)
+        low[valid], high[valid] = lo, hi
+    return low, high
+
+
+def breakdown_columns(source: EventSource, by: Sequence[str], option: str = "--by") -> list[str]:
+    """Validate breakdown columns: present in the export, not a measure, not repeated, no KPI name."""
+    columns: list[str] = []
+    for name in by:
+        if name in columns:
+            raise OptionError(f"{option} {name}: given twice")
+        if name in _NOT_DIMENSIONS:
+            raise OptionError(f"{option} {name}: {name} is a measure or identity column, not a dimension; "
+                              f"use e.g. video_id, creator_id, product_id, platform or traffic_source")
+        if name in KPI_BY_NAME:
+            raise OptionError(f"{option} {name}: the name clashes with the KPI {name!r}; rename the column")
+        source.require_column(name, what=f"{option} column")
+        if name in CANONICAL_COLUMNS and source.config.source_column(name) not in source.raw_columns:
+            raise OptionError(f"{option} {name}: {source.path} has no {name} column "
+                              f"(map it with [columns] {name} = \"...\" in the config)")
+        columns.append(name)
+    return columns
+
+
+def create_kpi_events(source: EventSource) -> None:
+    """Create the ``kpi_events`` view (the event-level KPI ingredients) on the source's connection."""
+    source.con.execute(sql.render("kpi_events_view"))
+
+
+# ----------------------------------------------------------------------------------------- periods
+@dataclass
+class PeriodFrames:
+    """The result of one scan by :func:`period_kpis`.
+
+    ``breakdowns[i]`` holds the period rows of the i-th breakdown (period columns, breakdown columns,
+    every KPI and activity KPI); ``gmv_by[c]`` the ingredients and KPIs per (period, c) over purchase and
+    refund events whose ``c`` is not null; ``days`` the local days with at least one event.
+    """
+
+    breakdowns: list[pl.DataFrame]
+    gmv_by: dict[str, pl.DataFrame]
+    days: list[date]
+
+
+def period_kpis(
+    source: EventSource,
+    period: Period,
+    breakdowns: Sequence[Sequence[str]] = ((),),
+    gmv_by: Sequence[str] = (),
+) -> PeriodFrames:
+    """KPIs per calendar period for each breakdown, in one scan (``queries/kpi_periods.sql``).
+
+    Each breakdown gives one frame with a row per (period, breakdown values). ``gmv_by`` adds, per
+    column, the KPIs of purchase/refund events per (period, column value) -- what the digest needs
+    for its top movers -- without grouping the other events by that column.
+    """
+    create_kpi_events(source)
+    grain: dict[str, str] = {}
+    for columns in breakdowns:
+        for column in columns:
+            grain.setdefault(column, f"g{len(grain)}")
+    mover_alias = {column: f"m{i}" for i, column in enumerate(gmv_by)}
+    select = [f"{sql.quote_ident(c)} AS {a}" for c, a in grain.items()]
+    select += [f"CASE WHEN commerce_event IS NOT NULL THEN {sql.quote_ident(c)} END AS {a}"
+               for c, a in mover_alias.items()]
+    grain_keys = list(grain.values()) + list(mover_alias.values())
+    sets: list[tuple[str, ...]] = []
+    for columns in breakdowns:
+        aliases = tuple(grain[c] for c in columns)
+        sets += [("day", *aliases), ("week", *aliases), ("month", *aliases)]
+    sets += [(period.value, alias) for alias in mover_alias.values()]
+    fragments = {
+        "day_expr": f"CAST({Period.day.trunc_sql('local_time')} AS DATE)",
+        "week_expr": f"CAST({Period.week.trunc_sql('day')} AS DATE)",
+        "month_expr": f"CAST({Period.month.trunc_sql('day')} AS DATE)",
+        "grain_select": "".join(f",\n                {s}" for s in select),
+        "grain_keys": "".join(f", {k}" for k in grain_keys),
+        "grouping_sets": ", ".join(f"({', '.join(s)})" for s in sets),
+    }
+    raw = sql.run(source.con, "kpi_periods", fragments=fragments)
+    all_keys = ["day", "week", "month", *grain_keys]
+
+    def rows_of(grouped: tuple[str, ...]) -> pl.DataFrame:
+        # GROUPING(...) has bit 1 for every column *not* grouped, the first column most significant.
+        gid = sum(1 << (len(all_keys) - 1 - i) for i, k in enumerate(all_keys) if k not in grouped)
+        return raw.filter(pl.col("grouping_id") == gid)
+
+    days = sorted(rows_of(("day",) + tuple(grain[c] for c in breakdowns[0]))["day"].unique().to_list())
+    frames = []
+    for columns in breakdowns:
+        aliases = tuple(grain[c] for c in columns)
+        units = {unit: rows_of((unit, *aliases)).rename({grain[c]: c for c in columns})
+                 for unit in ("day", "week", "month")}
+        frames.append(_period_rows(period, list(columns), units, days))
+    movers = {}
+    for column, alias in mover_alias.items():
+        rows = rows_of((period.value, alias)).filter(pl.col(alias).is_not_null())
+        movers[column] = derive(rows.select(pl.col(period.value).alias("period_start"),
+                                            pl.col(alias).alias(column), *INGREDIENTS))
+    return PeriodFrames(breakdowns=frames, gmv_by=movers, days=days)
+
+
+def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFrame],
+                 days_with_events: list[date]) -> pl.DataFrame:
+    """Period rows of one breakdown: KPIs of the period's own grouping set plus DAU/WAU/MAU means."""
+    schema_keys = {c: units["day"].schema[c] for c in columns}
+    if not days_with_events:
+        return pl.DataFrame(schema={"period": pl.String, "period_start": pl.Date, **schema_keys})
+    first, last = days_with_events[0], days_with_events[-1]
+    span = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    calendar = pl.DataFrame({unit: [Period(unit).start_of(d) for d in span] for unit in ("day", "week", "month")},
+                            schema={"day": pl.Date, "week": pl.Date, "month": pl.Date})
+    groups = units[period.value].select(columns).unique() if columns else pl.DataFrame()
+    grid = calendar.join(groups, how="cross") if columns else calendar
+    for unit, name in (("day", "dau"), ("week", "wau"), ("month", "mau")):
+        counts = units[unit].select([unit, *columns, pl.col("active_users").alias(name)])
+        grid = grid.join(counts, on=[unit, *columns], how="left", nulls_equal=True)
+    grid = grid.with_columns(pl.col(c).fill_null(0) for c in ("dau", "wau", "mau"))
+    activity = grid.group_by([period.value, *columns]).agg(
+        pl.len().alias("days_in_data"),
+        pl.col("dau").mean(), pl.col("wau").mean(), pl.col("mau").mean(),
+        (pl.col("dau") > 0).sum().alias("days_with_events"),
+    )
+    rows = units[period.value].select([period.value, *columns, *INGREDIENTS, "active_users"])
+    rows = rows.join(activity, on=[period.value, *columns], how="left", nulls_equal=True)
+    event_days = set(days_with_events)
+    starts = rows[period.value].to_list()
+    lengths = [(period.add(s, 1) - s).days for s in starts]
+    period_days = [[s + timedelta(days=k) for k in range(n)] for s, n in zip(starts, lengths)]
+
+    def covered(unit: Period, days: list[date]) -> bool:
+        # every ISO week / month that one of ``days`` belongs to lies inside the data span
+        return all(first <= unit.start_of(d) and unit.add(unit.start_of(d), 1) - timedelta(days=1) <= last
+                   for d in days)
+
+    rows = derive(rows).with_columns(
+        pl.Series("period", [period.label(s) for s in starts], dtype=pl.String),
+        pl.Series("days", lengths, dtype=pl.Int64),
+        pl.Series("complete", [all(d in event_days for d in days) for days in period_days], dtype=pl.Boolean),
+        pl.Series("weeks_complete", [covered(Period.week, days) for days in period_days], dtype=pl.Boolean),
+        pl.Series("months_complete", [covered(Period.month, days) for days in period_days], dtype=pl.Boolean),
+        pl.col("active_users").cast(pl.Int64),
+        pl.col("days_with_events").cast(pl.Int64),
+        pl.col("days_in_data").cast(pl.Int64),
+        _ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"),
+    )
+    order = ["period", pl.col(period.value).alias("period_start"), "days", "days_in_data", "days_with_events",
+             "complete", "weeks_complete", "months_complete", *columns, *kpi_columns(KPIS),
+             *[k.name for k in ACTIVITY_KPIS]]
+    return rows.select(order).sort(["period_start", *columns], nulls_last=True)
+
+
+# ----------------------------------------------------------------------------------------- kpi command
+@dataclass
+class KpiResult(AnalysisResult):
+    """The KPI table per period (``shortvid kpi``)."""
+
+    kind = "kpi"
+    periods: pl.DataFrame = field(default_factory=pl.DataFrame)
+    first_day: date | None = None
+    last_day: date | None = None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "data_days": {"first": self.first_day, "last": self.last_day},
+            "periods": self.periods.to_dicts(),
+        }
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per period (and breakdown value)."""
+        return self.periods
+
+
+def kpi_table(source: EventSource, period: Period, by: Sequence[str] = ()) -> KpiResult:
+    """KPIs of every calendar ``period`` of the data, optionally per value of the ``by`` columns."""
+    columns = breakdown_columns(source, by)
+    frames = period_kpis(source, period, breakdowns=[tuple(columns)])
+    return KpiResult(
+        params={"source": source.describe(), "period": period.value, "by": columns, "confidence": CONFIDENCE},
+        periods=frames.breakdowns[0],
+        first_day=frames.days[0] if frames.days else None,
+        last_day=frames.days[-1] if frames.days else None,
+    )

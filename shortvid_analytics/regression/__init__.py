@@ -1,0 +1,111 @@
+"""Engagement-to-purchase regressions: modelling frame in SQL, estimation with statsmodels, publication tables.
+
+- :mod:`.frame` builds the frame (one row per user, (user, video) pair or session) in DuckDB;
+- :mod:`.spec` holds what to fit (command line or TOML spec file);
+- :mod:`.formulas` composes and rewrites model formulas;
+- :mod:`.models` estimates one model and reports it;
+- :mod:`.tables` writes the side-by-side publication table (Markdown, LaTeX booktabs, HTML).
+
+:func:`regress` is what the ``shortvid regress`` command calls.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import asdict
+from typing import Any
+
+import pandas as pd
+import patsy.builtins
+
+from ..errors import OptionError
+from ..periods import format_window
+from . import formulas
+from .frame import Assignments, Frame, build_frame, default_controls, default_features, save_frame
+from .models import FORMULA_NAMESPACE, FittedModel, estimate, interaction_test
+from .result import RegressionResult
+from .spec import ModelSpec, RunSpec, load_spec
+
+_PATSY_NAMES = set(patsy.builtins.__all__)
+_PYTHON_NAMES = set(dir(builtins))
+
+__all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec", "model_terms",
+           "regress", "save_frame"]
+
+
+def regress(frame: Frame, run: RunSpec, source: dict[str, Any] | None = None) -> RegressionResult:
+    """Fit every model of ``run`` on ``frame``; ``source`` is the events source for ``params``."""
+    terms = [model_terms(spec, frame) for spec in run.models]
+    needed = set().union(*(_columns_read(spec, formula, frame) for spec, (formula, _) in zip(run.models, terms,
+                                                                                          strict=True)))
+    # only the columns the models read go to pandas (not the text ids of millions of rows)
+    data = frame.to_pandas([c for c in frame.data.columns if c in needed])
+    models: list[FittedModel] = []
+    for i, (spec, (formula, controls)) in enumerate(zip(run.models, terms, strict=True), 1):
+        name = spec.name or f"({i})"
+        if spec.by:
+            models += _fit_by(data, spec, formula, controls, name)
+        else:
+            models.append(estimate(data, formula, spec.model, name=name, cluster=spec.cluster,
+                                   robust=spec.robust, controls=controls).report)
+    params: dict[str, Any] = {
+        "source": source,
+        "unit": run.unit,
+        "window": format_window(run.window),
+        "assignments": run.assignments,
+        "experiment": frame.experiment,
+        "spec": run.source,
+        "stars": list(run.stars),
+        "labels": run.labels,
+        "models": [asdict(spec) for spec in run.models],
+    }
+    return RegressionResult(params=params, models=models, frame=frame.describe(), warnings=list(frame.warnings))
+
+
+def model_terms(spec: ModelSpec, frame: Frame) -> tuple[str, tuple[str, ...]]:
+    """The formula of ``spec`` and its control terms (defaults of the frame's unit where not given)."""
+    if spec.formula is not None:
+        return spec.formula, ()
+    features = spec.features if spec.features is not None else tuple(default_features(frame))
+    controls = spec.controls if spec.controls is not None else tuple(default_controls(frame))
+    return formulas.compose(spec.outcome, (*features, *controls)), tuple(controls)
+
+
+def _columns_read(spec: ModelSpec, formula: str, frame: Frame) -> set[str]:
+    """Frame columns read by ``formula``, ``--cluster`` and ``--by``; raise naming any that do not exist."""
+    columns = frame.data.columns
+    for option, column in (("--cluster", spec.cluster), ("--by", spec.by)):
+        if column is not None and column not in columns:
+            raise OptionError(f"{option} {column!r} is not a column of the {frame.unit} frame; columns: "
+                              f"{', '.join(columns)}")
+    read = formulas.names_read(formula)
+    unknown = sorted(read - set(columns) - set(FORMULA_NAMESPACE) - _PATSY_NAMES - _PYTHON_NAMES)
+    if unknown:
+        raise OptionError(f"formula {formula!r}: {unknown[0]!r} is not a column of the {frame.unit} frame; "
+                          f"columns: {', '.join(columns)}")
+    return (read & set(columns)) | {c for c in (spec.cluster, spec.by) if c}
+
+
+def _fit_by(data: pd.DataFrame, spec: ModelSpec, formula: str, controls: tuple[str, ...],
+            name: str) -> list[FittedModel]:
+    """The model within each level of ``spec.by`` plus the pooled model with a Wald test of the interactions."""
+    column = spec.by
+    assert column is not None
+    levels = sorted(data[column].dropna().unique().tolist())
+    if len(levels) < 2:
+        raise OptionError(f"--by {column}: the frame has {len(levels)} level(s) ({', '.join(map(str, levels))}); "
+                          f"nothing to compare")
+    fits = []
+    within = formulas.without_variable(formula, column)
+    for level in levels:
+        fitted = estimate(data[data[column] == level], within, spec.model, name=f"{name} {column}={level}",
+                          cluster=spec.cluster, robust=spec.robust, controls=controls)
+        fitted.report.subset = {"column": column, "level": level}
+        fits.append(fitted.report)
+    pooled = estimate(data[data[column].notna()], formulas.interacted(formula, column), spec.model,
+                      name=f"{name} pooled × {column}", cluster=spec.cluster, robust=spec.robust,
+                      controls=controls)
+    pooled.report.subset = {"column": column, "level": None}
+    pooled.report.interaction_test = interaction_test(pooled, column)
+    fits.append(pooled.report)
+    return fits
