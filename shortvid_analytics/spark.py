@@ -32,7 +32,10 @@ Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does:
 - ``fsum`` (DuckDB's compensated sum) → ``sum``: Spark has no compensated sum, so float sums can
   differ from DuckDB's in the last bits (about 1e-15 relative on the example data).
 - ``CAST($p AS INTERVAL)`` with a ``timedelta`` bound → ``$p`` (already a day-time interval).
-- ``list[list_position(l, x)]`` → ``try_element_at(list, nullif(array_position(l, x), 0))``.
+- ``list[i]`` (1-based, NULL when out of range) → ``try_element_at(list, i)``; ``list_position``
+  → ``nullif(array_position(...), 0)`` (NULL when absent, as in DuckDB).
+- ``epoch_us(t)`` / ``epoch(t)`` → ``unix_micros(t)`` (/ 1e6: DuckDB's epoch keeps the fraction);
+  ``GROUPING(a, b, ...)`` (a bit mask, ``a`` highest) → ``grouping(a) * 2^(n-1) + ... + grouping(z)``.
 - a row ``(a, b)`` → ``STRUCT(a, b)``.
 """
 
@@ -183,6 +186,17 @@ class SparkConnection:
         except PySparkException as exc:
             raise SparkQueryError(_first_line(exc)) from None
 
+    def register(self, name: str, frame: pl.DataFrame) -> None:
+        """Make an in-memory polars frame queryable as ``name`` (a temporary view)."""
+        # Spark has no unsigned integers (polars row indexes are UInt32)
+        signed = [pl.col(c).cast(pl.Int64) for c, t in frame.schema.items() if t.is_unsigned_integer()]
+        table = (frame.with_columns(signed) if signed else frame).to_arrow()
+        self.session.createDataFrame(table).createOrReplaceTempView(name)
+
+    def unregister(self, name: str) -> None:
+        """Drop the view made by :meth:`register`."""
+        self.session.catalog.dropTempView(name)
+
     def _execute(self, text: str, params: dict[str, Any]) -> SparkResult:
         statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
         if len(statements) != 1:
@@ -301,10 +315,28 @@ def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
     if (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INTERVAL
             and isinstance(node.this, exp.Placeholder) and isinstance(args.get(node.this.name), timedelta)):
         return node.this
-    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_call(node.expressions[0], "list_position"):
-        haystack, needle = node.expressions[0].expressions
-        position = exp.func("nullif", exp.func("array_position", haystack, needle), exp.Literal.number(0))
-        return exp.func("try_element_at", node.this, position)
+    if _is_call(node, "list_position"):
+        haystack, needle = node.expressions
+        return exp.func("nullif", exp.func("array_position", haystack, needle), exp.Literal.number(0))
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_list_index(node.expressions[0]):
+        index = node.expressions[0]
+        if isinstance(index, exp.Literal) and index.is_int:
+            # sqlglot's parser made a constant subscript 0-based; others stay as written (1-based)
+            index = exp.Literal.number(int(index.name) + 1)
+        return exp.Anonymous(this="try_element_at", expressions=[node.this, index])
+    if _is_call(node, "epoch_us"):
+        return _unix_micros(node.expressions[0])
+    if isinstance(node, exp.TimeToUnix):  # DuckDB's epoch(): seconds as DOUBLE, fractions kept
+        return exp.Div(this=_unix_micros(node.this), expression=exp.Literal.number("1e6"))
+    if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
+        # Spark's grouping_id(...) must list every grouping column in GROUP BY order: add up the bits
+        last = len(node.expressions) - 1
+        bits = [exp.Mul(this=exp.Grouping(expressions=[column]), expression=exp.Literal.number(2 ** (last - i)))
+                for i, column in enumerate(node.expressions)]
+        total = bits[0]
+        for bit in bits[1:]:
+            total = exp.Add(this=total, expression=bit)
+        return exp.Paren(this=total)
     if isinstance(node, exp.Tuple) and not isinstance(node.parent, _TUPLE_CONTEXTS):
         return exp.Struct(expressions=node.expressions)
     return node
@@ -332,6 +364,15 @@ def _is_aware(value: exp.Expression) -> bool:
     if isinstance(value, exp.Cast):  # TryCast included
         return value.to.this == exp.DataType.Type.TIMESTAMPLTZ
     return _is_call(value, "to_utc_timestamp")
+
+
+def _is_list_index(index: exp.Expression) -> bool:
+    """A DuckDB list subscript (1-based), not a map key or struct field (a string) nor a slice."""
+    return not (isinstance(index, exp.Literal) and index.is_string) and not isinstance(index, exp.Slice)
+
+
+def _unix_micros(value: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this="unix_micros", expressions=[exp.cast(value, exp.DataType.Type.TIMESTAMPLTZ)])
 
 
 def _is_call(node: exp.Expression, *names: str) -> bool:
