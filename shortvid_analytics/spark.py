@@ -36,6 +36,7 @@ Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does:
   → ``nullif(array_position(...), 0)`` (NULL when absent, as in DuckDB).
 - ``epoch_us(t)`` / ``epoch(t)`` → ``unix_micros(t)`` (/ 1e6: DuckDB's epoch keeps the fraction);
   ``GROUPING(a, b, ...)`` (a bit mask, ``a`` highest) → ``grouping(a) * 2^(n-1) + ... + grouping(z)``.
+- ``quantile_cont(x, q)`` → ``percentile(x, q)`` (both exact with linear interpolation).
 - a row ``(a, b)`` → ``STRUCT(a, b)``.
 """
 
@@ -46,6 +47,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -113,6 +115,8 @@ def _base(config: Config) -> Any:
     master = engine.spark_master or f"local[{engine.threads or '*'}]"
     builder = SparkSession.builder.appName("shortvid").master(master)
     conf = dict(_SESSION_CONF)
+    log_config = Path(__file__).with_name("spark_log4j2.properties")
+    conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log_config.as_uri()}"
     if master.startswith("local"):
         conf.update(_LOCAL_CONF)
         # Spark's default of 200 shuffle partitions is made for clusters; locally a few per core
@@ -130,7 +134,6 @@ def _base(config: Config) -> Any:
         except Exception as exc:  # pyspark raises a bare runtime error when the JVM does not start
             raise OptionError(f"cannot start Spark ({master}): {_first_line(exc)}; "
                               f"Spark needs Java 17 or newer (JAVA_HOME)") from None
-    session.sparkContext.setLogLevel("FATAL")
     _base_session = session
     return session
 
@@ -179,12 +182,15 @@ class SparkConnection:
 
     def execute(self, text: str, params: dict[str, Any] | None = None) -> SparkResult:
         """Run one statement with bound ``$name`` parameters."""
+        from py4j.protocol import Py4JJavaError
         from pyspark.errors import PySparkException
 
         try:
             return self._execute(text, dict(params or {}))
         except PySparkException as exc:
             raise SparkQueryError(_first_line(exc)) from None
+        except Py4JJavaError as exc:  # JVM errors pyspark does not translate (e.g. unreadable files)
+            raise SparkQueryError(_first_line(exc.java_exception.toString())) from None
 
     def register(self, name: str, frame: pl.DataFrame) -> None:
         """Make an in-memory polars frame queryable as ``name`` (a temporary view)."""
@@ -328,6 +334,9 @@ def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
         return _unix_micros(node.expressions[0])
     if isinstance(node, exp.TimeToUnix):  # DuckDB's epoch(): seconds as DOUBLE, fractions kept
         return exp.Div(this=_unix_micros(node.this), expression=exp.Literal.number("1e6"))
+    if isinstance(node, exp.PercentileCont) and node.expression is not None:
+        # DuckDB's quantile_cont(x, q): Spark's exact percentile, also interpolating linearly
+        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
     if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
         # Spark's grouping_id(...) must list every grouping column in GROUP BY order: add up the bits
         last = len(node.expressions) - 1
@@ -439,6 +448,6 @@ def duckdb_type(data_type: Any) -> str:
     return data_type.simpleString().upper()
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException | str) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
