@@ -36,7 +36,11 @@ Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does:
   → ``nullif(array_position(...), 0)`` (NULL when absent, as in DuckDB).
 - ``epoch_us(t)`` / ``epoch(t)`` → ``unix_micros(t)`` (/ 1e6: DuckDB's epoch keeps the fraction);
   ``GROUPING(a, b, ...)`` (a bit mask, ``a`` highest) → ``grouping(a) * 2^(n-1) + ... + grouping(z)``.
+- ``a / b`` → ``CAST(a AS DOUBLE) / CAST(b AS DOUBLE)`` (DuckDB's ``/`` is always a DOUBLE division).
 - ``quantile_cont(x, q)`` → ``percentile(x, q)`` (both exact with linear interpolation).
+- ``l[a:b]`` → ``slice(l, a, b - a + 1)``; ``list(v ORDER BY k)`` → the ``v`` of the sorted
+  ``collect_list(struct(k, v))``; ``range(a, b)`` → Spark's ``range`` table; ``CAST(log(...) AS
+  INTEGER)`` rounds as DuckDB does; ``AS NOT MATERIALIZED`` is dropped.
 - a row ``(a, b)`` → ``STRUCT(a, b)``.
 """
 
@@ -44,6 +48,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -115,6 +120,8 @@ def _base(config: Config) -> Any:
     master = engine.spark_master or f"local[{engine.threads or '*'}]"
     builder = SparkSession.builder.appName("shortvid").master(master)
     conf = dict(_SESSION_CONF)
+    # only temporary views are made: keep Spark from creating ./spark-warehouse in the working folder
+    conf["spark.sql.warehouse.dir"] = os.path.join(tempfile.gettempdir(), "shortvid-spark-warehouse")
     log_config = Path(__file__).with_name("spark_log4j2.properties")
     conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log_config.as_uri()}"
     if master.startswith("local"):
@@ -324,16 +331,40 @@ def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
     if _is_call(node, "list_position"):
         haystack, needle = node.expressions
         return exp.func("nullif", exp.func("array_position", haystack, needle), exp.Literal.number(0))
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Slice):
+        # DuckDB l[a:b]: elements a..b (1-based, inclusive); b must not count from the end
+        first, last = node.expressions[0].this, node.expressions[0].expression
+        length = exp.Add(this=exp.Sub(this=last, expression=first.copy()), expression=exp.Literal.number(1))
+        return exp.Anonymous(this="slice", expressions=[node.this, _int(first), _int(length)])
     if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_list_index(node.expressions[0]):
         index = node.expressions[0]
         if isinstance(index, exp.Literal) and index.is_int:
             # sqlglot's parser made a constant subscript 0-based; others stay as written (1-based)
             index = exp.Literal.number(int(index.name) + 1)
-        return exp.Anonymous(this="try_element_at", expressions=[node.this, index])
+        return exp.Anonymous(this="try_element_at", expressions=[node.this, _int(index)])
     if _is_call(node, "epoch_us"):
         return _unix_micros(node.expressions[0])
     if isinstance(node, exp.TimeToUnix):  # DuckDB's epoch(): seconds as DOUBLE, fractions kept
         return exp.Div(this=_unix_micros(node.this), expression=exp.Literal.number("1e6"))
+    if isinstance(node, exp.Div) and not node.args.get("typed"):
+        # DuckDB's / divides as DOUBLE whatever the operands (Spark keeps DECIMALs, e.g. x / 1000000.0)
+        return exp.Div(this=exp.cast(node.this, exp.DataType.Type.DOUBLE),
+                       expression=exp.cast(node.expression, exp.DataType.Type.DOUBLE))
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)  # Spark plans CTEs itself and has no MATERIALIZED hint
+        return node
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+        return _ordered_list(node.this)
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
+        series = node.this
+        end = series.args["end"] if series.args.get("is_end_exclusive") else exp.Add(
+            this=series.args["end"], expression=exp.Literal.number(1))
+        node.set("this", exp.Anonymous(this="range", expressions=[series.args["start"], end]))
+        return node
+    if (isinstance(node, exp.Cast) and isinstance(node.this, exp.Log)
+            and node.to.this in exp.DataType.INTEGER_TYPES):
+        # DuckDB rounds a DOUBLE cast to an integer, Spark truncates (log2(8) may be 2.9999...)
+        return exp.cast(exp.Anonymous(this="round", expressions=[node.this]), node.to)
     if isinstance(node, exp.PercentileCont) and node.expression is not None:
         # DuckDB's quantile_cont(x, q): Spark's exact percentile, also interpolating linearly
         return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
@@ -375,9 +406,29 @@ def _is_aware(value: exp.Expression) -> bool:
     return _is_call(value, "to_utc_timestamp")
 
 
+def _ordered_list(order: exp.Order) -> exp.Expression:
+    """DuckDB's ``list(v ORDER BY k1, k2)``: Spark's collect_list has no order, so collect
+    (k1, k2, v) rows, sort them and keep v."""
+    keys = [o.this for o in order.expressions]
+    if any(o.args.get("desc") for o in order.expressions):
+        raise SparkQueryError(f"unsupported on Spark: {order.sql('duckdb')} (descending list order)")
+    fields = [exp.alias_(k, f"k{i}") for i, k in enumerate(keys)] + [exp.alias_(order.this, "v")]
+    rows = exp.func("array_sort", exp.func("collect_list", exp.Struct(expressions=fields)))
+    pick = exp.Lambda(this=exp.Dot(this=exp.to_identifier("x"), expression=exp.to_identifier("v")),
+                      expressions=[exp.to_identifier("x")])
+    return exp.Anonymous(this="transform", expressions=[rows, pick])
+
+
 def _is_list_index(index: exp.Expression) -> bool:
     """A DuckDB list subscript (1-based), not a map key or struct field (a string) nor a slice."""
     return not (isinstance(index, exp.Literal) and index.is_string) and not isinstance(index, exp.Slice)
+
+
+def _int(value: exp.Expression) -> exp.Expression:
+    """Spark's list positions are INT (DuckDB takes any integer)."""
+    if isinstance(value, exp.Literal):
+        return value
+    return exp.cast(value, exp.DataType.Type.INT)
 
 
 def _unix_micros(value: exp.Expression) -> exp.Expression:

@@ -24,6 +24,7 @@ from shortvid_analytics.abtest import analyze
 from shortvid_analytics.abtest.metrics import load_assignments, parse_metric, variant_sums
 from shortvid_analytics.config import Config, EngineSettings
 from shortvid_analytics.eventspec import EventSpec
+from shortvid_analytics.funnel import funnel
 from shortvid_analytics.kpi import kpi_table
 from shortvid_analytics.periods import Period
 from shortvid_analytics.regression.frame import Assignments, build_frame
@@ -93,7 +94,7 @@ def test_transpiled_duckdb_constructs():
         "SELECT SUM(x), (GROUPING(a) * 4 + GROUPING(b) * 2 + GROUPING(c) * 1) FROM t "
         "GROUP BY GROUPING SETS ((a), (a, b, c))")
     assert to_spark("SELECT l[1], l[i], m['k'], epoch_us(t), epoch(t)") == (
-        "SELECT TRY_ELEMENT_AT(l, 1), TRY_ELEMENT_AT(l, i), m['k'], UNIX_MICROS(CAST(t AS TIMESTAMP_LTZ)), "
+        "SELECT TRY_ELEMENT_AT(l, 1), TRY_ELEMENT_AT(l, CAST(i AS INT)), m['k'], UNIX_MICROS(CAST(t AS TIMESTAMP_LTZ)), "
         "UNIX_MICROS(CAST(t AS TIMESTAMP_LTZ)) / 1e6")
     assert to_spark("SELECT CAST($w AS INTERVAL), CAST($s AS INTERVAL)", {"w": timedelta(days=7), "s": "1 week"}) == (
         "SELECT :w, CAST(:s AS INTERVAL)")
@@ -160,6 +161,15 @@ def test_ab_inputs_and_results(engines):
                                        by="platform", cap=0.99)))
     assert len(inputs[0]) == 4 and inputs[0]["caps"][1] > 0  # caps, all users, douyin, kuaishou
     assert_same(*inputs)
+    assert_same(*results)
+
+
+@needs_spark
+def test_funnel(engines):
+    """Ordered funnel with a held product, an exclusion, a breakdown and weekly trends."""
+    results = [_result(funnel(engines[e], "product_click,add_to_cart,purchase", hold="product_id",
+                              exclude=["refund"], by="platform", trends="week")) for e in ("duckdb", "spark")]
+    assert results[0]["steps"][2]["users"] > 0
     assert_same(*results)
 
 
