@@ -36,6 +36,10 @@ Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does:
   → ``nullif(array_position(...), 0)`` (NULL when absent, as in DuckDB).
 - ``epoch_us(t)`` / ``epoch(t)`` → ``unix_micros(t)`` (/ 1e6: DuckDB's epoch keeps the fraction);
   ``GROUPING(a, b, ...)`` (a bit mask, ``a`` highest) → ``grouping(a) * 2^(n-1) + ... + grouping(z)``.
+- ``INTERVAL (e) SECOND`` → ``(INTERVAL '1' SECOND * e)``; ``row_number() OVER ()`` (an arbitrary
+  row id) → ``monotonically_increasing_id() + 1`` (unique, not consecutive); ``USING SAMPLE
+  reservoir(n ROWS)`` → ``LIMIT n``; ``OVER (w ROWS ...)`` on a named window ``w`` → its
+  PARTITION BY / ORDER BY written out.
 - ``a / b`` → ``CAST(a AS DOUBLE) / CAST(b AS DOUBLE)`` (DuckDB's ``/`` is always a DOUBLE division).
 - ``quantile_cont(x, q)`` → ``percentile(x, q)`` (both exact with linear interpolation).
 - ``l[a:b]`` → ``slice(l, a, b - a + 1)``; ``list(v ORDER BY k)`` → the ``v`` of the sorted
@@ -350,6 +354,22 @@ def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
         # DuckDB's / divides as DOUBLE whatever the operands (Spark keeps DECIMALs, e.g. x / 1000000.0)
         return exp.Div(this=exp.cast(node.this, exp.DataType.Type.DOUBLE),
                        expression=exp.cast(node.expression, exp.DataType.Type.DOUBLE))
+    if isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal) and node.unit is not None:
+        # INTERVAL (expr) SECOND: Spark takes only constants there; a one-unit interval times expr
+        unit = exp.Interval(this=exp.Literal.string("1"), unit=node.unit.copy())
+        return exp.Paren(this=exp.Mul(this=unit, expression=node.this))
+    if (isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber)
+            and not any(node.args.get(k) for k in ("partition_by", "order", "alias"))):
+        # row_number() OVER (): DuckDB numbers rows in no particular order (an id); Spark requires an
+        # order and would move every row to one task: a unique id from each task instead
+        return exp.Add(this=exp.Anonymous(this="monotonically_increasing_id"), expression=exp.Literal.number(1))
+    if isinstance(node, exp.Select) and node.args.get("windows"):
+        _inline_framed_windows(node)
+    if isinstance(node, exp.Select) and isinstance(node.args.get("sample"), exp.TableSample):
+        # USING SAMPLE reservoir(n ROWS): Spark's n-row sample is a LIMIT (the first n rows found)
+        size = node.args["sample"].args.get("size")
+        node.set("sample", None)
+        return node.limit(size) if size is not None else node
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
         node.set("materialized", None)  # Spark plans CTEs itself and has no MATERIALIZED hint
         return node
@@ -404,6 +424,21 @@ def _is_aware(value: exp.Expression) -> bool:
     if isinstance(value, exp.Cast):  # TryCast included
         return value.to.this == exp.DataType.Type.TIMESTAMPLTZ
     return _is_call(value, "to_utc_timestamp")
+
+
+def _inline_framed_windows(select: exp.Select) -> None:
+    """``OVER (w ROWS BETWEEN ...)``: Spark cannot add a frame to a named window; spell it out."""
+    named = {w.this.name: w for w in select.args["windows"]}
+    for window in select.find_all(exp.Window):
+        alias = window.args.get("alias")
+        if alias is None or window.args.get("spec") is None or alias.name not in named:
+            continue
+        definition = named[alias.name]
+        for key in ("partition_by", "order"):
+            if definition.args.get(key):
+                window.set(key, definition.args[key].copy() if key == "order"
+                           else [p.copy() for p in definition.args[key]])
+        window.set("alias", None)
 
 
 def _ordered_list(order: exp.Order) -> exp.Expression:
