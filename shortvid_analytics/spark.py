@@ -243,6 +243,9 @@ class SparkConnection:
             for table in statement.expressions:
                 self.session.catalog.dropTempView(table.name)
             return empty
+        if isinstance(statement, exp.Copy):
+            raise OptionError("--engine spark does not write files (COPY ... TO); this command runs on "
+                              "--engine duckdb only")
         frame = self._frame(statement, params)
         return SparkResult(_to_polars(frame))
 

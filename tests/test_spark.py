@@ -20,17 +20,19 @@ from typing import Any
 import polars as pl
 import pytest
 
-from shortvid_analytics.abtest import analyze
 from shortvid_analytics.abtest.metrics import load_assignments, parse_metric, variant_sums
 from shortvid_analytics.config import Config, EngineSettings
 from shortvid_analytics.eventspec import EventSpec
+from shortvid_analytics.engagement import engagement
 from shortvid_analytics.funnel import funnel
 from shortvid_analytics.kpi import kpi_table
+from shortvid_analytics.lifecycle import lifecycle
 from shortvid_analytics.periods import Period
 from shortvid_analytics.regression.frame import Assignments, build_frame
 from shortvid_analytics.retention import RetentionMode, retention
 from shortvid_analytics.source import EventSource
 from shortvid_analytics.spark import spark_available, to_spark
+from shortvid_analytics.stickiness import stickiness
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 ASSIGNMENTS = DATA / "assignments.parquet"
@@ -113,6 +115,13 @@ def test_engine_options_are_checked(cli, tmp_path):
     assert "[engine] name = 'flink'; expected one of duckdb, spark" in result.stderr
 
 
+def test_anonymize_refuses_spark_before_starting_it(cli, tmp_path):
+    result = cli("--engine", "spark", "anonymize", DATA / "events", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "runs with --engine duckdb only" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 # ------------------------------------------------------------------------------------ both engines
 @needs_spark
 def test_source_columns_and_types_match(engines):
@@ -142,26 +151,23 @@ def test_retention(engines):
 
 
 @needs_spark
-def test_ab_inputs_and_results(engines):
+def test_ab_inputs(engines):
     """The per-variant sums (by segment, with CUPED covariates, a 7-day window and 99% capping of the
-    mean metrics) and the analysis built on them."""
-    metrics = ["conversion:purchase", "revenue_per_user", "ratio:purchase/video_view", "aov"]
-    defs = [parse_metric(m) for m in metrics]
-    inputs, results = [], []
+    mean metrics): everything ``ab`` computes from the events; its statistics are the same Python
+    code on either engine."""
+    defs = [parse_metric(m) for m in ["conversion:purchase", "revenue_per_user", "ratio:purchase/video_view", "aov"]]
+    inputs = []
     for name in ("duckdb", "spark"):
         source = engines[name]
         info = load_assignments(source, ASSIGNMENTS, "checkout_v2", segment_column="platform",
                                 window=timedelta(days=7), pre_period=timedelta(days=14))
         sums, caps = variant_sums(source, defs, cuped=True, segment_column="platform", segment_from_events=True,
                                   first_needed=info.first_needed, last_needed=info.last_needed, cap=0.99)
-        inputs.append({"caps": caps, **{str(segment): {variant: [vars(s) for s in per_metric]
-                                                       for variant, per_metric in v.items()}
-                                        for segment, v in sums.items()}})
-        results.append(_result(analyze(source, ASSIGNMENTS, metrics, window=timedelta(days=7), cuped_days=14,
-                                       by="platform", cap=0.99)))
-    assert len(inputs[0]) == 4 and inputs[0]["caps"][1] > 0  # caps, all users, douyin, kuaishou
+        inputs.append({"users": info.users, "caps": caps,
+                       **{str(segment): {variant: [vars(s) for s in per_metric] for variant, per_metric in v.items()}
+                          for segment, v in sums.items()}})
+    assert set(inputs[0]) == {"users", "caps", "None", "douyin", "kuaishou"} and inputs[0]["caps"][1] > 0
     assert_same(*inputs)
-    assert_same(*results)
 
 
 @needs_spark
@@ -171,6 +177,16 @@ def test_funnel(engines):
                               exclude=["refund"], by="platform", trends="week")) for e in ("duckdb", "spark")]
     assert results[0]["steps"][2]["users"] > 0
     assert_same(*results)
+
+
+@needs_spark
+@pytest.mark.parametrize("analysis", [
+    lambda source: lifecycle(source, EventSpec.parse("video_view"), Period.week),
+    lambda source: stickiness(source, EventSpec.parse("like|comment|share"), Period.month),
+    lambda source: engagement(source, ["creator_id"], top=10, sort="ctr", rank_by_lower_bound=True),
+], ids=["lifecycle", "stickiness", "engagement"])
+def test_other_analyses(engines, analysis):
+    assert_same(*[_result(analysis(engines[e])) for e in ("duckdb", "spark")])
 
 
 @needs_spark
