@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import glob as globlib
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,14 +31,23 @@ from .sql import Connection, quote_ident, render
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT"}
 _NUMERIC_CANONICAL = {"revenue", "watch_time_s"}
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 # Largest |epoch| seen as seconds / milliseconds before the next finer unit is assumed.
 _EPOCH_SECONDS_MAX = 1e11
 _EPOCH_MILLIS_MAX = 1e14
 
 
+def is_uri(path: str) -> bool:
+    """True for ``scheme://...`` locations (``hdfs://``, ``s3a://``, ``file://``)."""
+    return bool(_URI.match(path))
+
+
 def resolve_files(path: str | Path) -> tuple[list[str], bool]:
     """Parquet files named by ``path`` (file, glob or folder) and whether to read hive partitions."""
     text = str(path)
+    if is_uri(text):
+        # a data-lake location (hdfs://, s3a://, file://...) that the engine lists itself (Spark)
+        return [text], True
     if any(ch in text for ch in "*?["):
         files = sorted(f for f in globlib.glob(text, recursive=True) if os.path.isfile(f))
         hive = True

@@ -66,6 +66,7 @@ from sqlglot import exp
 
 from .config import Config
 from .errors import OptionError
+from .source import is_uri
 
 #: Python packages the engine needs (the ``[spark]`` extra).
 REQUIRED_MODULES = ("pyspark", "sqlglot")
@@ -291,7 +292,8 @@ class SparkConnection:
         flags = {o.this.name.lower(): o.expression for o in options if isinstance(o, exp.EQ)}
         hive = isinstance(flags.get("hive_partitioning"), exp.Boolean) and flags["hive_partitioning"].this
         reader = self.session.read.option("mergeSchema", "true")
-        if hive:
+        if hive and not any(is_uri(f) for f in files):
+            # a URI is a folder Spark lists itself, finding its partitions; local files need their root
             reader = reader.option("basePath", _base_path(files))
         self._sources += 1
         view = f"shortvid_parquet_{self._sources}"

@@ -96,8 +96,8 @@ def test_transpiled_duckdb_constructs():
         "SELECT SUM(x), (GROUPING(a) * 4 + GROUPING(b) * 2 + GROUPING(c) * 1) FROM t "
         "GROUP BY GROUPING SETS ((a), (a, b, c))")
     assert to_spark("SELECT l[1], l[i], m['k'], epoch_us(t), epoch(t)") == (
-        "SELECT TRY_ELEMENT_AT(l, 1), TRY_ELEMENT_AT(l, CAST(i AS INT)), m['k'], UNIX_MICROS(CAST(t AS TIMESTAMP_LTZ)), "
-        "UNIX_MICROS(CAST(t AS TIMESTAMP_LTZ)) / 1e6")
+        "SELECT TRY_ELEMENT_AT(l, 1), TRY_ELEMENT_AT(l, CAST(i AS INT)), m['k'], "
+        "UNIX_MICROS(CAST(t AS TIMESTAMP_LTZ)), UNIX_MICROS(CAST(t AS TIMESTAMP_LTZ)) / 1e6")
     assert to_spark("SELECT CAST($w AS INTERVAL), CAST($s AS INTERVAL)", {"w": timedelta(days=7), "s": "1 week"}) == (
         "SELECT :w, CAST(:s AS INTERVAL)")
     assert to_spark("SELECT arg_min(v, CASE WHEN ok THEN (t, v) END), x IN (1, 2)") == (
@@ -132,8 +132,11 @@ def test_source_columns_and_types_match(engines):
 @needs_spark
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_date_range_is_in_local_days(engines, engine):
-    """--from/--to select local (Asia/Shanghai) days: counted against polars on the raw files."""
-    source = EventSource.open(DATA / "events", _config(engine), date(2026, 10, 12), date(2026, 10, 18))
+    """--from/--to select local (Asia/Shanghai) days: counted against polars on the raw files. Spark
+    reads the folder as a URI, listing it and finding its partitions itself (as on a data lake)."""
+    path = (DATA / "events").as_uri() if engine == "spark" else DATA / "events"
+    source = EventSource.open(path, _config(engine), date(2026, 10, 12), date(2026, 10, 18))
+    assert "dt" in source.columns
     counted = source.con.execute("SELECT count(*), min(local_time), max(local_time) FROM events").fetchall()[0]
     raw = (pl.read_parquet(DATA / "events" / "*" / "*.parquet")
            .with_columns(local=pl.col("event_time").dt.convert_time_zone(ZONE).dt.replace_time_zone(None))
