@@ -4,6 +4,8 @@
 -- Fragments (built by abtest/metrics.py): assigned_at = the column as naive UTC timestamp; join_key = the
 -- user_id cast to the events' user_id type; segment = the --by column from the assignments, or NULL.
 -- A user seen with more than one variant has variants > 1 and is left out of every analysis.
+-- $assigned_from / $assigned_to: with --from/--to, only users first assigned in [from, to) (UTC bounds of
+-- the local dates; NULL = open) are analysed.
 CREATE OR REPLACE TEMP TABLE ab_assigned AS
 SELECT
     user_id,
@@ -27,4 +29,6 @@ FROM (
       AND variant IS NOT NULL
       AND {{ assigned_at }} IS NOT NULL
     GROUP BY user_id
-) AS per_user;
+) AS per_user
+WHERE ($assigned_from IS NULL OR assigned_at >= $assigned_from)
+  AND ($assigned_to IS NULL OR assigned_at < $assigned_to);

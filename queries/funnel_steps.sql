@@ -57,7 +57,8 @@ reached AS (
         s.value_rank,
         s.cohort,
         k.step,
-        CASE WHEN k.step > 1 THEN (s.taus[k.step] - s.taus[k.step - 1]) / 1000000.0 END AS seconds
+        CASE WHEN k.step > 1 THEN (s.taus[k.step] - s.taus[k.step - 1]) / 1000000.0 END AS seconds,
+        CASE WHEN k.step > 1 THEN s.taus[k.step] - s.taus[k.step - 1] END AS micros
     FROM segments AS s
     JOIN range(1, $n_steps + 1) AS k(step) ON k.step <= s.level
 ),
@@ -75,7 +76,8 @@ SELECT
     GROUPING(bin_from_s) = 0 AS is_bin,
     count(*) AS users,
     quantile_cont(seconds, 0.5) AS median_s,
-    avg(seconds) AS mean_s,
+    -- The mean from the exact integer sum of microseconds: a float sum would depend on thread scheduling.
+    avg(micros) / 1000000.0 AS mean_s,
     quantile_cont(seconds, 0.9) AS p90_s
 FROM binned
 GROUP BY GROUPING SETS (

@@ -19,7 +19,8 @@ import glob as globlib
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import duckdb
@@ -302,6 +303,16 @@ class EventSource:
             "date_from": self.date_from,
             "date_to_exclusive": self.date_to + timedelta(days=1) if self.date_to else None,
         }
+
+    def utc_range(self) -> tuple[datetime | None, datetime | None]:
+        """The --from/--to range as naive UTC bounds [start, end) of the local dates (None = open)."""
+        zone = ZoneInfo(self.config.timezone)
+
+        def utc(day: date) -> datetime:
+            return datetime.combine(day, time.min, zone).astimezone(timezone.utc).replace(tzinfo=None)
+
+        return (utc(self.date_from) if self.date_from else None,
+                utc(self.date_to + timedelta(days=1)) if self.date_to else None)
 
     def describe(self) -> dict[str, object]:
         """Path, files and settings for the ``params``/provenance parts of results."""

@@ -12,7 +12,10 @@ same DuckDB-dialect SQL on Apache Spark (transpiled with sqlglot) behind the sam
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +34,9 @@ Connection = Union[duckdb.DuckDBPyConnection, "SparkConnection"]
 
 _FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
+# Set inside `recording()`: every query rendered is appended as (name, SQL text). The report's
+# provenance appendix uses it to show the exact SQL behind each section.
+_RECORDER: ContextVar[list[tuple[str, str]] | None] = ContextVar("shortvid_sql_recorder", default=None)
 
 
 def queries_dir() -> Path:
@@ -79,7 +85,22 @@ def render(name: str, fragments: dict[str, str] | None = None) -> str:
             raise KeyError(f"query {name}.sql needs fragment {key!r}")
         return fragments[key]
 
-    return _FRAGMENT.sub(substitute, text)
+    sql = _FRAGMENT.sub(substitute, text)
+    recorder = _RECORDER.get()
+    if recorder is not None:
+        recorder.append((name, sql))
+    return sql
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[tuple[str, str]]]:
+    """Collect ``(query name, rendered SQL)`` of every query rendered inside the ``with`` block."""
+    queries: list[tuple[str, str]] = []
+    token = _RECORDER.set(queries)
+    try:
+        yield queries
+    finally:
+        _RECORDER.reset(token)
 
 
 def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:

@@ -77,6 +77,24 @@ def test_udacity_raw_rows_exclude_conflicting_users(cli):
     assert multi > 0 and doc["excluded_multi_variant_users"] == multi
     kept = per_user.filter(pl.col("k") == 1).group_by("variant").len()
     assert doc["users"] == dict(kept.iter_rows())
+    # SRM on the users that remain, and the output says what was excluded
+    observed = dict(kept.iter_rows())
+    srm = sps.chisquare([observed["control"], observed["treatment"]])
+    assert doc["srm"]["p_value"] == pytest.approx(srm.pvalue, rel=1e-9)
+    assert any(f"{multi:,} user(s) assigned to more than one variant were excluded" in n for n in doc["notes"])
+
+
+def test_cookie_cats_day1_retention(cli):
+    doc = _run(cli, "cookie_cats", "--metric", "conversion:retained_d1", "--control", "gate_30")
+    assign, events = _per_user("cookie_cats")
+    counts, p_value, (low, high) = _wald(_flag(assign, events, "retained_d1"), "gate_30", "gate_40")
+    metric = doc["metrics"][0]
+    means = {v["variant"]: v["mean"] for v in metric["variants"]}
+    assert means == pytest.approx({k: x / n for k, (x, n) in counts.items()}, rel=1e-12)
+    comparison = metric["comparisons"][0]
+    assert comparison["p_value"] == pytest.approx(p_value, rel=1e-9)
+    assert comparison["abs_ci_low"] == pytest.approx(low, rel=1e-9)
+    assert comparison["abs_ci_high"] == pytest.approx(high, rel=1e-9)
 
 
 def test_cookie_cats_retention_and_rounds(cli):

@@ -155,6 +155,20 @@ def test_write_result_formats_and_input_protection(tmp_path, write_events):
         write_result(result, "parquet", None)
 
 
+def test_atomic_writes_get_default_permissions_not_0600(tmp_path):
+    import os
+    import stat
+
+    from shortvid_analytics.render.export import write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "out.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644
+
+
 def test_atomic_write_to_a_device_writes_through(tmp_path):
     """-o /dev/null must not replace the device node with a regular file."""
     import stat

@@ -154,7 +154,8 @@ def load_assignments(
 ) -> Assignments:
     """Read the assignments Parquet, check it, and create ``ab_assigned`` (one row per user).
 
-    ``segment_column`` is taken from the assignments when they have it. Raises :class:`InputError`
+    With a date range on ``source``, only users first assigned inside it are kept (and the metrics
+    read only events inside it). ``segment_column`` is taken from the assignments when they have it. Raises :class:`InputError`
     for missing/mistyped columns and :class:`OptionError` for an unknown experiment.
     """
     con = source.con
@@ -186,8 +187,10 @@ def load_assignments(
     segment = "CAST(NULL AS VARCHAR)"
     if segment_column is not None and segment_column in columns:
         segment = f"min(CAST({sql.quote_ident(segment_column)} AS VARCHAR))"
+    assigned_from, assigned_to = source.utc_range()
     sql.execute(con, "ab_assigned",
-                {"experiment": experiment, "pre_period": pre_period or timedelta(0), "window": window},
+                {"experiment": experiment, "pre_period": pre_period or timedelta(0), "window": window,
+                 "assigned_from": assigned_from, "assigned_to": assigned_to},
                 {"assigned_at": assigned_at, "join_key": join_key, "segment": segment})
     summary = sql.run(con, "ab_assignment_summary")
     users: dict[str, int] = {}

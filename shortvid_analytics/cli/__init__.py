@@ -96,6 +96,8 @@ from . import engagement as _engagement  # noqa: E402,F401
 from . import kpi as _kpi  # noqa: E402,F401
 from . import digest as _digest  # noqa: E402,F401
 from . import regress as _regress  # noqa: E402,F401
+from . import report as _report  # noqa: E402,F401
+from . import demo as _demo  # noqa: E402,F401
 
 
 def main() -> None:

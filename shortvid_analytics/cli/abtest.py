@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from ..periods import parse_window
 from . import app
-from .common import EventsArg, FormatOpt, OutputFormat, OutputOpt, emit, guarded, open_events
+from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
 
 _DEFAULT_COMMAND = "analyze"
 
@@ -88,13 +88,15 @@ def analyze(
                                                "(.png, .svg or .pdf).")] = None,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
 ) -> None:
     """Analyse an experiment: SRM check, lift with CI and p-value (or chance to win) per metric x variant."""
     with guarded(ctx):
         from ..abtest import analyze as analyze_experiment
         from ..render.abtest import ab_table, write_forest_plot
 
-        source = open_events(ctx, events)
+        source = open_events(ctx, events, date_from, date_to)
         result = analyze_experiment(
             source, assignments, metric, experiment=experiment, control=control,
             window=parse_window(window) if window else None, split=split, alpha=alpha, cuped_days=cuped_days,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -14,6 +15,9 @@ from ..abtest.stats import Comparison
 from ..errors import OptionError
 from .console import fmt_number, fmt_pct
 from .export import atomic_path
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _CHART_FORMATS = ("png", "svg", "pdf")
 
@@ -148,21 +152,16 @@ def power_table(result: PowerResult) -> Table:
     return grid
 
 
-def write_forest_plot(result: ABResult, path: str | Path) -> None:
-    """Forest plot of the relative-lift intervals (one row per block × metric × variant), atomically."""
-    fmt = Path(path).suffix.lower().lstrip(".")
-    if fmt not in _CHART_FORMATS:
-        endings = ", ".join("." + f for f in _CHART_FORMATS)
-        raise OptionError(f"--chart {path}: expected a file name ending in {endings}")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def forest_plot(result: ABResult) -> Figure | None:
+    """Forest plot of the relative-lift intervals (one row per block × metric × variant); ``None`` when
+    no comparison has an interval. Shared by ``--chart`` and the report's ``ab`` section."""
+    from matplotlib.figure import Figure
 
     rows = [(label, c) for label, c in _labelled(result) if c.ci_low is not None and c.ci_high is not None]
     if not rows:
-        raise OptionError(f"--chart {path}: no comparison has a relative-lift interval to plot")
-    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(rows), 2) + 1.2))
+        return None
+    fig = Figure(figsize=(8, 0.45 * max(len(rows), 2) + 1.2))
+    ax = fig.subplots()
     for y, (_label, c) in enumerate(reversed(rows)):
         assert c.rel_lift is not None and c.ci_low is not None and c.ci_high is not None
         colour = "#2e7d32" if c.significant and c.rel_lift > 0 else "#c62828" if c.significant else "#455a64"
@@ -176,6 +175,17 @@ def write_forest_plot(result: ABResult, path: str | Path) -> None:
     ax.set_title(f"Experiment {result.experiment}")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+def write_forest_plot(result: ABResult, path: str | Path) -> None:
+    """Write :func:`forest_plot` to ``path`` (.png, .svg or .pdf), atomically."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in _CHART_FORMATS:
+        endings = ", ".join("." + f for f in _CHART_FORMATS)
+        raise OptionError(f"--chart {path}: expected a file name ending in {endings}")
+    fig = forest_plot(result)
+    if fig is None:
+        raise OptionError(f"--chart {path}: no comparison has a relative-lift interval to plot")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt)
-    plt.close(fig)

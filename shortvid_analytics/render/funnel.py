@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -13,6 +14,9 @@ from ..errors import OptionError
 from ..funnel import FunnelResult, FunnelStep
 from .console import fmt_number, fmt_pct
 from .export import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 BAR_WIDTH = 20
 CHART_FORMATS = ("png", "svg")
@@ -98,37 +102,37 @@ def check_chart_path(path: Path) -> str:
     return fmt
 
 
-def write_funnel_chart(result: FunnelResult, path: Path) -> None:
+def funnel_figure(result: FunnelResult) -> Figure:
     """A bar chart of users per step labelled with the conversion from the start (grouped bars per --by
-    value when there is a breakdown), written atomically as PNG or SVG."""
-    fmt = check_chart_path(path)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    value when there is a breakdown). Shared by ``--chart`` and the report's funnel section."""
+    from matplotlib.figure import Figure
 
     series = [("all users", result.steps)]
     if result.breakdown:
         series = [("(missing)" if g.value is None else g.value, g.steps) for g in result.breakdown]
     labels = [f"{s.step}. {s.event}" for s in result.steps]
     width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(labels) + 0.4 * len(series)), 4.5))
-    try:
-        for i, (name, steps) in enumerate(series):
-            xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(steps))]
-            bars = ax.bar(xs, [s.users for s in steps], width=width * 0.95, label=name)
-            ax.bar_label(bars, labels=[fmt_pct(s.conversion_from_start, 1) for s in steps], fontsize=8,
-                         padding=2)
-        ax.set_xticks(range(len(labels)), labels, rotation=15, ha="right")
-        ax.set_ylabel("users")
-        p = result.params
-        ax.set_title(f"Funnel ({p['order']}, window {p['window']}); labels: conversion from step 1")
-        if result.breakdown:
-            ax.legend(title=str(p["by"]), fontsize=8)
-        ax.margins(y=0.15)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(max(6.0, 1.6 * len(labels) + 0.4 * len(series)), 4.5))
+    ax = fig.subplots()
+    for i, (name, steps) in enumerate(series):
+        xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(steps))]
+        bars = ax.bar(xs, [s.users for s in steps], width=width * 0.95, label=name)
+        ax.bar_label(bars, labels=[fmt_pct(s.conversion_from_start, 1) for s in steps], fontsize=8,
+                     padding=2)
+    ax.set_xticks(range(len(labels)), labels, rotation=15, ha="right")
+    ax.set_ylabel("users")
+    p = result.params
+    ax.set_title(f"Funnel ({p['order']}, window {p['window']}); labels: conversion from step 1")
+    if result.breakdown:
+        ax.legend(title=str(p["by"]), fontsize=8)
+    ax.margins(y=0.15)
+    fig.tight_layout()
+    return fig
+
+
+def write_funnel_chart(result: FunnelResult, path: Path) -> None:
+    """Write :func:`funnel_figure` to ``path`` atomically as PNG or SVG."""
+    fmt = check_chart_path(path)
+    buffer = io.BytesIO()
+    funnel_figure(result).savefig(buffer, format=fmt)
     write_bytes_atomic(path, buffer.getvalue())

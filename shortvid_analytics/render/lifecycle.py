@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -11,6 +12,9 @@ from rich.text import Text
 from ..lifecycle import STATUSES, LifecycleResult
 from .charts import new_figure, save_figure, style_axes
 from .console import fmt_number
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 STATUS_COLOURS: dict[str, str] = {"new": "#59a14f", "returning": "#4e79a7", "resurrecting": "#edc948",
                                   "dormant": "#e15759"}
@@ -36,7 +40,7 @@ def lifecycle_table(result: LifecycleResult) -> Group:
     return Group(*notes)
 
 
-def lifecycle_chart(result: LifecycleResult, path: str | Path) -> None:
+def lifecycle_figure(result: LifecycleResult) -> Figure:
     """Stacked bars per period: new, returning, resurrecting above zero, dormant below."""
     fig = new_figure(max(6.0, 0.45 * len(result.periods) + 2.5), 4.2)
     ax = fig.subplots()
@@ -54,4 +58,9 @@ def lifecycle_chart(result: LifecycleResult, path: str | Path) -> None:
     ax.set_ylabel("users")
     ax.set_title(f"Lifecycle of {result.params['event']} users per {result.params['period']}", loc="left")
     ax.legend(frameon=False, fontsize=8, ncols=4)
-    save_figure(fig, path)
+    return fig
+
+
+def lifecycle_chart(result: LifecycleResult, path: str | Path) -> None:
+    """Write :func:`lifecycle_figure` to ``path`` (.png, .svg or .pdf) atomically."""
+    save_figure(lifecycle_figure(result), path)

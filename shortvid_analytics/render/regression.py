@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -14,6 +15,9 @@ from ..regression.models import FittedModel
 from ..regression.result import RegressionResult
 from ..regression.tables import label, stars
 from .console import fmt_number
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CHART_FORMATS = (".png", ".svg", ".pdf")
 
@@ -81,12 +85,10 @@ def chart_format(path: str | Path) -> str:
     return suffix[1:]
 
 
-def coefficient_chart(result: RegressionResult, fmt: str) -> bytes:
-    """Coefficient plot: each model's estimates (not the intercept) with 95% confidence intervals."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def coefficient_figure(result: RegressionResult) -> Figure:
+    """Coefficient plot: each model's estimates (not the intercept) with 95% confidence intervals.
+    Shared by ``--chart`` and the report's regression section."""
+    from matplotlib.figure import Figure
 
     labels = result.params.get("labels") or {}
     terms: list[str] = []
@@ -94,7 +96,8 @@ def coefficient_chart(result: RegressionResult, fmt: str) -> bytes:
         terms += [c.term for c in m.coefficients if c.role != "intercept" and c.term != "alpha" and c.term not in terms]
     k = max(len(result.models), 1)
     height = 0.8 / k
-    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.45 * len(terms) * max(1, k / 2)))
+    fig = Figure(figsize=(7.5, 1.2 + 0.45 * len(terms) * max(1, k / 2)))
+    ax = fig.subplots()
     for i, m in enumerate(result.models):
         by_term = {c.term: c for c in m.coefficients}
         ys, xs, lo, hi = [], [], [], []
@@ -114,7 +117,11 @@ def coefficient_chart(result: RegressionResult, fmt: str) -> bytes:
     if k > 1:
         ax.legend(fontsize="small", loc="best")
     fig.tight_layout()
+    return fig
+
+
+def coefficient_chart(result: RegressionResult, fmt: str) -> bytes:
+    """:func:`coefficient_figure` as PNG, SVG or PDF bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=150)
-    plt.close(fig)
+    coefficient_figure(result).savefig(buffer, format=fmt, dpi=150)
     return buffer.getvalue()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group
@@ -19,6 +20,9 @@ from rich.text import Text
 from ..retention import RetentionResult, Triangle
 from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes
 from .console import fmt_number
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _LIGHT = (239, 243, 255)
 _DARK = (8, 69, 148)
@@ -86,7 +90,7 @@ def _cell(rate: float | None, scale: float) -> Text:
     return Text(f"{100 * rate:.1f}", style=Style(color=foreground, bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})"))
 
 
-def retention_chart(result: RetentionResult, path: str | Path) -> None:
+def retention_figure(result: RetentionResult) -> Figure:
     """Heat map of the triangle (left) and retention curves (right): overall, and per breakdown value."""
     import numpy as np  # imported with matplotlib, only when a chart is drawn (see charts.py)
     from matplotlib.ticker import MaxNLocator
@@ -126,4 +130,9 @@ def retention_chart(result: RetentionResult, path: str | Path) -> None:
     curve_ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
     curve_ax.set_title("Overall curve (user-weighted)" + (f" by {result.by}" if result.by else ""), loc="left")
     curve_ax.legend(frameon=False, fontsize=8)
-    save_figure(fig, path)
+    return fig
+
+
+def retention_chart(result: RetentionResult, path: str | Path) -> None:
+    """Write :func:`retention_figure` to ``path`` (.png, .svg or .pdf) atomically."""
+    save_figure(retention_figure(result), path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -11,6 +12,9 @@ from rich.text import Text
 from ..stickiness import StickinessResult
 from .charts import PALETTE, new_figure, save_figure, style_axes
 from .console import fmt_number, fmt_pct
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def stickiness_table(result: StickinessResult) -> Group:
@@ -46,7 +50,7 @@ def stickiness_table(result: StickinessResult) -> Group:
     return Group(*parts)
 
 
-def stickiness_chart(result: StickinessResult, path: str | Path) -> None:
+def stickiness_figure(result: StickinessResult) -> Figure:
     """Bars: share of active users by number of active days, pooled over complete periods."""
     fig = new_figure(7, 4)
     ax = fig.subplots()
@@ -58,4 +62,9 @@ def stickiness_chart(result: StickinessResult, path: str | Path) -> None:
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
     ax.set_title(f"Stickiness of {result.params['event']} ({fmt_number(result.overall.total)} user-"
                  f"{result.params['period']}s, complete {result.params['period']}s)", loc="left")
-    save_figure(fig, path)
+    return fig
+
+
+def stickiness_chart(result: StickinessResult, path: str | Path) -> None:
+    """Write :func:`stickiness_figure` to ``path`` (.png, .svg or .pdf) atomically."""
+    save_figure(stickiness_figure(result), path)

@@ -1,0 +1,111 @@
+"""The methods-and-provenance appendix: everything needed to re-run a report and get the same numbers.
+
+Collected: the input files (path, bytes, Parquet row count, SHA-256) with the export's total rows
+and time range, the assignments file, the config, the spec's hash, tool and package versions, the
+generator's random seed and settings (from ``truth.json`` next to the events, when present), the
+SQL of every query the report ran, and the generation time (``--as-of`` pins it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import platform
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .. import __version__, sql
+from ..source import EventSource
+
+#: Packages whose versions can change a number or a page of the report.
+PACKAGES = ("duckdb", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "pandas", "matplotlib",
+            "jinja2", "markdown-it-py", "weasyprint", "typer", "rich")
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (bounded memory for large exports)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Installed version of each package in :data:`PACKAGES` (``not installed`` when absent)."""
+    versions = {"shortvid-analytics": __version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def parquet_inputs(con: Any, files: list[str]) -> dict[str, Any]:
+    """Per file: path, bytes, rows (from the Parquet footer, no scan) and SHA-256; plus a fingerprint."""
+    rows = {r["file_name"]: int(r["num_rows"]) for r in
+            sql.run(con, "report_parquet_rows", {"files": files}).iter_rows(named=True)}
+    listed = [{"path": f, "bytes": Path(f).stat().st_size, "rows": rows.get(f), "sha256": sha256_file(f)}
+              for f in files]
+    # One hash over all (path, hash) pairs identifies the whole input in a single line.
+    fingerprint = hashlib.sha256("\n".join(f"{x['path']} {x['sha256']}" for x in listed).encode()).hexdigest()
+    return {"files": listed, "bytes": sum(x["bytes"] for x in listed), "fingerprint": fingerprint}
+
+
+def events_input(source: EventSource) -> dict[str, Any]:
+    """The events export: its files and, from the canonical view, rows, users and time range."""
+    summary = sql.run(source.con, "report_input_summary").row(0, named=True)
+    return {"path": source.path, **parquet_inputs(source.con, source.files), **summary}
+
+
+def find_truth(events_path: str) -> tuple[Path, dict[str, Any]] | None:
+    """``truth.json`` written by ``shortvid generate`` in or above the events folder, if any."""
+    start = Path(events_path)
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder / "truth.json", folder.parent / "truth.json"):
+        if candidate.is_file():
+            try:
+                return candidate, json.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                return None
+    return None
+
+
+def seeds(truth: tuple[Path, dict[str, Any]] | None) -> dict[str, Any]:
+    """The generator's seed and arguments recorded in ``truth.json`` (``generator.args``: users, days,
+    seed, start), its model version, and the file's SHA-256."""
+    if truth is None:
+        return {}
+    path, data = truth
+    generator = data.get("generator") if isinstance(data.get("generator"), dict) else {}
+    args = generator.get("args") if isinstance(generator.get("args"), dict) else {}
+    scalars = {k: v for k, v in generator.items() if isinstance(v, (str, int, float, bool))}
+    return {"truth_file": str(path), "truth_sha256": sha256_file(path), **scalars, **args}
+
+
+def collect(
+    source: EventSource,
+    as_of: datetime,
+    spec_info: dict[str, Any],
+    assignments: Path | None,
+    truth: tuple[Path, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """The provenance document (goes into the report JSON and the appendix); the caller adds
+    ``queries``, the SQL the report ran."""
+    inputs: dict[str, Any] = {"events": events_input(source)}
+    if assignments is not None:
+        inputs["assignments"] = {"path": str(assignments), **parquet_inputs(source.con, [str(assignments)])}
+    config = dataclasses.asdict(source.config)
+    return {
+        "generated_at": as_of.isoformat(),
+        "spec": spec_info,
+        "inputs": inputs,
+        "config": config,
+        "versions": package_versions(),
+        "seeds": seeds(truth),
+    }

@@ -1,0 +1,113 @@
+"""Section types of a report: their parameters (mirroring CLI options) and how each one runs.
+
+Each module here defines ``SECTION``, a :class:`SectionType`. Its ``run`` calls the same library
+function as the CLI command, keeps the result's JSON document (``result.to_dict()``) under a name,
+and builds tables, figures and readings from that document only (see :mod:`..content`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ... import sql
+from ...config import Config
+from ...source import EventSource
+from ..content import SectionOutput
+from ..spec import Param, ReportSpec, Section
+
+
+@dataclass
+class SectionContext:
+    """What sections share: the events, the spec, the report options, and opened sources per date range."""
+
+    events: str
+    config: Config
+    spec: ReportSpec
+    as_of: datetime
+    assignments: Path | None = None
+    truth: dict[str, Any] | None = None
+    #: (name, SQL) of the queries that opened the sources (view definitions), for provenance.
+    opening_queries: list[tuple[str, str]] = field(default_factory=list)
+    _sources: dict[tuple[date | None, date | None], EventSource] = field(default_factory=dict)
+
+    def date_range(self, section: Section, ranged: bool = True) -> tuple[date | None, date | None]:
+        """The section's ``from``/``to``, else the spec's; ``(None, None)`` when not ``ranged``."""
+        if not ranged:
+            return (None, None)
+        return (section.date_from or self.spec.date_from, section.date_to or self.spec.date_to)
+
+    def source(self, section: Section, ranged: bool = True) -> EventSource:
+        """The events restricted to the section's date range (opened once per distinct range).
+
+        ``ranged=False`` gives all events, for analyses whose command has no ``--from/--to``."""
+        key = self.date_range(section, ranged)
+        if key not in self._sources:
+            with sql.recording() as queries:
+                self._sources[key] = EventSource.open(self.events, self.config, date_from=key[0], date_to=key[1])
+            self.opening_queries += [q for q in queries if q not in self.opening_queries]
+        return self._sources[key]
+
+    def command(self, section: Section, name: str, *args: Any, ranged: bool = True) -> list[str]:
+        """``shortvid`` arguments that print the same JSON: ``name EVENTS [--from] [--to] args --format json``."""
+        argv = [*name.split(), self.events]
+        date_from, date_to = self.date_range(section, ranged)
+        if date_from:
+            argv += ["--from", date_from.isoformat()]
+        if date_to:
+            argv += ["--to", date_to.isoformat()]
+        return argv + [str(a) for a in args] + ["--format", "json"]
+
+    def close(self) -> None:
+        """Close every opened DuckDB connection."""
+        for source in self._sources.values():
+            source.con.close()
+        self._sources.clear()
+
+
+@dataclass(frozen=True)
+class SectionType:
+    """A section type: its spec keys and the function producing its output."""
+
+    name: str
+    params: tuple[Param, ...]
+    run: Callable[[SectionContext, Section], SectionOutput]
+    summary: str
+    check: Callable[[dict[str, Any]], None] | None = None
+    needs_assignments: bool = False
+    #: The CLI command whose options the parameters mirror (None for ``text``).
+    command: str | None = None
+    #: Markdown definitions for the appendix (default: ``reports/templates/methods/<name>.md``).
+    definitions: Callable[[], str] | None = None
+
+
+def cli_args(section: Section, params: tuple[Param, ...], skip: tuple[str, ...] = ()) -> list[str]:
+    """The CLI options equivalent to the section's parameters (defaults left out)."""
+    argv: list[str] = []
+    for param in params:
+        value = section.params[param.name]
+        if param.option is None or param.name in skip or value is None or value == param.default:
+            continue
+        if param.kind == "bool":
+            argv += [param.option] if value else []
+        elif param.kind == "list":
+            argv += [param.option, ",".join(value)]
+        elif param.kind == "strs":
+            for item in value:
+                argv += [param.option, item]
+        else:
+            argv += [param.option, str(value)]
+    return argv
+
+
+def _registry() -> dict[str, SectionType]:
+    from . import ab, comparison, data, engagement, funnel, lifecycle, regression, retention, text
+
+    modules = (text, data, comparison, funnel, retention, lifecycle, engagement, regression, ab)
+    return {kind.name: kind for m in modules for kind in getattr(m, "SECTIONS", None) or (m.SECTION,)}
+
+
+SECTION_TYPES: dict[str, SectionType] = _registry()

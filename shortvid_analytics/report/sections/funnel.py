@@ -1,0 +1,127 @@
+"""``funnel``: step conversion and drop-off (``shortvid funnel``), optionally by a property."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...eventspec import EventSpec
+from ...funnel import DEFAULT_BY_LIMIT, funnel
+from ...periods import parse_window
+from ...render.funnel import funnel_figure
+from ..content import Doc, Paragraph, SectionOutput, Table, prose
+from ..figures import embed, report_style
+from ..spec import Param, Section
+from . import SectionContext, SectionType, cli_args
+
+PARAMS = (
+    Param("steps", "list", required=True, help="step selectors, e.g. video_view,product_click,purchase",
+          check=lambda steps: [EventSpec.parse(s) for s in steps]),
+    Param("window", "str", "24h", "conversion window from the step-1 event", check=parse_window),
+    Param("order", "str", "ordered", "step order", choices=("ordered", "strict", "unordered")),
+    Param("exclude", "strs", [], "exclusion events (repeatable --exclude)",
+          check=lambda events: [EventSpec.parse(e) for e in events]),
+    Param("by", "str", None, "breakdown property (value from the step-1 event)"),
+    Param("by_limit", "int", DEFAULT_BY_LIMIT, "breakdown values kept (0 = all)", minimum=0),
+    Param("hold", "str", None, "property held constant across steps"),
+    Param("trends", "str", None, "conversion per entry cohort", choices=("day", "week")),
+)
+
+
+def run(ctx: SectionContext, section: Section) -> SectionOutput:
+    """Run ``funnel`` with the section's parameters; steps table, breakdown table, chart, reading."""
+    p = section.params
+    result_obj = funnel(ctx.source(section), p["steps"], window=p["window"], order=p["order"],
+                        exclude=p["exclude"], by=p["by"], by_limit=p["by_limit"], hold=p["hold"], trends=p["trends"])
+    result = result_obj.to_dict()
+    doc = Doc({"funnel": result})
+    out = SectionOutput(results=doc.results,
+                        commands={"funnel": ctx.command(section, "funnel", *cli_args(section, PARAMS))})
+    steps = result["steps"]
+    out.blocks += reading(doc, steps, p["window"])
+    out.blocks.append(steps_table(doc, "/funnel/steps", steps, p["window"], p["order"]))
+    groups = result.get("breakdown") or []
+    if groups:
+        out.blocks += breakdown_reading(doc, groups, p["by"])
+        out.blocks.append(breakdown_table(doc, groups, steps, p["by"]))
+    with report_style():
+        caption = "Users reaching each step, labelled with the conversion from the first step" + (
+            f", by {p['by']}." if groups else ".")
+        out.blocks.append(embed(funnel_figure(result_obj), caption, "bar chart of users per funnel step"))
+    if result.get("trends"):
+        out.blocks.append(trends_table(doc, result["trends"]))
+    return out
+
+
+def reading(doc: Doc, steps: list[dict], window: str) -> list[Paragraph]:
+    """Overall conversion and the step with the largest relative loss."""
+    last = len(steps) - 1
+    paragraphs = [prose(
+        "Of the {entrants} users who did {first}, {final} ({rate}) completed every step through {last} within "
+        "{window} of entering (each user counted once, by their furthest attempt).",
+        entrants=doc.span("/funnel/steps/0/users", "int"), first=doc.span("/funnel/steps/0/event", "text"),
+        final=doc.span(f"/funnel/steps/{last}/users", "int"),
+        rate=doc.span(f"/funnel/steps/{last}/conversion_from_start", "pct2"),
+        last=doc.span(f"/funnel/steps/{last}/event", "text"), window=window,
+    )]
+    rates = [(s["conversion_from_previous"], i) for i, s in enumerate(steps) if i and s["conversion_from_previous"] is not None]
+    if rates:
+        _, worst = min(rates)
+        paragraphs.append(prose(
+            "The largest relative loss is between {a} and {b}: {rate} of the users who reached {a} continued "
+            "({drop} dropped off).",
+            a=doc.span(f"/funnel/steps/{worst - 1}/event", "text"), b=doc.span(f"/funnel/steps/{worst}/event", "text"),
+            rate=doc.span(f"/funnel/steps/{worst}/conversion_from_previous", "pct1"),
+            drop=doc.span(f"/funnel/steps/{worst}/dropoff", "int"),
+        ))
+    return paragraphs
+
+
+def steps_table(doc: Doc, base: str, steps: list[dict], window: str, order: str) -> Table:
+    rows = [[doc.cell(f"{base}/{i}/step", "int"), doc.cell(f"{base}/{i}/event", "text"),
+             doc.cell(f"{base}/{i}/users", "int"), doc.cell(f"{base}/{i}/conversion_from_start", "pct2"),
+             doc.cell(f"{base}/{i}/conversion_from_previous", "pct1"), doc.cell(f"{base}/{i}/dropoff", "int"),
+             doc.cell(f"{base}/{i}/time_to_convert_s/median", "n0")]
+            for i in range(len(steps))]
+    return Table(f"Funnel steps ({order} order, {window} window from the first step).",
+                 ["step", "event", "users", "from start", "from previous", "drop-off", "median s to step"], rows,
+                 note="Conversion is the share of entering users reaching the step; time to step is measured "
+                      "from the previous step, in seconds.")
+
+
+def breakdown_reading(doc: Doc, groups: list[dict], by: str) -> list[Paragraph]:
+    last = len(groups[0]["steps"]) - 1
+    parts = ", ".join(
+        "{v%d}: {r%d}" % (i, i) for i in range(len(groups)))
+    values = {f"v{i}": doc.span(f"/funnel/breakdown/{i}/value", "text") for i in range(len(groups))}
+    values |= {f"r{i}": doc.span(f"/funnel/breakdown/{i}/steps/{last}/conversion_from_start", "pct2")
+               for i in range(len(groups))}
+    return [prose(f"By {by} of the first step, conversion from the first to the last step was " + parts +
+                  ". These are observed rates, not effects of the " + by + ": the groups also differ in their "
+                  "audiences and content.", **values)]
+
+
+def breakdown_table(doc: Doc, groups: list[dict], steps: list[dict], by: str) -> Table:
+    columns = [by, "entrants"] + [f"→ {s['event']}" for s in steps[1:]]
+    rows = []
+    for g, group in enumerate(groups):
+        base = f"/funnel/breakdown/{g}/steps"
+        rows.append([doc.cell(f"/funnel/breakdown/{g}/value", "text"), doc.cell(f"{base}/0/users", "int")]
+                    + [doc.cell(f"{base}/{i}/conversion_from_start", "pct2") for i in range(1, len(steps))])
+    return Table(f"Conversion from start by {by} (value of the first step).", columns, rows)
+
+
+def trends_table(doc: Doc, trends: dict) -> Table:
+    rows = [[doc.cell(f"/funnel/trends/cohorts/{i}/period", "text"),
+             doc.cell(f"/funnel/trends/cohorts/{i}/entrants", "int"),
+             doc.cell(f"/funnel/trends/cohorts/{i}/conversion", "pct2")]
+            for i in range(len(trends["cohorts"]))]
+    return Table(f"Conversion by entry {trends['period']}.", ["cohort", "entrants", "conversion"], rows)
+
+
+SECTION = SectionType(
+    name="funnel",
+    params=PARAMS,
+    run=run,
+    summary="funnel conversion (shortvid funnel)",
+    command="funnel",
+)
