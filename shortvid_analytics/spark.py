@@ -204,6 +204,12 @@ class SparkConnection:
         except Py4JJavaError as exc:  # JVM errors pyspark does not translate (e.g. unreadable files)
             raise SparkQueryError(_first_line(exc.java_exception.toString())) from None
 
+    def close(self) -> None:
+        """Drop this session's temporary views (and the cached tables among them)."""
+        for table in self.session.catalog.listTables():
+            if table.isTemporary:
+                self.session.catalog.dropTempView(table.name)
+
     def register(self, name: str, frame: pl.DataFrame) -> None:
         """Make an in-memory polars frame queryable as ``name`` (a temporary view)."""
         # Spark has no unsigned integers (polars row indexes are UInt32)
