@@ -115,7 +115,8 @@ def connect(config: Config) -> SparkConnection:
 
 
 def _base(config: Config) -> Any:
-    """The process's SparkSession, started on first use (a JVM start takes several seconds)."""
+    """The process's SparkSession, started on first use (a JVM start takes several seconds); the
+    settings of the first connection hold for the whole process (one CLI run has one config)."""
     global _base_session
     if _base_session is not None:
         return _base_session
@@ -247,8 +248,8 @@ class SparkConnection:
             frame.createOrReplaceTempView(statement.this.name)
             return empty
         if isinstance(statement, exp.Drop) and statement.args.get("kind") in ("VIEW", "TABLE"):
-            for table in statement.expressions:
-                self.session.catalog.dropTempView(table.name)
+            for table in statement.args.get("tables") or []:
+                self.session.catalog.dropTempView(table.name)  # uncaches a cached table too
             return empty
         if isinstance(statement, exp.Copy):
             raise OptionError("--engine spark does not write files (COPY ... TO); this command runs on "
