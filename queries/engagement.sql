@@ -1,7 +1,9 @@
 -- Engagement and commerce KPI ingredients per group of the breakdown columns, in one scan of kpi_events
--- (kpi_events_view.sql decides what each marker counts; kpi.py derives the rates from these sums).
--- Fragment (built by engagement.py from quoted identifiers): group_keys = the breakdown columns, e.g.
--- "creator_id", "platform".
+-- (kpi_events_view.sql decides what each marker counts; kpi.py derives the rates from these sums), and
+-- active_users: the distinct users with any event of the group (the size that --min-group-size tests).
+-- Fragments (built by engagement.py): group_keys = the breakdown columns as quoted identifiers, e.g.
+-- "creator_id", "platform"; active_users = count(DISTINCT user_id), or a NULL constant when nothing is
+-- suppressed (the distinct count of (group, user) pairs doubles the cost of the scan).
 SELECT
     {{ group_keys }},
     count(view_event)                                               AS views,
@@ -17,6 +19,7 @@ SELECT
     count(DISTINCT purchase_order_id) + count(unidentified_purchase) AS orders,
     coalesce(sum(purchase_revenue), 0)                              AS gmv,
     count(DISTINCT refund_order_id) + count(unidentified_refund)    AS refunded_orders,
-    coalesce(sum(refund_revenue), 0)                                AS refund_revenue
+    coalesce(sum(refund_revenue), 0)                                AS refund_revenue,
+    {{ active_users }}                                              AS active_users
 FROM kpi_events
 GROUP BY {{ group_keys }};

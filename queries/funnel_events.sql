@@ -13,7 +13,8 @@
 --   in_range      the event lies in the --from/--to range (local dates), so it may start an attempt
 --   is_exclusion  the event matches an --exclude selector
 -- Fragments (built from the step selectors, quoted identifiers and bound values only): step_mask,
--- hold_value, by_value, cohort, exclusion.
+-- hold_value, by_value, cohort, exclusion; event_filter (TRUE, or a predicate on the events view keeping
+-- only the events a query needs, written so that DuckDB pushes it into the Parquet scan).
 -- Parameters: $n_steps; $date_from, $date_to_exclusive (local timestamps, NULL = open);
 -- $scan_from, $scan_to (local timestamps, NULL = open): a generous prefilter, the entry range widened by
 -- a day before and by the window plus a day after (events outside it can never play a part).
@@ -47,4 +48,5 @@ FROM (
       AND event_name IS NOT NULL
       AND (CAST($scan_from AS TIMESTAMP) IS NULL OR local_time >= CAST($scan_from AS TIMESTAMP))
       AND (CAST($scan_to AS TIMESTAMP) IS NULL OR local_time < CAST($scan_to AS TIMESTAMP))
+      AND {{ event_filter }}
 ) AS scanned

@@ -5,13 +5,16 @@
 --   'by'        per --by value of the counted attempt's entry, for the $by_limit values with most entrants
 --               (ties: smaller value first; $by_limit = 0 keeps every value);
 --   'by_other'  the remaining values pooled;
+--   'by_suppressed' the values with fewer than $min_group_size entrants pooled (small-cell suppression,
+--               docs/privacy.md): never shown on their own, whatever their rank;
 --   'trend'     per entry cohort (--trends), each user by their best attempt entering in that period;
 --   'excluded'  the users left out of 'total' by --exclude (their counted attempt's steps).
--- Excluded users are left out of every other segment. value_rank orders the 'by' values. Per segment and step k: users who reached step k on their counted attempt,
+-- Excluded users are left out of every other segment. value_rank orders the 'by' values; groups counts the
+-- --by values a segment pools (distinct value ranks; 1 for a 'by' value, 0 outside the breakdown). Per segment and step k: users who reached step k on their counted attempt,
 -- and for k > 1 the seconds from step k-1 to step k on that attempt: median and p90 (linear interpolation
 -- between order statistics), mean. The grouping sets add one row per histogram bin (bin_from_s, the lower
 -- edge of the bin holding the seconds, from the bin_lower fragment; bin rows have is_bin = true).
--- Parameters: $n_steps, $has_by, $by_limit, $has_trends.
+-- Parameters: $n_steps, $has_by, $by_limit, $min_group_size, $has_trends.
 WITH
 entrants AS (
     SELECT * FROM funnel_users WHERE NOT excluded
@@ -19,6 +22,7 @@ entrants AS (
 value_ranks AS (
     SELECT
         by_value,
+        count(*) AS entrants,
         row_number() OVER (ORDER BY count(*) DESC, by_value NULLS LAST) AS value_rank
     FROM entrants
     WHERE counted AND $has_by
@@ -27,18 +31,22 @@ value_ranks AS (
 segments AS (
     SELECT
         'total' AS scope, CAST(NULL AS VARCHAR) AS value, CAST(NULL AS BIGINT) AS value_rank,
-        CAST(NULL AS TIMESTAMP) AS cohort, level, taus
+        CAST(NULL AS BIGINT) AS member_rank, CAST(NULL AS TIMESTAMP) AS cohort, level, taus
     FROM entrants
     WHERE counted
     UNION ALL
-    SELECT 'excluded', NULL, NULL, NULL, level, taus
+    SELECT 'excluded', NULL, NULL, NULL, NULL, level, taus
     FROM funnel_users
     WHERE counted AND excluded
     UNION ALL
     SELECT
-        CASE WHEN $by_limit = 0 OR r.value_rank <= $by_limit THEN 'by' ELSE 'by_other' END,
-        CASE WHEN $by_limit = 0 OR r.value_rank <= $by_limit THEN CAST(e.by_value AS VARCHAR) END,
-        CASE WHEN $by_limit = 0 OR r.value_rank <= $by_limit THEN r.value_rank END,
+        CASE WHEN r.entrants < $min_group_size THEN 'by_suppressed'
+             WHEN $by_limit = 0 OR r.value_rank <= $by_limit THEN 'by' ELSE 'by_other' END,
+        CASE WHEN r.entrants >= $min_group_size AND ($by_limit = 0 OR r.value_rank <= $by_limit)
+             THEN CAST(e.by_value AS VARCHAR) END,
+        CASE WHEN r.entrants >= $min_group_size AND ($by_limit = 0 OR r.value_rank <= $by_limit)
+             THEN r.value_rank END,
+        r.value_rank,
         NULL,
         e.level,
         e.taus
@@ -46,7 +54,7 @@ segments AS (
     JOIN value_ranks AS r ON e.by_value IS NOT DISTINCT FROM r.by_value
     WHERE e.counted
     UNION ALL
-    SELECT 'trend', NULL, NULL, cohort, level, taus
+    SELECT 'trend', NULL, NULL, NULL, cohort, level, taus
     FROM entrants
     WHERE $has_trends
 ),
@@ -55,6 +63,7 @@ reached AS (
         s.scope,
         s.value,
         s.value_rank,
+        s.member_rank,
         s.cohort,
         k.step,
         CASE WHEN k.step > 1 THEN (s.taus[k.step] - s.taus[k.step - 1]) / 1000000.0 END AS seconds,
@@ -75,6 +84,7 @@ SELECT
     bin_from_s,
     GROUPING(bin_from_s) = 0 AS is_bin,
     count(*) AS users,
+    count(DISTINCT member_rank) AS groups,
     quantile_cont(seconds, 0.5) AS median_s,
     -- The mean from the exact integer sum of microseconds: a float sum would depend on thread scheduling.
     avg(micros) / 1000000.0 AS mean_s,

@@ -3,7 +3,8 @@
 -- paths: paths with this sequence; users: distinct users with at least one such path;
 -- converted_paths / converted_users: the same restricted to converted paths.
 -- Ties are broken by users, then by the key columns in order (a missing step first), so the ranking
--- is deterministic.
+-- is deterministic. Sequences of fewer than $min_group_size distinct users are never listed (small-cell
+-- suppression, docs/privacy.md; paths_totals.sql sums them).
 SELECT
     {{ key_columns }},
     count(*) AS paths,
@@ -12,5 +13,6 @@ SELECT
     count(DISTINCT CASE WHEN converted = 1 THEN user_id END) AS converted_users
 FROM path_sequences
 GROUP BY {{ key_columns }}
+HAVING count(DISTINCT user_id) >= $min_group_size
 ORDER BY paths DESC, users DESC, {{ key_order }}
 LIMIT $top;

@@ -10,6 +10,7 @@
 --   entries       = entries returning in return_period (NULL return_period: entries that never return)
 --   last_entries  = entries whose LAST return period is return_period (feeds "unbounded" retention:
 --                   returned in period k or later = sum of last_entries over periods >= k)
+--   value_users   = distinct users with an entry of this by_value (the group size --min-group-size tests)
 -- Cohort size = entries with NULL return_period + sum of last_entries over the cohort.
 --
 -- Cost: the events are read once per event set and aggregated straight away (first-time mode groups
@@ -76,13 +77,20 @@ returns AS (
     LEFT JOIN return_periods AS r
       ON r.user_id = e.user_id
      AND (r.period > e.cohort OR (r.period = e.cohort AND r.last_return >= e.first_start))
+),
+value_users AS (
+    SELECT by_value, count(DISTINCT user_id) AS value_users
+    FROM entries
+    GROUP BY by_value
 )
 SELECT
-    by_value,
+    returns.by_value,
     cohort,
     return_period,
     count(*) AS entries,
-    count(CASE WHEN return_period = last_return_period THEN 1 END) AS last_entries
+    count(CASE WHEN return_period = last_return_period THEN 1 END) AS last_entries,
+    max(value_users.value_users) AS value_users
 FROM returns
-GROUP BY by_value, cohort, return_period
-ORDER BY by_value NULLS LAST, cohort, return_period NULLS FIRST;
+JOIN value_users ON value_users.by_value IS NOT DISTINCT FROM returns.by_value
+GROUP BY returns.by_value, cohort, return_period
+ORDER BY returns.by_value NULLS LAST, cohort, return_period NULLS FIRST;

@@ -13,7 +13,12 @@ config to be read back):
   or identifiers, and numeric ones raw timestamps or ids (which would undo time coarsening), so
   nothing unknown is shared by default.
 
-The input is only read. The Parquet file and ``manifest.json`` are written to temporary files and
+With ``assignments`` (an experiment assignments file, as ``shortvid ab`` reads) the copy gains
+``assignments.parquet``: ``user_id`` pseudonymised with the same key (so it still joins the events),
+``assigned_at`` as tz-aware UTC, truncated like ``event_time``; ``experiment_id`` and ``variant`` kept;
+other columns dropped unless named in ``keep``.
+
+The input is only read. The Parquet files and ``manifest.json`` are written to temporary files and
 renamed into place.
 """
 
@@ -24,22 +29,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from . import sql
+from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
-from .errors import OptionError
-from .privacy import hmac_sql, key_id, pseudonym_key
+from .errors import InputError, OptionError
+from .privacy import IDENTIFIER_COLUMNS, hmac_sql, key_id, pseudonym_key
 from .render.export import atomic_path, write_text_atomic
 from .results import AnalysisResult
-from .source import EventSource
+from .source import EventSource, resolve_files
 from .sql import Params, quote_ident
 
 TIME_RESOLUTIONS = ("minute", "hour", "day")
-_PSEUDONYMISED = ("user_id", "order_id", "session_id")
 _KEPT_CANONICAL = ("event_name", "video_id", "product_id", "watch_time_s", "platform", "traffic_source",
                    "device", "region")
 OUTPUT_FILE = "events.parquet"
+ASSIGNMENTS_FILE = "assignments.parquet"
 MANIFEST_FILE = "manifest.json"
 
 
@@ -47,6 +54,20 @@ MANIFEST_FILE = "manifest.json"
 class ColumnTransformation:
     column: str
     transformation: str
+
+
+@dataclass
+class AssignmentsCopy:
+    """What the copy of the experiment assignments holds (``assignments`` of the manifest)."""
+
+    rows: int
+    output: str
+    columns: list[ColumnTransformation]
+    dropped_columns: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "output": self.output, "columns": [vars(c) for c in self.columns],
+                "dropped_columns": self.dropped_columns}
 
 
 @dataclass
@@ -59,6 +80,7 @@ class AnonymizeResult(AnalysisResult):
     key_id: str = ""
     columns: list[ColumnTransformation] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
+    assignments: AssignmentsCopy | None = None
 
     def body(self) -> dict[str, Any]:
         return {
@@ -67,6 +89,7 @@ class AnonymizeResult(AnalysisResult):
             "key_id": self.key_id,
             "columns": [vars(c) for c in self.columns],
             "dropped_columns": self.dropped_columns,
+            "assignments": self.assignments.to_dict() if self.assignments else None,
         }
 
     def to_frame(self) -> pl.DataFrame:
@@ -81,20 +104,28 @@ def anonymize(
     keep: tuple[str, ...] = (),
     hash_creators: bool = False,
     round_revenue: int | None = None,
+    assignments: str | Path | None = None,
 ) -> AnonymizeResult:
-    """Write ``out_dir/events.parquet`` and ``out_dir/manifest.json``; return the manifest."""
+    """Write ``out_dir/events.parquet`` (the events of the source's date range), with ``assignments``
+    also ``out_dir/assignments.parquet``, and ``out_dir/manifest.json``; return the manifest."""
     key = pseudonym_key(source.config)
     if time_resolution is not None and time_resolution not in TIME_RESOLUTIONS:
         raise OptionError(f"--time-resolution {time_resolution!r}: expected one of {', '.join(TIME_RESOLUTIONS)}")
     out = Path(out_dir)
-    inputs = {Path(f).resolve() for f in source.files}
-    if (out / OUTPUT_FILE).resolve() in inputs:
-        raise OptionError(f"--out {out}: would overwrite the input {out / OUTPUT_FILE}")
+    assignment_files, hive = resolve_files(assignments) if assignments is not None else ([], False)
+    inputs = {Path(f).resolve() for f in [*source.files, *assignment_files]}
+    for name in (OUTPUT_FILE, ASSIGNMENTS_FILE, MANIFEST_FILE):
+        if (out / name).resolve() in inputs:
+            raise OptionError(f"--out {out}: would overwrite the input {out / name}")
     property_columns = [c for c in source.columns if c not in CANONICAL_COLUMNS and c != "local_time"]
+    assignment_columns = _assignment_columns(source, assignments, assignment_files, hive)
+    extra_assignment_columns = [c for c in assignment_columns if c not in REQUIRED_ASSIGNMENT_COLUMNS]
     for name in keep:
-        if name not in property_columns:
-            raise OptionError(f"--keep {name!r} is not a non-canonical column of {source.path}; "
-                              f"candidates: {', '.join(property_columns) or '(none)'}")
+        if name not in property_columns and name not in extra_assignment_columns:
+            candidates = [*property_columns, *extra_assignment_columns]
+            raise OptionError(f"--keep {name!r} is not a non-canonical column of {source.path}"
+                              f"{' or of ' + str(assignments) if assignments is not None else ''}; "
+                              f"candidates: {', '.join(candidates) or '(none)'}")
 
     params = Params()
     select: list[str] = []
@@ -105,7 +136,7 @@ def anonymize(
     select.append(f"timezone('UTC', {time_expr}) AS event_time")
     transformations.append(ColumnTransformation(
         "event_time", "kept (UTC)" if time_resolution is None else f"truncated to the {time_resolution} (UTC)"))
-    hashed = _PSEUDONYMISED + (("creator_id",) if hash_creators else ())
+    hashed = IDENTIFIER_COLUMNS + (("creator_id",) if hash_creators else ())
     for name in hashed:
         select.append(f"{hmac_sql(name, key, params)} AS {name}")
         transformations.append(ColumnTransformation(name, "HMAC-SHA256 pseudonym (hex)"))
@@ -121,18 +152,17 @@ def anonymize(
     for name in _KEPT_CANONICAL:
         select.append(name)
         transformations.append(ColumnTransformation(name, "kept"))
-    for name in property_columns:
-        if name not in keep:
-            dropped.append(name)
-            continue
-        select.append(quote_ident(name))
-        transformations.append(ColumnTransformation(name, "kept (listed with --keep)"))
+    select += _kept(property_columns, keep, transformations, dropped)
 
     target = out / OUTPUT_FILE
     with atomic_path(target) as tmp:
         sql.execute(source.con, "anonymize_copy", {**params.values, "target": str(tmp)},
                 {"select_list": ",\n    ".join(select)})
-        rows = int(source.con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(tmp)}).fetchall()[0][0])
+        rows = _rows(source, tmp)
+    copied = None
+    if assignments is not None:
+        copied = _copy_assignments(source, assignment_files, hive, assignment_columns, out / ASSIGNMENTS_FILE,
+                                   key, time_resolution, keep)
 
     result = AnonymizeResult(
         params={
@@ -142,12 +172,75 @@ def anonymize(
             "keep": list(keep),
             "hash_creators": hash_creators,
             "round_revenue": round_revenue,
+            "assignments": str(assignments) if assignments is not None else None,
         },
         rows=rows,
         output=OUTPUT_FILE,
         key_id=key_id(key),
         columns=transformations,
         dropped_columns=dropped,
+        assignments=copied,
     )
     write_text_atomic(out / MANIFEST_FILE, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     return result
+
+
+def _kept(columns: list[str], keep: tuple[str, ...], transformations: list[ColumnTransformation],
+          dropped: list[str]) -> list[str]:
+    """Select items of the ``columns`` listed in ``keep``; the others are recorded as dropped."""
+    select = []
+    for name in columns:
+        if name not in keep:
+            dropped.append(name)
+            continue
+        select.append(quote_ident(name))
+        transformations.append(ColumnTransformation(name, "kept (listed with --keep)"))
+    return select
+
+
+def _rows(source: EventSource, path: Path) -> int:
+    return int(source.con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchall()[0][0])
+
+
+def _assignment_columns(source: EventSource, assignments: str | Path | None, files: list[str],
+                        hive: bool) -> dict[str, str]:
+    """Column name -> type of the assignments file (empty without one); checks the required columns."""
+    if assignments is None:
+        return {}
+    try:
+        described = source.con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = {'true' if hive else 'false'}, "
+            f"union_by_name = true)", {"files": files}).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"{assignments}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None
+    columns = {row[0]: str(row[1]) for row in described}
+    missing = [c for c in REQUIRED_ASSIGNMENT_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(f"{assignments}: assignments lack required column(s) {', '.join(missing)}; columns "
+                         f"present: {', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
+    return columns
+
+
+def _copy_assignments(source: EventSource, files: list[str], hive: bool, columns: dict[str, str], target: Path,
+                      key: bytes, time_resolution: str | None, keep: tuple[str, ...]) -> AssignmentsCopy:
+    """Write the pseudonymised assignments (same key as the events) and describe them."""
+    params = Params()
+    assigned = assigned_at_expr(files[0], columns["assigned_at"].upper(), source.config.source_timezone)
+    if time_resolution is not None:
+        assigned = f"date_trunc('{time_resolution}', {assigned})"
+    select = ["experiment_id", f"{hmac_sql('user_id', key, params)} AS user_id", "variant",
+              f"timezone('UTC', {assigned}) AS assigned_at"]
+    transformations = [
+        ColumnTransformation("experiment_id", "kept"),
+        ColumnTransformation("user_id", "HMAC-SHA256 pseudonym (hex), same key as the events"),
+        ColumnTransformation("variant", "kept"),
+        ColumnTransformation("assigned_at", "UTC" if time_resolution is None
+                             else f"truncated to the {time_resolution} (UTC)"),
+    ]
+    dropped: list[str] = []
+    select += _kept([c for c in columns if c not in REQUIRED_ASSIGNMENT_COLUMNS], keep, transformations, dropped)
+    with atomic_path(target) as tmp:
+        sql.execute(source.con, "anonymize_assignments", {**params.values, "files": files, "target": str(tmp)},
+                    {"select_list": ",\n    ".join(select), "hive": "true" if hive else "false"})
+        rows = _rows(source, tmp)
+    return AssignmentsCopy(rows, ASSIGNMENTS_FILE, transformations, dropped)

@@ -17,6 +17,8 @@ Definitions (``docs/attribution.md`` has the full text and the JSON schema):
   **GPM** = attributed GMV per 1,000 touches of the group in the date range; **share of total** =
   the group's attributed GMV / all attributed GMV. Conversions without touches (or, for ``platform``,
   without a value of their own) are **unattributed** and reported separately.
+- **Suppression**: groups credited by fewer than ``min_group_size`` distinct users are not ranked or
+  listed; they are summed in ``suppressed``, so listed + other + suppressed = attributed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .eventspec import EventSpec
 from .periods import format_window, parse_window
+from .privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -91,7 +94,7 @@ class GroupCredit:
 
 @dataclass
 class OtherGroups:
-    """The groups beyond the top list, summed."""
+    """Groups summed: those beyond the top list (``other``) or the suppressed ones (``suppressed``)."""
 
     groups: int
     attributed_orders: float
@@ -115,6 +118,7 @@ class AttributionResult(AnalysisResult):
     kind = "attribution"
     groups: list[GroupCredit] = field(default_factory=list)
     other: OtherGroups | None = None
+    suppressed: OtherGroups | None = None
     totals: ConversionTotals = field(default_factory=ConversionTotals)
     attributed: ConversionTotals = field(default_factory=ConversionTotals)
     unattributed: ConversionTotals = field(default_factory=ConversionTotals)
@@ -124,6 +128,7 @@ class AttributionResult(AnalysisResult):
         return {
             "groups": [vars(g) for g in self.groups],
             "other": vars(self.other) if self.other else None,
+            "suppressed": vars(self.suppressed) if self.suppressed else None,
             "totals": vars(self.totals),
             "attributed": vars(self.attributed),
             "unattributed": vars(self.unattributed),
@@ -147,11 +152,14 @@ def attribution(
     by: str = "creator_id",
     same_product: bool = False,
     top: int | None = 20,
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
 ) -> AttributionResult:
     """Credit each conversion's order and revenue to the ``by`` groups of its touches (see module doc).
 
     ``top`` groups (by attributed GMV) are listed, the rest summed in ``other``; ``None`` lists all.
+    Groups credited by fewer than ``min_group_size`` distinct users are summed in ``suppressed``.
     """
+    check_min_group_size(min_group_size)
     touch_spec = EventSpec.parse(touch) if isinstance(touch, str) else touch
     conversion_spec = EventSpec.parse(conversion) if isinstance(conversion, str) else conversion
     lookback = parse_window(window) if isinstance(window, str) else window
@@ -179,6 +187,7 @@ def attribution(
         "model": parsed.name,
         "half_life_seconds": parsed.half_life.total_seconds() if parsed.half_life else None,
         "top": top,
+        "min_group_size": min_group_size,
     }
     con = source.con
     try:
@@ -196,7 +205,7 @@ def attribution(
                                   float(totals_row["attributed_gmv"]))
     unattributed = ConversionTotals(int(totals_row["unattributed_conversions"]),
                                     float(totals_row["unattributed_orders"]), float(totals_row["unattributed_gmv"]))
-    groups, other = _groups(group_frame, attributed)
+    groups, other, suppressed = _groups(group_frame, attributed)
     _check_totals(totals_row, group_frame, totals, attributed, unattributed)
 
     notes = []
@@ -221,9 +230,11 @@ def attribution(
             "by": by,
             "same_product": same_product,
             "top": top,
+            "min_group_size": min_group_size,
         },
         groups=groups,
         other=other,
+        suppressed=suppressed,
         totals=totals,
         attributed=attributed,
         unattributed=unattributed,
@@ -250,14 +261,15 @@ def _share(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def _groups(frame: pl.DataFrame, attributed: ConversionTotals) -> tuple[list[GroupCredit], OtherGroups | None]:
+def _groups(frame: pl.DataFrame,
+            attributed: ConversionTotals) -> tuple[list[GroupCredit], OtherGroups | None, OtherGroups | None]:
     groups: list[GroupCredit] = []
-    other = None
+    pooled: dict[str, OtherGroups] = {}
     for row in frame.iter_rows(named=True):
         orders, gmv, touches = float(row["attributed_orders"]), float(row["attributed_gmv"]), int(row["touches"])
-        if row["group_rank"] is None:
-            other = OtherGroups(int(row["groups"]), orders, gmv, touches, _share(gmv, attributed.gmv),
-                                _share(orders, attributed.orders))
+        if row["part"] != "ranked":
+            pooled[row["part"]] = OtherGroups(int(row["groups"]), orders, gmv, touches,
+                                              _share(gmv, attributed.gmv), _share(orders, attributed.orders))
             continue
         groups.append(GroupCredit(
             rank=int(row["group_rank"]), group=row["group_value"], conversions=int(row["conversions"]),
@@ -265,7 +277,7 @@ def _groups(frame: pl.DataFrame, attributed: ConversionTotals) -> tuple[list[Gro
             gpm=1000 * gmv / touches if touches else None,
             share_of_total=_share(gmv, attributed.gmv), orders_share_of_total=_share(orders, attributed.orders),
         ))
-    return groups, other
+    return groups, pooled.get("other"), pooled.get("suppressed")
 
 
 def _check_totals(row: dict[str, Any], frame: pl.DataFrame, totals: ConversionTotals,

@@ -194,6 +194,16 @@ class Config:
         """Name of the export's column that holds the canonical column ``canonical``."""
         return self.columns.get(canonical, canonical)
 
+    def with_engine(self, memory_limit: str | None = None, threads: int | None = None, name: str | None = None,
+                    spark_master: str | None = None) -> Config:
+        """A copy whose engine settings given here (not ``None``) replace the file's (the CLI flags
+        ``--memory-limit``, ``--threads``, ``--engine`` and ``--spark-master``)."""
+        from dataclasses import replace
+
+        given = {"memory_limit": memory_limit, "threads": threads, "name": name, "spark_master": spark_master}
+        changes = {k: v for k, v in given.items() if v is not None}
+        return replace(self, engine=replace(self.engine, **changes)) if changes else self
+
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with some fields replaced (CLI flags override the file)."""
         from dataclasses import replace

@@ -8,6 +8,10 @@ it comes from one scan of the events. Rendering and files: :mod:`shortvid_analyt
 
 A week is *complete* when each of its 7 local days has at least one event; ``last`` is the ISO week
 of the last event day when that day is a Sunday, otherwise the week before it.
+
+A digest is a shareable output: breakdown values and movers with fewer than ``min_group_size``
+distinct users (default: the config's ``[privacy] min_group_size``, 5) are suppressed -- pooled into
+one row, never listed (see docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import polars as pl
 from .errors import OptionError, ShortvidError
 from .kpi import ACTIVITY_KPIS, CONFIDENCE, KPIS, Kpi, breakdown_columns, period_kpis
 from .periods import Period, parse_iso_week
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -110,10 +115,12 @@ def digest(
     allow_partial: bool = False,
     by: str | None = None,
     top_movers: int = 5,
+    min_group_size: int | None = None,
 ) -> DigestResult:
     """The digest of ``week`` (``2026-W47`` or ``last``), broken down by ``by``.
 
-    ``by`` defaults to ``platform`` when the export has that column. Raises :class:`IncompleteWeek`
+    ``by`` defaults to ``platform`` when the export has that column. ``min_group_size`` (default: the
+    config's ``[privacy] min_group_size``) suppresses breakdown values and movers with fewer users. Raises :class:`IncompleteWeek`
     when the week has no events or misses a day, unless ``allow_partial``. ``as_of`` is the only
     wall-clock value of the result (``generated_at``, default: now, UTC); pin it for byte-identical
     output.
@@ -121,12 +128,15 @@ def digest(
     choice = parse_week_option(week)
     if top_movers < 1:
         raise OptionError(f"--top-movers {top_movers}: expected a positive number")
+    if min_group_size is None:
+        min_group_size = source.config.privacy.min_group_size
+    check_min_group_size(min_group_size)
     if by is None and _has_column(source, "platform"):
         by = "platform"
     breakdown = breakdown_columns(source, [by], option="--by") if by else []
     movers = [c for c in MOVER_COLUMNS if _has_column(source, c)]
     frames = period_kpis(source, Period.week, breakdowns=[(), tuple(breakdown)] if breakdown else [()],
-                         gmv_by=movers)
+                         gmv_by=movers, min_group_size=min_group_size)
     if not frames.days:
         raise IncompleteWeek(f"{source.path}: no events in the selected range; no week to digest")
     start = choice if isinstance(choice, date) else last_complete_week(frames.days)
@@ -153,6 +163,7 @@ def digest(
             "by": by,
             "top_movers": top_movers,
             "allow_partial": allow_partial,
+            "min_group_size": min_group_size,
             "as_of": stamp.strftime("%Y-%m-%dT%H:%M:%SZ") if as_of else None,
             "confidence": CONFIDENCE,
         },
@@ -170,7 +181,8 @@ def digest(
         kpis=kpis,
         anomalies=[k["kpi"] for k in kpis if k["anomaly"]],
         breakdown=_breakdown(frames.breakdowns[1], breakdown[0], start) if breakdown else {},
-        movers={column: _movers(frames.gmv_by[column], column, start, top_movers) for column in movers},
+        movers={column: _movers(frames.gmv_by[column], column, start, top_movers, min_group_size)
+                for column in movers},
         history=history,
     )
 
@@ -242,12 +254,20 @@ def _baseline(values: list[float]) -> dict[str, Any]:
 
 
 def _breakdown(rows: pl.DataFrame, column: str, start: date) -> dict[str, Any]:
-    """Per value of ``column``: every KPI of the week against the previous week."""
+    """Per value of ``column``: every KPI of the week against the previous week.
+
+    The pooled row of the week's suppressed values comes last (``column`` null, ``suppressed`` true)
+    and is compared with the previous week's pooled row; a value shown this week but suppressed in
+    the previous one has no previous values.
+    """
     previous_start = start - timedelta(weeks=1)
     groups = []
-    keys = rows.filter(pl.col("period_start") == start)[column].to_list()
-    for key in sorted(keys, key=lambda k: (k is None, "" if k is None else str(k))):
-        mine = rows.filter(pl.col(column).eq_missing(key))
+    week = rows.filter(pl.col("period_start") == start)
+    keys = [(False, k) for k in week.filter(pl.col(SUPPRESSED).not_())[column].to_list()]
+    keys.sort(key=lambda k: (k[1] is None, "" if k[1] is None else str(k[1])))
+    keys += [(True, None)] * week[SUPPRESSED].sum()
+    for suppressed, key in keys:
+        mine = rows.filter(pl.col(SUPPRESSED) == suppressed, pl.col(column).eq_missing(key))
         current = mine.filter(pl.col("period_start") == start).row(0, named=True)
         before = mine.filter(pl.col("period_start") == previous_start)
         prior = before.row(0, named=True) if before.height else None
@@ -257,19 +277,35 @@ def _breakdown(rows: pl.DataFrame, column: str, start: date) -> dict[str, Any]:
             change, change_pct = _change(value, previous)
             entries.append({"kpi": kpi.name, "value": value, "previous": previous, "change": change,
                             "change_pct": change_pct})
-        groups.append({column: key, "kpis": entries})
+        groups.append({column: key, "suppressed": suppressed, "suppressed_groups": current[SUPPRESSED_GROUPS],
+                       "kpis": entries})
     return {"column": column, "groups": groups}
 
 
-def _movers(rows: pl.DataFrame, column: str, start: date, top: int) -> dict[str, list[dict[str, Any]]]:
-    """The ``top`` values of ``column`` with the largest GMV rise and fall against the previous week."""
+def _movers(rows: pl.DataFrame, column: str, start: date, top: int,
+            min_group_size: int) -> dict[str, Any]:
+    """The ``top`` values of ``column`` with the largest GMV rise and fall against the previous week.
+
+    A value is suppressed when, in a week where it has purchases or refunds, fewer than
+    ``min_group_size`` distinct users made them; suppressed values are not ranked but summed in
+    ``suppressed`` (null when there are none).
+    """
     money = ["gmv", "net_gmv", "orders"]
-    current = rows.filter(pl.col("period_start") == start).select(column, *money)
+    current = rows.filter(pl.col("period_start") == start).select(column, *money, "active_users")
     previous = rows.filter(pl.col("period_start") == start - timedelta(weeks=1)).select(
-        column, *(pl.col(m).alias(f"previous_{m}") for m in money))
-    both = current.join(previous, on=column, how="full", coalesce=True).fill_null(0)
-    moves = [row | dict(zip(("gmv_change", "gmv_change_pct"), _change(row["gmv"], row["previous_gmv"])))
-             for row in both.to_dicts()]
+        column, *(pl.col(m).alias(f"previous_{m}") for m in [*money, "active_users"]))
+    both = current.join(previous, on=column, how="full", coalesce=True)
+    both = both.with_columns(pl.min_horizontal("active_users", "previous_active_users").alias("users"))
+    both = both.drop("active_users", "previous_active_users").fill_null(0)
+    both = pool_small_groups(both, "users", min_group_size,
+                             sums=[*money, *(f"previous_{m}" for m in money)]).drop("users")
+
+    def move(row: dict[str, Any]) -> dict[str, Any]:
+        return row | dict(zip(("gmv_change", "gmv_change_pct"), _change(row["gmv"], row["previous_gmv"])))
+
+    moves = [move(row) for row in both.filter(pl.col(SUPPRESSED).not_()).drop(SUPPRESSED, SUPPRESSED_GROUPS)
+             .to_dicts()]
+    pooled = [move(row) for row in both.filter(pl.col(SUPPRESSED)).drop(SUPPRESSED, column).to_dicts()]
     up = sorted((m for m in moves if m["gmv_change"] > 0), key=lambda m: (-m["gmv_change"], m[column]))
     down = sorted((m for m in moves if m["gmv_change"] < 0), key=lambda m: (m["gmv_change"], m[column]))
-    return {"up": up[:top], "down": down[:top]}
+    return {"up": up[:top], "down": down[:top], "suppressed": pooled[0] if pooled else None}

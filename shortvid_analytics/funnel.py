@@ -15,7 +15,8 @@ Product-analytics semantics (PostHog / Amplitude style); the exact definitions a
   the counted attempt is removed from the funnel; ``hold``: every step's event carries the entry's value of
   the property (a missing value matches nothing);
 - ``by``: breakdown by the entry event's property value (top ``by_limit`` values by entrants, the rest pooled
-  as "other"); ``trends``: one funnel per entry period (local day or ISO week).
+  as "other"; values with fewer than ``min_group_size`` entrants pooled as "suppressed", never shown on their
+  own); ``trends``: one funnel per entry period (local day or ISO week).
 
 All event-level work runs in DuckDB (``queries/funnel_*.sql``); Python only assembles per-step aggregates.
 """
@@ -35,6 +36,7 @@ from . import sql
 from .errors import OptionError
 from .eventspec import EventSpec, parse_list
 from .periods import Period, format_window, parse_period, parse_window
+from .privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -105,11 +107,14 @@ class FunnelStep:
 @dataclass(frozen=True)
 class BreakdownGroup:
     """The funnel of the users whose counted attempt entered with ``--by`` value ``value`` (text; ``None`` =
-    missing); ``other`` pools the values beyond ``--by-limit`` (then ``value`` is ``"other"``)."""
+    missing); ``other`` pools the values beyond ``--by-limit`` (then ``value`` is ``"other"``); ``suppressed``
+    pools the ``suppressed_groups`` values with fewer than ``--min-group-size`` entrants (``value`` None)."""
 
     value: str | None
     other: bool
     steps: list[FunnelStep]
+    suppressed: bool = False
+    suppressed_groups: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,8 @@ class FunnelResult(AnalysisResult):
         out: dict[str, Any] = {"steps": [_step_dict(s) for s in self.steps], "excluded_users": self.excluded_users}
         if self.breakdown is not None:
             out["breakdown"] = [
-                {"value": g.value, "other": g.other, "steps": [_step_dict(s) for s in g.steps]}
+                {"value": g.value, "other": g.other, "suppressed": g.suppressed,
+                 "suppressed_groups": g.suppressed_groups, "steps": [_step_dict(s) for s in g.steps]}
                 for g in self.breakdown
             ]
         if self.trends is not None:
@@ -156,11 +162,12 @@ class FunnelResult(AnalysisResult):
         return out
 
     def to_frame(self) -> pl.DataFrame:
-        """One row per step of every part: ``scope`` total | by | by_other | trend, ``value`` the breakdown
-        value or period label."""
+        """One row per step of every part: ``scope`` total | by | by_other | by_suppressed | trend, ``value`` the
+        breakdown value or period label."""
         rows: list[dict[str, Any]] = []
         parts: list[tuple[str, str | None, list[FunnelStep]]] = [("total", None, self.steps)]
-        parts += [("by_other" if g.other else "by", g.value, g.steps) for g in self.breakdown or []]
+        parts += [("by_suppressed" if g.suppressed else "by_other" if g.other else "by", g.value, g.steps)
+                  for g in self.breakdown or []]
         parts += [("trend", c.period, c.steps) for c in self.trends or []]
         for scope, value, steps in parts:
             for s in steps:
@@ -210,6 +217,7 @@ class FunnelOptions:
     by_limit: int = DEFAULT_BY_LIMIT
     hold: str | None = None
     trends: Period | None = None
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE
 
     def validate(self, source: EventSource) -> None:
         """Check events and properties against the data (unknown ones raise, listing what exists)."""
@@ -233,6 +241,7 @@ class FunnelOptions:
             "exclude": [str(e) for e in self.exclude],
             "by": self.by,
             "by_limit": self.by_limit if self.by else None,
+            "min_group_size": self.min_group_size,
             "hold": self.hold,
             "trends": self.trends.value if self.trends else None,
         }
@@ -300,13 +309,15 @@ def funnel(
     by_limit: int = DEFAULT_BY_LIMIT,
     hold: str | None = None,
     trends: str | Period | None = None,
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
 ) -> FunnelResult:
     """Compute a funnel over ``source`` (entries inside its --from/--to range).
 
     ``steps``: selectors (``purchase[platform=douyin]``, ``add_to_cart|checkout``) or one comma-separated
     string; ``window``: ``24h``, ``7d``, ... or a timedelta, measured from the entry event (a step exactly at
     the limit counts); ``exclude``: selectors; ``by`` / ``hold``: property columns; ``by_limit``: breakdown
-    values kept (0 = all); ``trends``: ``day`` or ``week``. Times are in seconds.
+    values kept (0 = all); ``trends``: ``day`` or ``week``; ``min_group_size``: ``by`` values with fewer
+    entrants are pooled into one suppressed group. Times are in seconds.
     """
     step_specs = _parse_steps(steps)
     options = FunnelOptions(
@@ -318,6 +329,7 @@ def funnel(
         by_limit=_check_by_limit(by_limit),
         hold=hold,
         trends=_parse_trends(trends),
+        min_group_size=check_min_group_size(min_group_size),
     )
     options.validate(source)
     query = _FunnelQuery(options, source)
@@ -338,18 +350,19 @@ class _FunnelQuery:
         self.n = len(options.steps)
         predicates = sql.Params(prefix="p")
         columns = source.columns
+        self.step_predicates = [spec.predicate(predicates, columns) for spec in options.steps]
         step_mask = " + ".join(
-            f"CASE WHEN {spec.predicate(predicates, columns)} THEN {1 << j} ELSE 0 END"
-            for j, spec in enumerate(options.steps)
+            f"CASE WHEN {predicate} THEN {1 << j} ELSE 0 END" for j, predicate in enumerate(self.step_predicates)
         )
         exclusion = " OR ".join(spec.predicate(predicates, columns) for spec in options.exclude) or "FALSE"
-        self.events_sql = sql.render("funnel_events", {
+        self.event_fragments = {
             "step_mask": f"({step_mask})",
             "hold_value": sql.quote_ident(options.hold) if options.hold else "CAST(NULL AS VARCHAR)",
             "by_value": sql.quote_ident(options.by) if options.by else "CAST(NULL AS VARCHAR)",
             "cohort": options.trends.trunc_sql("local_time") if options.trends else "CAST(NULL AS TIMESTAMP)",
             "exclusion": f"({exclusion})",
-        })
+        }
+        self.events_sql = self._events_sql("TRUE")
         window_us = options.window // timedelta(microseconds=1)
         ranges = source.date_range_params()
         date_from, date_to_exclusive = ranges["date_from"], ranges["date_to_exclusive"]
@@ -370,6 +383,7 @@ class _FunnelQuery:
             if date_to_exclusive else None,
             "has_by": options.by is not None,
             "by_limit": options.by_limit,
+            "min_group_size": options.min_group_size,
             "has_trends": options.trends is not None,
         }
 
@@ -392,12 +406,17 @@ class _FunnelQuery:
         sql.execute(con, "funnel_users", self.params, {"funnel_events": self.events_sql})
         return sql.run(con, "funnel_steps", self.params, {"bin_lower": self.bin_lower})
 
+    def _events_sql(self, event_filter: str) -> str:
+        """funnel_events.sql keeping only the events that satisfy ``event_filter`` (a predicate over the events
+        view; written in terms of its columns so that DuckDB can push it into the Parquet scan)."""
+        return sql.render("funnel_events", {**self.event_fragments, "event_filter": event_filter})
+
     def _attempts_sql(self) -> str:
         """The attempts query of the chosen order (columns: see funnel_best.sql)."""
         taus_after_first = [f"tau_{m}" for m in range(2, self.n + 1)]
         no_taus = ", ".join(f"CAST(NULL AS BIGINT) AS {tau}" for tau in taus_after_first)
         if self.options.order is FunnelOrder.ordered:
-            return self._ordered_sql(no_taus)
+            return self._ordered_sparse_sql(no_taus) if self._steps_disjoint() else self._ordered_sql(no_taus)
         if self.options.order is FunnelOrder.strict:
             return self._strict_sql()
         return sql.render("funnel_unordered", {
@@ -423,11 +442,15 @@ class _FunnelQuery:
         level then compare on the steps they reached only."""
         return ", ".join(f"CASE WHEN level >= {m} THEN {time} END AS tau_{m}" for m, time in enumerate(times, 2))
 
-    def _ordered_sql(self, no_taus: str) -> str:
+    def _ordered_passes(self, no_taus: str, lowest: int) -> str:
+        """The passes of funnel_ordered_pass.sql for k = n-1 .. ``lowest`` (pass_k reads pass_(k+1), the first
+        reads pass_last; with ``lowest`` = n, pass_n is pass_last itself)."""
         n = self.n
+        if lowest == n:
+            return f"pass_{n} AS (SELECT * FROM pass_last),"
         passes = []
         previous = "pass_last"
-        for k in range(n - 1, 0, -1):
+        for k in range(n - 1, lowest - 1, -1):
             next_bit = 1 << k
             next_chain = ",\n            ".join(
                 f"first_value(CASE WHEN role_mask & {next_bit} <> 0 THEN {'t' if m == k + 1 else f'tau_{m}'} END "
@@ -445,10 +468,42 @@ class _FunnelQuery:
                 "user_partition": self._user_partition(), "canonical_order": self._canonical_order(with_hold=False),
             }))
             previous = f"pass_{k}"
-        # chain times increase, so the level is the last step whose time lies within the window
+        return "\n".join(passes)
+
+    def _level(self, time: str) -> str:
+        """The last step whose chain time lies within the window of an entry at ``time`` (chain times increase);
+        2 when none from step 3 on does."""
+        whens = " ".join(f"WHEN tau_{m} <= {time} + $window_us THEN {m}" for m in range(self.n, 2, -1))
+        return f"CASE {whens} ELSE 2 END" if whens else "2"
+
+    def _ordered_sql(self, no_taus: str) -> str:
+        n = self.n
         level = " ".join(f"WHEN tau_{m} <= t + $window_us THEN {m}" for m in range(n, 1, -1))
         return sql.render("funnel_ordered", {
-            "passes": "\n".join(passes), "level": f"CASE {level} ELSE 1 END", "no_taus": no_taus,
+            "passes": self._ordered_passes(no_taus, 1), "level": f"CASE {level} ELSE 1 END", "no_taus": no_taus,
+            "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
+        })
+
+    def _steps_disjoint(self) -> bool:
+        """True when no two steps name a common event, so that no event can play two steps."""
+        names = [name for spec in self.options.steps for name in set(spec.names)]
+        return len(names) == len(set(names))
+
+    def _ordered_sparse_sql(self, no_taus: str) -> str:
+        n = self.n
+        later = range(3, n + 1)
+        return sql.render("funnel_ordered_sparse", {
+            "entry_events": self._events_sql(self.step_predicates[0]),
+            "later_events": self._events_sql(" OR ".join(f"({p})" for p in self.step_predicates[1:])),
+            "passes": self._ordered_passes(no_taus, 2), "no_taus": no_taus,
+            "user_partition": self._user_partition(),
+            "group_taus": "".join(f", tau_{m}" for m in later),
+            "level": self._level("last_entry"),
+            "first_reaching": "".join(
+                f",\n        min(entry) FILTER (WHERE t >= tau_{m} - $window_us) AS first_entry_{m}" for m in later
+            ),
+            "counted_entry": f"CASE level {''.join(f'WHEN {m} THEN first_entry_{m} ' for m in later)}ELSE first_entry END"
+            if later else "first_entry",
             "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
         })
 
@@ -591,6 +646,10 @@ def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFr
         result.breakdown = [BreakdownGroup(k[1], False, steps_of(k)) for k in keys]
         if ("by_other", None, None) in stats:
             result.breakdown.append(BreakdownGroup("other", True, steps_of(("by_other", None, None))))
+        pooled = ("by_suppressed", None, None)
+        if pooled in stats:
+            result.breakdown.append(BreakdownGroup(None, False, steps_of(pooled), suppressed=True,
+                                                   suppressed_groups=int(stats[pooled][1]["groups"])))
     if options.trends:
         result.trends_period = options.trends.value
         result.trends = [

@@ -26,6 +26,7 @@ from . import sql
 from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .periods import Period
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -229,12 +230,16 @@ def period_kpis(
     period: Period,
     breakdowns: Sequence[Sequence[str]] = ((),),
     gmv_by: Sequence[str] = (),
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
 ) -> PeriodFrames:
     """KPIs per calendar period for each breakdown, in one scan (``queries/kpi_periods.sql``).
 
     Each breakdown gives one frame with a row per (period, breakdown values). ``gmv_by`` adds, per
     column, the KPIs of purchase/refund events per (period, column value) -- what the digest needs
-    for its top movers -- without grouping the other events by that column.
+    for its top movers -- without grouping the other events by that column; their ``active_users``
+    are the distinct users of those purchase/refund events. In a breakdown, the (period, values) rows
+    with fewer than ``min_group_size`` active users are pooled into one row per period
+    (:func:`~shortvid_analytics.privacy.pool_small_groups`); ``gmv_by`` rows are left to the caller.
     """
     create_kpi_events(source)
     grain: dict[str, str] = {}
@@ -273,18 +278,22 @@ def period_kpis(
         aliases = tuple(grain[c] for c in columns)
         units = {unit: rows_of((unit, *aliases)).rename({grain[c]: c for c in columns})
                  for unit in ("day", "week", "month")}
-        frames.append(_period_rows(period, list(columns), units, days))
+        frames.append(_period_rows(period, list(columns), units, days, min_group_size))
     movers = {}
     for column, alias in mover_alias.items():
         rows = rows_of((period.value, alias)).filter(pl.col(alias).is_not_null())
         movers[column] = derive(rows.select(pl.col(period.value).alias("period_start"),
-                                            pl.col(alias).alias(column), *INGREDIENTS))
+                                            pl.col(alias).alias(column), *INGREDIENTS, "active_users"))
     return PeriodFrames(breakdowns=frames, gmv_by=movers, days=days)
 
 
 def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFrame],
-                 days_with_events: list[date]) -> pl.DataFrame:
-    """Period rows of one breakdown: KPIs of the period's own grouping set plus DAU/WAU/MAU means."""
+                 days_with_events: list[date], min_group_size: int) -> pl.DataFrame:
+    """Period rows of one breakdown: KPIs of the period's own grouping set plus DAU/WAU/MAU means.
+
+    With breakdown ``columns``, rows with fewer than ``min_group_size`` active users are pooled per
+    period; the pooled row's ``days_with_events`` is null (days are not additive over groups).
+    """
     schema_keys = {c: units["day"].schema[c] for c in columns}
     if not days_with_events:
         return pl.DataFrame(schema={"period": pl.String, "period_start": pl.Date, **schema_keys})
@@ -305,6 +314,11 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     )
     rows = units[period.value].select([period.value, *columns, *INGREDIENTS, "active_users"])
     rows = rows.join(activity, on=[period.value, *columns], how="left", nulls_equal=True)
+    flags: list[str] = []
+    if columns:
+        rows = pool_small_groups(rows, "active_users", min_group_size, within=[period.value],
+                                 sums=[*INGREDIENTS, "active_users", "dau", "wau", "mau"], same=["days_in_data"])
+        flags = [SUPPRESSED, SUPPRESSED_GROUPS]
     event_days = set(days_with_events)
     starts = rows[period.value].to_list()
     lengths = [(period.add(s, 1) - s).days for s in starts]
@@ -328,8 +342,8 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     )
     order = ["period", pl.col(period.value).alias("period_start"), "days", "days_in_data", "days_with_events",
              "complete", "weeks_complete", "months_complete", *columns, *kpi_columns(KPIS),
-             *[k.name for k in ACTIVITY_KPIS]]
-    return rows.select(order).sort(["period_start", *columns], nulls_last=True)
+             *[k.name for k in ACTIVITY_KPIS], *flags]
+    return rows.select(order).sort(["period_start", *flags[:1], *columns], nulls_last=True)
 
 
 # ----------------------------------------------------------------------------------------- kpi command
@@ -353,12 +367,19 @@ class KpiResult(AnalysisResult):
         return self.periods
 
 
-def kpi_table(source: EventSource, period: Period, by: Sequence[str] = ()) -> KpiResult:
-    """KPIs of every calendar ``period`` of the data, optionally per value of the ``by`` columns."""
+def kpi_table(source: EventSource, period: Period, by: Sequence[str] = (),
+              min_group_size: int = TERMINAL_MIN_GROUP_SIZE) -> KpiResult:
+    """KPIs of every calendar ``period`` of the data, optionally per value of the ``by`` columns.
+
+    With ``by``, the groups of a period with fewer than ``min_group_size`` active users are pooled
+    into one row of that period (``suppressed`` true).
+    """
+    check_min_group_size(min_group_size)
     columns = breakdown_columns(source, by)
-    frames = period_kpis(source, period, breakdowns=[tuple(columns)])
+    frames = period_kpis(source, period, breakdowns=[tuple(columns)], min_group_size=min_group_size)
     return KpiResult(
-        params={"source": source.describe(), "period": period.value, "by": columns, "confidence": CONFIDENCE},
+        params={"source": source.describe(), "period": period.value, "by": columns,
+                "min_group_size": min_group_size, "confidence": CONFIDENCE},
         periods=frames.breakdowns[0],
         first_day=frames.days[0] if frames.days else None,
         last_day=frames.days[-1] if frames.days else None,

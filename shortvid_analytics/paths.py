@@ -15,6 +15,8 @@ Definitions (``docs/paths.md`` has the full text and the JSON schema):
   ``video_view×3``, and two paths are the same only if their run lengths are equal too.
 - **Conversion** (forward mode with ``end``): a path converted when its horizon, anchor included,
   holds an event matching ``end``, whether or not it is among the first ``steps`` steps.
+- **Suppression**: sequences followed by fewer than ``min_group_size`` distinct users are never
+  listed; their paths are counted in ``suppressed`` (listed + other + suppressed = all paths).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from . import sql
 from .errors import OptionError
 from .eventspec import EventSpec
 from .periods import format_window, parse_window
+from .privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -111,6 +114,8 @@ class PathsResult(AnalysisResult):
     top_paths: list[PathRow] = field(default_factory=list)
     other_paths: int = 0
     other_sequences: int = 0
+    suppressed_paths: int = 0
+    suppressed_sequences: int = 0
     transitions: list[Transition] = field(default_factory=list)
     step_matrix: list[StepCell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -127,6 +132,7 @@ class PathsResult(AnalysisResult):
             "totals": vars(self.totals),
             "top_paths": [p.to_dict() for p in self.top_paths],
             "other": {"paths": self.other_paths, "sequences": self.other_sequences},
+            "suppressed": {"paths": self.suppressed_paths, "sequences": self.suppressed_sequences},
             "transition_matrix": [t.to_dict() for t in self.transitions],
             "step_matrix": {"steps": self.steps, "cells": [vars(c) for c in self.step_matrix]},
             "notes": self.notes,
@@ -155,12 +161,15 @@ def paths(
     collapse_repeats: bool = False,
     session: bool = False,
     window: timedelta | str | None = None,
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
 ) -> PathsResult:
     """Most frequent paths of up to ``steps`` steps after ``start`` (forward) or before ``end`` (backward).
 
     ``start`` and ``end`` together: forward paths from ``start`` with conversion to ``end``. ``window``
     (default 24 h) bounds the horizon unless ``session`` is set; it cannot be combined with ``session``.
+    Sequences of fewer than ``min_group_size`` distinct users are not listed but counted as suppressed.
     """
+    check_min_group_size(min_group_size)
     start_spec = EventSpec.parse(start) if isinstance(start, str) else start
     end_spec = EventSpec.parse(end) if isinstance(end, str) else end
     if start_spec is None and end_spec is None:
@@ -192,7 +201,7 @@ def paths(
     values = binder.values | {
         "forward": forward, "by_session": session, "collapse": collapse_repeats, "steps": steps, "top": top,
         "window_seconds": horizon.total_seconds() if horizon else None,
-        "path_start": PATH_START, "path_end": PATH_END,
+        "path_start": PATH_START, "path_end": PATH_END, "min_group_size": min_group_size,
     }
     params = {
         "source": source.describe(),
@@ -204,6 +213,7 @@ def paths(
         "session": session,
         "window": format_window(horizon) if horizon else None,
         "window_s": horizon.total_seconds() if horizon else None,
+        "min_group_size": min_group_size,
     }
     con = source.con
     try:
@@ -237,8 +247,10 @@ def paths(
         direction="forward" if forward else "backward",
         totals=totals,
         top_paths=top_paths,
-        other_paths=totals.paths - sum(p.paths for p in top_paths),
-        other_sequences=totals.sequences - len(top_paths),
+        other_paths=totals.paths - sum(p.paths for p in top_paths) - int(totals_row["suppressed_paths"]),
+        other_sequences=totals.sequences - len(top_paths) - int(totals_row["suppressed_sequences"]),
+        suppressed_paths=int(totals_row["suppressed_paths"]),
+        suppressed_sequences=int(totals_row["suppressed_sequences"]),
         transitions=_transitions(transitions_frame),
         step_matrix=_step_matrix(steps_frame, totals.paths, steps, forward),
         notes=notes,

@@ -1,4 +1,12 @@
-"""De-identification: keyed pseudonyms (HMAC-SHA256) and detection of personal data in columns.
+"""De-identification: small-cell suppression, keyed pseudonyms (HMAC-SHA256), detection of personal data.
+
+Small-cell suppression (``--min-group-size K``, docs/privacy.md): a group of a breakdown with fewer
+than ``K`` distinct users is never shown on its own. It is left out of every ranking and top list
+and pooled, with the other small groups of the same table, into one row flagged ``suppressed``
+whose additive columns (counts, sums) are the sums over the pooled groups, so that the shown rows
+plus the pooled row add up to the total. :func:`pool_small_groups` does this for every command
+whose groups reach Python as a frame; the commands that rank groups inside the engine (funnel,
+attribution, paths) apply the same rule, ``users < $min_group_size``, where they rank.
 
 Pseudonym of an identifier ``x`` under key ``K``: the lower-case hex HMAC-SHA256 of the UTF-8 text
 of ``x`` (integers in decimal), ``hmac.new(K, str(x).encode(), sha256).hexdigest()``. The same key
@@ -9,13 +17,17 @@ the config's ``[privacy] pseudonym_key`` and never appears in any output.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import os
 import re
 from dataclasses import dataclass
 
+from collections.abc import Sequence
+
 import duckdb
+import polars as pl
 
 from .config import Config
 from .errors import OptionError
@@ -24,6 +36,68 @@ from .sql import Params, quote_ident
 
 KEY_ENV = "SHORTVID_PSEUDONYM_KEY"
 _BLOCK = 64  # SHA-256 block size in bytes (RFC 2104)
+#: ``--min-group-size`` in the terminal: 1 shows every group (shareable outputs use the config's value).
+TERMINAL_MIN_GROUP_SIZE = 1
+#: Columns added by :func:`pool_small_groups`: the row is the pooled row; how many groups it pools.
+SUPPRESSED = "suppressed"
+SUPPRESSED_GROUPS = "suppressed_groups"
+#: Identifier columns: a row-level export replaces them with their pseudonyms, and no table of a shareable
+#: output (report, digest) may be keyed by one.
+IDENTIFIER_COLUMNS: tuple[str, ...] = ("user_id", "order_id", "session_id")
+
+
+# ------------------------------------------------------------------------------- small-cell suppression
+
+def check_min_group_size(value: int, option: str = "--min-group-size") -> int:
+    """``value`` when it is a valid threshold (an integer >= 1; 1 = no suppression), else OptionError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OptionError(f"{option} {value!r}: expected a whole number of users >= 1 (1 = no suppression)")
+    return value
+
+
+def suppressed_label(min_group_size: int, groups: int) -> str:
+    """How a table shows the pooled row in place of a group name: ``<5 users (12 groups)``."""
+    return f"<{min_group_size} users ({groups:,} group{'' if groups == 1 else 's'})"
+
+
+def pool_small_groups(
+    frame: pl.DataFrame,
+    users: str,
+    min_group_size: int,
+    sums: Sequence[str],
+    within: Sequence[str] = (),
+    same: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Replace the rows with fewer than ``min_group_size`` distinct users by one pooled row per ``within``.
+
+    ``frame`` has one row per group (per ``within`` partition, e.g. per period); ``users`` names its
+    count of distinct users. Rows with ``users >= min_group_size`` are kept as they are, with
+    ``suppressed = False`` and ``suppressed_groups = 0``. The others become, per partition, one row
+    with ``suppressed = True``, ``suppressed_groups`` = how many rows it pools, the ``sums`` columns
+    summed over them (a count of distinct users is summed too: a user in two pooled groups counts
+    twice, as the groups' own rows would), the ``within`` and ``same`` columns (equal within a
+    partition) kept, and every other column null -- so the group keys never appear. The pooled rows
+    come last; their sums do not depend on the order of ``frame``'s rows. ``min_group_size = 1``
+    pools nothing.
+    """
+    flags = [pl.lit(False).alias(SUPPRESSED), pl.lit(0, dtype=pl.Int64).alias(SUPPRESSED_GROUPS)]
+    if min_group_size <= 1:
+        return frame.with_columns(flags)
+    small = pl.col(users) < min_group_size
+    shown = frame.filter(small.not_()).with_columns(flags)
+    # sorted, so that floating-point sums do not depend on the order in which the engine returned the groups
+    pooled_rows = frame.filter(small).sort(frame.columns, nulls_last=True)
+    if pooled_rows.is_empty():
+        return shown
+    aggregates = [*(pl.col(c).sum() for c in sums), *(pl.col(c).first() for c in same),
+                  pl.len().cast(pl.Int64).alias(SUPPRESSED_GROUPS)]
+    pooled = (pooled_rows.group_by(list(within), maintain_order=True).agg(aggregates) if within
+              else pooled_rows.select(aggregates))
+    pooled = pooled.with_columns(
+        pl.lit(True).alias(SUPPRESSED),
+        *(pl.lit(None, dtype=dtype).alias(c) for c, dtype in frame.schema.items() if c not in pooled.columns),
+    )
+    return pl.concat([shown, pooled.select(shown.columns).cast(shown.schema)])
 
 
 def pseudonym_key(config: Config, required: bool = True, alternative: str = "") -> bytes | None:
@@ -38,6 +112,15 @@ def pseudonym_key(config: Config, required: bool = True, alternative: str = "") 
             raise OptionError(f"no pseudonymisation key: set {KEY_ENV} or [privacy] pseudonym_key in the config{hint}")
         return None
     return key.encode("utf-8")
+
+
+def shareable_config(config: Config) -> dict[str, object]:
+    """The config as a dict for outputs (report provenance): the pseudonymisation key is replaced by its
+    public :func:`key_id` (``pseudonym_key_id``), so the key itself never appears in any output."""
+    shown = dataclasses.asdict(config)
+    key = shown["privacy"].pop("pseudonym_key")
+    shown["privacy"]["pseudonym_key_id"] = key_id(key.encode("utf-8")) if key else None
+    return shown
 
 
 def pseudonymize(value: object, key: bytes) -> str:
@@ -61,6 +144,42 @@ def hmac_sql(column_sql: str, key: bytes, params: Params) -> str:
     opad = params.bind(bytes(b ^ 0x5C for b in padded))
     return (f"CASE WHEN {column_sql} IS NULL THEN NULL ELSE "
             f"sha256({opad} || unhex(sha256({ipad} || encode(CAST({column_sql} AS VARCHAR))))) END")
+
+
+def identifier_key(columns: Sequence[str | None]) -> str | None:
+    """The first of ``columns`` that is an identifier (:data:`IDENTIFIER_COLUMNS`), else None.
+
+    A table keyed by one would list individual users (or their sessions, orders): shareable outputs
+    refuse it (see docs/privacy.md).
+    """
+    return next((c for c in columns if c in IDENTIFIER_COLUMNS), None)
+
+
+def refusal(column: str) -> str:
+    """The message refusing a shareable table keyed by the identifier ``column``."""
+    return f"its table would be keyed by {column}; reports never show raw user identifiers (docs/privacy.md)"
+
+
+def pseudonymize_frame(frame: pl.DataFrame, key: bytes, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
+    """``frame`` with every identifier column of :data:`IDENTIFIER_COLUMNS` replaced by its pseudonym.
+
+    The hashing runs in DuckDB (:func:`hmac_sql`; on ``con``, else on a new in-memory connection);
+    column order and the other columns are unchanged.
+    """
+    targets = [c for c in frame.columns if c in IDENTIFIER_COLUMNS]
+    if not targets:
+        return frame
+    con = con if con is not None else duckdb.connect()
+    params = Params()
+    select = ", ".join(
+        f"{hmac_sql(quote_ident(c), key, params)} AS {quote_ident(c)}" if c in targets else quote_ident(c)
+        for c in frame.columns
+    )
+    con.register("pseudonymize_input", frame)
+    try:
+        return con.sql(f"SELECT {select} FROM pseudonymize_input", params=params.values).pl()
+    finally:
+        con.unregister("pseudonymize_input")
 
 
 # ------------------------------------------------------------------------------------- PII detection

@@ -20,7 +20,8 @@ the event time in the configured reporting time zone):
   denominator.
 - **Breakdown** (``by``): the entry's value of the property on its first start event (in recurring mode
   the first start event of that period; equal times: the smallest value). The top-level cohorts are
-  the totals over all values.
+  the totals over all values. Values with fewer than ``min_group_size`` distinct users are
+  suppressed: their entries are pooled into one triangle (``suppressed``), listed after the values.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .coverage import ObservedSpan, observed_span
 from .errors import InputError, OptionError
 from .eventspec import EventSpec
 from .periods import Period
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -109,14 +111,22 @@ class RetentionResult(AnalysisResult):
     by: str | None = None
     breakdown: dict[str | None, Triangle] | None = None
     observed: ObservedSpan | None = None
+    suppressed: Triangle | None = None
+    suppressed_groups: int = 0
+
+    def groups(self) -> list[tuple[str | None, bool, Triangle]]:
+        """(value, suppressed, triangle) of every breakdown row: the values, then the pooled row."""
+        rows = [(value, False, tri) for value, tri in (self.breakdown or {}).items()]
+        return rows + ([(None, True, self.suppressed)] if self.suppressed is not None else [])
 
     def body(self) -> dict[str, Any]:
         breakdown = None
         if self.breakdown is not None:
             breakdown = [
-                {"value": value, "size": tri.size, "cohorts": [c.to_dict() for c in tri.cohorts],
-                 "overall": [p.to_dict() for p in tri.overall]}
-                for value, tri in self.breakdown.items()
+                {"value": value, "suppressed": suppressed,
+                 "suppressed_groups": self.suppressed_groups if suppressed else 0, "size": tri.size,
+                 "cohorts": [c.to_dict() for c in tri.cohorts], "overall": [p.to_dict() for p in tri.overall]}
+                for value, suppressed, tri in self.groups()
             ]
         return {
             "observed": self.observed.to_dict() if self.observed else None,
@@ -127,22 +137,24 @@ class RetentionResult(AnalysisResult):
         }
 
     def to_frame(self) -> pl.DataFrame:
-        """Long form: one row per (value,) cohort and period k; the overall curve as cohort ``overall``."""
-        groups: list[tuple[str | None, Triangle]] = (
-            list(self.breakdown.items()) if self.breakdown is not None else [(None, self.total)]
-        )
+        """Long form: one row per (value,) cohort and period k; the overall curve as cohort ``overall``.
+
+        With a breakdown, ``suppressed`` marks the rows of the pooled suppressed values (``value`` null).
+        """
+        groups = self.groups() if self.breakdown is not None else [(None, False, self.total)]
         rows: list[dict[str, Any]] = []
-        for value, tri in groups:
+        for value, suppressed, tri in groups:
             for c in tri.cohorts:
                 for k in range(self.periods):
                     rows.append({"value": value, "cohort": c.cohort.isoformat(), "size": c.size, "period": k,
-                                 "retained": c.retained[k], "rate": c.rate[k]})
+                                 "retained": c.retained[k], "rate": c.rate[k], SUPPRESSED: suppressed})
             for p in tri.overall:
                 rows.append({"value": value, "cohort": "overall", "size": p.users, "period": p.period,
-                             "retained": p.retained, "rate": p.rate})
+                             "retained": p.retained, "rate": p.rate, SUPPRESSED: suppressed})
         frame = pl.DataFrame(rows, schema={"value": pl.String, "cohort": pl.String, "size": pl.Int64,
-                                           "period": pl.Int64, "retained": pl.Int64, "rate": pl.Float64})
-        return frame if self.breakdown is not None else frame.drop("value")
+                                           "period": pl.Int64, "retained": pl.Int64, "rate": pl.Float64,
+                                           SUPPRESSED: pl.Boolean})
+        return frame if self.breakdown is not None else frame.drop("value", SUPPRESSED)
 
 
 @dataclass
@@ -172,11 +184,14 @@ def retention(
     mode: RetentionMode = RetentionMode.first_time,
     unbounded: bool = False,
     by: str | None = None,
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
 ) -> RetentionResult:
     """Cohort retention of ``start`` → ``return_event`` (default: the start selector itself).
 
-    ``periods`` is the number of periods reported per cohort, k = 0 .. periods-1.
+    ``periods`` is the number of periods reported per cohort, k = 0 .. periods-1. With ``by``, the
+    values with fewer than ``min_group_size`` distinct users are pooled into ``suppressed``.
     """
+    check_min_group_size(min_group_size)
     return_event = return_event or start
     if periods < 1:
         raise OptionError(f"--periods {periods}: expected a positive number of periods (k = 0 .. N-1)")
@@ -219,20 +234,34 @@ def retention(
         return _triangle(cells, period, periods, unbounded, span)
 
     breakdown = None
+    suppressed: Triangle | None = None
+    suppressed_groups = 0
     if by is not None:
-        ordered = sorted(counts.items(), key=lambda kv: (-sum(c.size for c in kv[1].values()),
-                                                         kv[0] is None, kv[0] or ""))
+        sizes = pool_small_groups(rows.group_by("by_value").agg(pl.col("value_users").first()), "value_users",
+                                  min_group_size, sums=["value_users"])
+        shown = set(sizes.filter(pl.col(SUPPRESSED).not_())["by_value"].to_list())
+        suppressed_groups = int(sizes[SUPPRESSED_GROUPS].sum())
+        pooled: dict[date, _Counts] = defaultdict(_Counts)
+        for value, cells in counts.items():
+            if value not in shown:
+                for cohort, cell in cells.items():
+                    pooled[cohort].add(cell)
+        ordered = sorted(((v, c) for v, c in counts.items() if v in shown),
+                         key=lambda kv: (-sum(c.size for c in kv[1].values()), kv[0] is None, kv[0] or ""))
         breakdown = {value: triangle(cells) for value, cells in ordered}
+        suppressed = triangle(pooled) if suppressed_groups else None
     return RetentionResult(
         params={"source": source.describe(), "start": str(start), "return": str(return_event),
                 "period": period.value, "periods": periods, "mode": mode.value, "unbounded": unbounded,
-                "by": by},
+                "by": by, "min_group_size": min_group_size},
         period=period,
         periods=periods,
         total=triangle(totals),
         by=by,
         breakdown=breakdown,
         observed=span,
+        suppressed=suppressed,
+        suppressed_groups=suppressed_groups,
     )
 
 

@@ -205,6 +205,10 @@ class SparkConnection:
         except Py4JJavaError as exc:  # JVM errors pyspark does not translate (e.g. unreadable files)
             raise SparkQueryError(_first_line(exc.java_exception.toString())) from None
 
+    def query_progress(self) -> float:
+        """-1: unknown (DuckDB's answer when it cannot tell); Spark shows progress in its web UI."""
+        return -1.0
+
     def close(self) -> None:
         """Drop this session's temporary views (and the cached tables among them)."""
         for table in self.session.catalog.listTables():

@@ -19,18 +19,19 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import polars as pl
-
+from . import progress
 from .resources import data_dir
 
 if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
     from .spark import SparkConnection
 
-#: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
-Connection = Union[duckdb.DuckDBPyConnection, "SparkConnection"]
+    #: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
+    Connection = duckdb.DuckDBPyConnection | SparkConnection
 
 _FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
@@ -118,7 +119,8 @@ def execute(
 ) -> None:
     """Run statement ``name`` (DDL, COPY) that returns no rows."""
     text = render(name, fragments)
-    con.execute(text, _bound(text, params)).fetchall()
+    with progress.query(con, name):
+        con.execute(text, _bound(text, params)).fetchall()
 
 
 def run(
@@ -129,4 +131,5 @@ def run(
 ) -> pl.DataFrame:
     """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
     text = render(name, fragments)
-    return con.sql(text, params=_bound(text, params) or None).pl()
+    with progress.query(con, name):
+        return con.sql(text, params=_bound(text, params) or None).pl()

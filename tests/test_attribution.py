@@ -262,10 +262,11 @@ def test_cli_json_contract(write_events, cli):
     assert doc["params"] | {"source": None} == {
         "source": None, "touch": "video_view", "conversion": "purchase", "window": "1w",
         "window_s": 604800.0, "model": "time_decay", "half_life": "2h", "half_life_s": 7200.0,
-        "by": "creator_id", "same_product": False, "top": 20}
+        "by": "creator_id", "same_product": False, "top": 20, "min_group_size": 1}
     assert set(doc["groups"][0]) == {"rank", "group", "conversions", "attributed_orders", "attributed_gmv",
                                      "touches", "gpm", "share_of_total", "orders_share_of_total"}
-    assert doc["other"] is None and doc["totals"] == {"conversions": 1, "orders": 1.0, "gmv": 100.0}
+    assert doc["other"] is None and doc["suppressed"] is None
+    assert doc["totals"] == {"conversions": 1, "orders": 1.0, "gmv": 100.0}
     assert doc["unattributed"] == {"conversions": 0, "orders": 0.0, "gmv": 0.0}
     table = cli("attribution", path, "--model", "linear")
     assert table.exit_code == 0 and "unattributed" in table.stdout and "66.67" in table.stdout

@@ -101,7 +101,7 @@ def test_an_earlier_week_compares_with_its_own_past(weekly):
 
 
 def test_breakdown_and_movers(weekly):
-    result = digest(EventSource.open(weekly), "last")
+    result = digest(EventSource.open(weekly), "last", min_group_size=1)  # suppression: test_privacy_suppression
     groups = {g["platform"]: {e["kpi"]: e for e in g["kpis"]} for g in result.breakdown["groups"]}
     assert set(groups) == {"douyin", "kuaishou"}
     assert (groups["douyin"]["gmv"]["value"], groups["douyin"]["gmv"]["previous"]) == (500.0, 100.0)

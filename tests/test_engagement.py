@@ -64,7 +64,7 @@ def test_json_contract(write_events, cli):
     assert doc["kind"] == "engagement" and "version" in doc
     assert doc["params"] | {"source": None} == {
         "source": None, "by": ["creator_id"], "top": 2, "min_views": 0, "sort": "ctr",
-        "rank_by_lower_bound": True, "confidence": 0.95}
+        "rank_by_lower_bound": True, "min_group_size": 1, "confidence": 0.95}
     assert (doc["groups_total"], doc["groups_eligible"]) == (4, 4)
     first = doc["groups"][0]
     assert first["creator_id"] == "big" and first["rank"] == 1 and first["ctr"] == 0.3

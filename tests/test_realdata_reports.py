@@ -16,9 +16,8 @@ def _json(result) -> dict:
 
 
 def _without_source(doc: dict) -> dict:
-    doc = dict(doc)
-    doc["params"] = {k: v for k, v in doc["params"].items() if k != "source"}
-    return doc
+    """The numbers: params differ legitimately (source path; reports default to small-cell suppression)."""
+    return {k: v for k, v in doc.items() if k != "params"}
 
 
 def test_taobao_report_sections_equal_commands(cli, realdata, tmp_path):

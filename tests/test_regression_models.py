@@ -74,7 +74,7 @@ def default_run(planted, tmp_path_factory):
     frame_path = folder / "frame.parquet"
     args = ["regress", str(planted), "--cluster", "creator_id", "--save-frame", str(frame_path),
             "--table", str(folder / "table.tex"), "--chart", str(folder / "coef.png"), "--format", "json"]
-    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    result = CliRunner().invoke(app, args, catch_exceptions=False, env={"SHORTVID_PSEUDONYM_KEY": "test key"})
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout), pd.read_parquet(frame_path), folder
 
@@ -126,7 +126,8 @@ def test_outputs_written_with_the_run(default_run):
         ("negbin", "orders", ["--cluster", "user_id"], {"disp": 0, "maxiter": 200, "cov_type": "cluster"}),
     ],
 )
-def test_other_models_equal_statsmodels(cli, planted, tmp_path, model, outcome, extra, sm_kwargs):
+def test_other_models_equal_statsmodels(cli, planted, tmp_path, monkeypatch, model, outcome, extra, sm_kwargs):
+    monkeypatch.setenv("SHORTVID_PSEUDONYM_KEY", "test key")  # --save-frame writes pseudonymised ids
     frame_path = tmp_path / "frame.parquet"
     doc = run_json(cli, planted, "--model", model, "--outcome", outcome, "--save-frame", frame_path, *extra)
     frame = pd.read_parquet(frame_path)

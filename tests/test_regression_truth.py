@@ -32,7 +32,7 @@ def run(tmp_path_factory):
     frame = tmp_path_factory.mktemp("truth") / "frame.parquet"
     result = CliRunner().invoke(app, ["regress", str(DATA / "events"), "--assignments", str(DATA / "assignments.parquet"),
                                       "--cluster", "creator_id", "--save-frame", str(frame), "--format", "json"],
-                                catch_exceptions=False)
+                                catch_exceptions=False, env={"SHORTVID_PSEUDONYM_KEY": "test key"})
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout), pd.read_parquet(frame)
 

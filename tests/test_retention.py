@@ -269,7 +269,7 @@ def test_json_contract_and_csv(write_events, cli):
 
     csv = cli("retention", path, "--return", "purchase", "--periods", "2", "--by", "platform", "--format", "csv")
     frame = pl.read_csv(csv.stdout.encode())
-    assert frame.columns == ["value", "cohort", "size", "period", "retained", "rate"]
+    assert frame.columns == ["value", "cohort", "size", "period", "retained", "rate", "suppressed"]
     row = frame.filter((pl.col("value") == "kuaishou") & (pl.col("cohort") == "overall") & (pl.col("period") == 1))
     assert row.select("size", "retained").row(0) == (2, 1)
 

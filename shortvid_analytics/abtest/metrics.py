@@ -170,7 +170,7 @@ def load_assignments(
     if missing:
         raise InputError(f"{path}: assignments lack required column(s) {', '.join(missing)}; columns present: "
                          f"{', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
-    assigned_at = _assigned_at_expr(path, columns["assigned_at"].upper(), source.config.source_timezone)
+    assigned_at = assigned_at_expr(path, columns["assigned_at"].upper(), source.config.source_timezone)
     join_key = _join_key_expr(path, columns["user_id"].upper(), source.columns["user_id"].upper())
 
     experiments = sql.run(con, "ab_experiments", fragments={"assigned_at": assigned_at})
@@ -219,7 +219,7 @@ def _listing(names: list[str], limit: int = 20) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def _assigned_at_expr(path: str | Path, typ: str, source_timezone: str) -> str:
+def assigned_at_expr(path: str | Path, typ: str, source_timezone: str) -> str:
     """``assigned_at`` as a naive UTC timestamp; tz-naive values are read in ``[time] source_timezone``
     (default UTC), as the events' ``event_time`` is (the session variable is set by the source)."""
     col = sql.quote_ident("assigned_at")

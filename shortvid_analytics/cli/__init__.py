@@ -1,29 +1,75 @@
 """The ``shortvid`` command line: a thin layer of option parsing over the library functions.
 
-Each command lives in its own module in this package and registers itself on :data:`app`.
+Each command lives in its own module in this package and registers itself on :data:`app` when imported.
+A command's module (and with it DuckDB, polars, matplotlib, statsmodels, ...) is imported only when that
+command runs or help lists it, so ``shortvid --version`` and every command start quickly.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import importlib
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+import typer.main
+from typer.core import TyperGroup
 
-from .. import __version__
+from .. import __version__, progress
 from ..config import Config
 from ..errors import OptionError, ShortvidError
 from ..render.console import stderr_console
 from .common import AppState
 
+#: Command name -> the module of this package that registers it (in the order help lists them).
+COMMAND_MODULES: dict[str, str] = {
+    "validate": "validate", "anonymize": "anonymize", "funnel": "funnel", "retention": "retention",
+    "lifecycle": "lifecycle", "stickiness": "stickiness", "engagement": "engagement", "kpi": "kpi",
+    "digest": "digest", "ab": "abtest", "regress": "regress", "paths": "paths", "attribution": "attribution",
+    "report": "report", "demo": "demo", "generate": "generate",
+}
+
+
+class _LazyCommands(TyperGroup):
+    """The root group: imports a command's module the first time the command is looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"{__name__}.{COMMAND_MODULES[cmd_name]}")
+            self.commands.update(_registered_commands())
+        return super().get_command(ctx, cmd_name)
+
+
+def _registered_commands() -> dict[str, click.Command]:
+    """Click commands for everything registered on :data:`app` so far (as typer would build them)."""
+    out: dict[str, click.Command] = {}
+    for info in app.registered_commands:
+        command = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                   rich_markup_mode=app.rich_markup_mode)
+        out[command.name or ""] = command
+    for group_info in app.registered_groups:
+        group = typer.main.get_group_from_info(group_info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                               suggest_commands=app.suggest_commands,
+                                               rich_markup_mode=app.rich_markup_mode)
+        out[group.name or ""] = group
+    return out
+
+
 class Engine(str, Enum):
+    """Values of ``--engine`` (``config.ENGINES``)."""
+
     duckdb = "duckdb"
     spark = "spark"
 
 
 app = typer.Typer(
+    cls=_LazyCommands,
     name="shortvid",
     help="Funnels, retention, engagement, A/B tests and regressions over short-video e-commerce events.",
     no_args_is_help=True,
@@ -46,6 +92,17 @@ def _global(
         Path | None,
         typer.Option("--config", "-c", help="TOML config: column mapping, event aliases, time zone, engine."),
     ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option("--memory-limit", show_default=False,
+                     help="DuckDB memory limit, e.g. 2GB or 1.5GiB (overrides \\[engine] memory_limit; work beyond "
+                          "it spills to the temp directory)."),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", min=1, show_default=False,
+                     help="DuckDB worker threads (overrides \\[engine] threads; default: all cores)."),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False,
     engine: Annotated[
         Engine | None,
@@ -63,8 +120,13 @@ def _global(
     ] = False,
 ) -> None:
     """Analytics for short-video e-commerce event exports (Parquet), computed in DuckDB (or Spark)."""
+    progress.enable(sys.stderr.isatty())
     try:
-        ctx.obj = AppState(config=_with_engine(Config.load(config), engine, spark_master), debug=debug)
+        loaded = Config.load(config)
+        ctx.obj = AppState(config=loaded.with_engine(memory_limit=memory_limit, threads=threads,
+                                                     name=_engine_name(loaded, engine, spark_master),
+                                                     spark_master=spark_master),
+                           debug=debug)
     except ShortvidError as exc:
         if debug:
             raise
@@ -72,32 +134,12 @@ def _global(
         raise typer.Exit(exc.exit_code) from None
 
 
-def _with_engine(config: Config, engine: Engine | None, spark_master: str | None) -> Config:
-    """The config with the --engine / --spark-master flags applied (flags win over the file)."""
+def _engine_name(config: Config, engine: Engine | None, spark_master: str | None) -> str:
+    """The engine chosen by --engine / --spark-master (flags win over the file)."""
     name = engine.value if engine is not None else ("spark" if spark_master else config.engine.name)
     if spark_master and name != "spark":
         raise OptionError(f"--spark-master {spark_master} needs --engine spark")
-    settings = replace(config.engine, name=name, spark_master=spark_master or config.engine.spark_master)
-    return config.with_overrides(engine=settings)
-
-
-# Command modules register themselves on `app` when imported.
-from . import anonymize as _anonymize  # noqa: E402,F401
-from . import funnel as _funnel  # noqa: E402,F401
-from . import generate as _generate  # noqa: E402,F401
-from . import validate as _validate  # noqa: E402,F401
-from . import abtest as _abtest  # noqa: E402,F401
-from . import retention as _retention  # noqa: E402,F401
-from . import lifecycle as _lifecycle  # noqa: E402,F401
-from . import stickiness as _stickiness  # noqa: E402,F401
-from . import paths as _paths  # noqa: E402,F401
-from . import attribution as _attribution  # noqa: E402,F401
-from . import engagement as _engagement  # noqa: E402,F401
-from . import kpi as _kpi  # noqa: E402,F401
-from . import digest as _digest  # noqa: E402,F401
-from . import regress as _regress  # noqa: E402,F401
-from . import report as _report  # noqa: E402,F401
-from . import demo as _demo  # noqa: E402,F401
+    return name
 
 
 def main() -> None:

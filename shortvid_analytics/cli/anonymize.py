@@ -24,6 +24,13 @@ def _manifest_table(result: AnonymizeResult) -> Table:
         table.add_row(c.column, c.transformation)
     for name in result.dropped_columns:
         table.add_row(name, "dropped (not listed with --keep)")
+    if result.assignments is not None:
+        a = result.assignments
+        table.add_section()
+        for c in a.columns:
+            table.add_row(f"{a.output}: {c.column}", c.transformation)
+        for name in a.dropped_columns:
+            table.add_row(f"{a.output}: {name}", "dropped (not listed with --keep)")
     return table
 
 
@@ -42,6 +49,10 @@ def anonymize(
     round_revenue: Annotated[
         int | None, typer.Option("--round-revenue", help="Round revenue to this many decimal places.")
     ] = None,
+    assignments: Annotated[
+        Path | None, typer.Option("--assignments", help="Also copy these experiment assignments (user_id "
+                                                        "pseudonymised with the same key).")
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     date_from: FromOpt = None,
@@ -57,5 +68,6 @@ def anonymize(
             raise OptionError("anonymize writes one Parquet file with DuckDB; it runs with --engine duckdb only")
         source = open_events(ctx, events, date_from, date_to)
         result = anonymize_events(source, out, time_resolution=time_resolution, keep=tuple(keep or ()),
-                                  hash_creators=hash_creators, round_revenue=round_revenue)
+                                  hash_creators=hash_creators, round_revenue=round_revenue,
+                                  assignments=assignments)
         emit(result, fmt, output, _manifest_table, inputs=tuple(source.files))

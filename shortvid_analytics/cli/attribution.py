@@ -9,7 +9,9 @@ import typer
 from ..attribution import attribution as compute_attribution
 from ..render.attribution import attribution_table
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+                     open_events)
 
 
 @app.command()
@@ -27,6 +29,7 @@ def attribution(
     same_product: Annotated[bool, typer.Option(
         "--same-product", help="Only touches carrying the conversion's product_id.")] = False,
     top: Annotated[int, typer.Option("--top", help="Groups to list (0: all); the rest are summed.")] = 20,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     date_from: FromOpt = None,
@@ -37,5 +40,6 @@ def attribution(
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
         result = compute_attribution(source, touch=touch, conversion=conversion, window=window, model=model,
-                                     by=by, same_product=same_product, top=top or None)
+                                     by=by, same_product=same_product, top=top or None,
+                                     min_group_size=min_group_size)
         emit(result, fmt, output, attribution_table, inputs=tuple(source.files))

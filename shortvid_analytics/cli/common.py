@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
 
 from ..config import Config
 from ..errors import ShortvidError
 from ..render.console import stderr_console, stdout_console
-from ..render.export import refuse_input, write_result, write_text_atomic
-from ..results import AnalysisResult
-from ..source import EventSource
+
+if TYPE_CHECKING:  # imported where used, so that start-up does not load DuckDB and polars
+    from ..results import AnalysisResult
+    from ..source import EventSource
 
 # Exit codes beyond 0/1/2 are part of the cron contract.
 EXIT_INTERNAL = 70
@@ -62,6 +62,11 @@ ActiveEventOpt = Annotated[
     str, typer.Option("--event", help="Event selector that makes a user active, e.g. video_view or "
                                       "purchase[platform=douyin].")
 ]
+MinGroupSizeOpt = Annotated[
+    int,
+    typer.Option("--min-group-size", help="Suppress groups with fewer than this many distinct users: pooled "
+                                          "into one row, left out of rankings (1 = show all; docs/privacy.md)."),
+]
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Also draw the result to this .png/.svg/.pdf file (atomically).")
 ]
@@ -89,24 +94,31 @@ def guarded(ctx: typer.Context) -> Iterator[None]:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             stderr_console().print(f"error: {line}", markup=False)
         raise typer.Exit(exc.exit_code) from None
-    except duckdb.Error as exc:
+    except Exception as exc:
         if debug:
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        stderr_console().print(f"error: query failed: {first}", markup=False)
-        raise typer.Exit(1) from None
-    except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
-        if debug:
-            raise
+        if _is_duckdb_error(exc):
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            stderr_console().print(f"error: query failed: {first}", markup=False)
+            raise typer.Exit(1) from None
+        # a bug: say so in one line, keep the traceback for --debug
         stderr_console().print(
             f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False
         )
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
+def _is_duckdb_error(exc: Exception) -> bool:
+    """A failed query (bad data reaching DuckDB) rather than a bug; anything else is an internal error."""
+    duckdb = sys.modules.get("duckdb")  # no DuckDB error can arise before DuckDB is imported
+    return duckdb is not None and isinstance(exc, duckdb.Error)
+
+
 def open_events(ctx: typer.Context, path: str, date_from: datetime | None = None,
                 date_to: datetime | None = None) -> EventSource:
     """Open the events source with the global config and the --from/--to range."""
+    from ..source import EventSource
+
     return EventSource.open(
         path,
         config=state(ctx).config,
@@ -129,6 +141,8 @@ def emit(
     inputs: tuple[str, ...] = (),
 ) -> None:
     """Render ``result``: a rich table on stdout, or JSON/CSV/Parquet to ``output`` or stdout."""
+    from ..render.export import refuse_input, write_result, write_text_atomic
+
     if fmt is OutputFormat.table:
         renderable = table(result)
         if output is not None:

@@ -37,6 +37,12 @@ def digest(
         str | None, typer.Option("--by", help="Breakdown column (default: platform, when the export has it).")
     ] = None,
     top_movers: Annotated[int, typer.Option("--top-movers", help="Creators/products listed per direction.")] = 5,
+    min_group_size: Annotated[
+        int | None,
+        typer.Option("--min-group-size", help="Suppress breakdown values and movers with fewer distinct users "
+                                              "(default: [privacy] min_group_size of the config, 5).",
+                     show_default=False),
+    ] = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
 ) -> None:
@@ -56,7 +62,7 @@ def digest(
             source = open_events(ctx, events, date_from, date_to)
             log.print(f"digest: {len(source.files)} file(s) from {source.path}", markup=False)
             result = build_digest(source, week, as_of=as_of, allow_partial=allow_partial, by=by,
-                                  top_movers=top_movers)
+                                  top_movers=top_movers, min_group_size=min_group_size)
             state = "complete" if result.week["complete"] else "PARTIAL"
             log.print(f"digest: week {result.week['label']} ({state}), "
                       f"{len(result.anomalies)} anomaly flag(s)", markup=False)

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from ..engagement import INTERVAL_KEYS, SORT_KEYS
+from ..privacy import TERMINAL_MIN_GROUP_SIZE
 from ..engagement import engagement as engagement_kpis
 from ..render.engagement import engagement_table
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+                     open_events)
 
 
 @app.command()
@@ -31,6 +33,7 @@ def engagement(
         typer.Option("--rank-by-lower-bound",
                      help=f"Rank by the lower end of the 95% interval ({', '.join(INTERVAL_KEYS)}).")
     ] = False,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     date_from: FromOpt = None,
@@ -45,5 +48,5 @@ def engagement(
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
         result = engagement_kpis(source, by, top=top, min_views=min_views, sort=sort,
-                                 rank_by_lower_bound=rank_by_lower_bound)
+                                 rank_by_lower_bound=rank_by_lower_bound, min_group_size=min_group_size)
         emit(result, fmt, output, engagement_table, inputs=tuple(source.files))

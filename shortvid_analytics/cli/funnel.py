@@ -12,7 +12,9 @@ from ..funnel import DEFAULT_BY_LIMIT, FunnelOrder
 from ..funnel import funnel as compute_funnel
 from ..render.funnel import check_chart_path, funnel_table, write_funnel_chart
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+                     open_events)
 
 
 class TrendPeriod(str, Enum):
@@ -47,6 +49,7 @@ def funnel(
         int, typer.Option("--by-limit", help="Breakdown values kept (most entrants first); the rest pooled as "
                                              "'other'. 0 keeps all.")
     ] = DEFAULT_BY_LIMIT,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     hold: Annotated[
         str | None, typer.Option("--hold", help="Property that must keep the step-1 value on every step, "
                                                 "e.g. product_id.")
@@ -71,7 +74,8 @@ def funnel(
             check_chart_path(chart)
         source = open_events(ctx, events, date_from, date_to)
         result = compute_funnel(source, steps, window, order=order, exclude=exclude or [], by=by,
-                                by_limit=by_limit, hold=hold, trends=trends.value if trends else None)
+                                by_limit=by_limit, hold=hold, trends=trends.value if trends else None,
+                                min_group_size=min_group_size)
         emit(result, fmt, output, funnel_table, inputs=tuple(source.files))
         if chart is not None:
             write_funnel_chart(result, chart)

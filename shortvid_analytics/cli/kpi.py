@@ -8,9 +8,11 @@ import typer
 
 from ..kpi import kpi_table as compute_kpis
 from ..periods import parse_period
+from ..privacy import TERMINAL_MIN_GROUP_SIZE
 from ..render.kpi import kpi_table
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+                     open_events)
 
 
 @app.command()
@@ -22,6 +24,7 @@ def kpi(
         list[str] | None,
         typer.Option("--by", help="Also break down by this column (repeatable), e.g. platform."),
     ] = None,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     date_from: FromOpt = None,
@@ -32,5 +35,5 @@ def kpi(
     with guarded(ctx):
         chosen = parse_period(period)
         source = open_events(ctx, events, date_from, date_to)
-        result = compute_kpis(source, chosen, by or [])
+        result = compute_kpis(source, chosen, by or [], min_group_size=min_group_size)
         emit(result, fmt, output, kpi_table, inputs=tuple(source.files))

@@ -11,7 +11,9 @@ from ..paths import MAX_STEPS
 from ..paths import paths as compute_paths
 from ..render.paths import chart_format, paths_table, write_sankey
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+                     open_events)
 
 
 @app.command()
@@ -24,6 +26,7 @@ def paths(
         "--end", help="Paths before this event; with --start: the conversion event.", show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", help=f"Steps per path, the anchor included (1..{MAX_STEPS}).")] = 5,
     top: Annotated[int, typer.Option("--top", help="Sequences to list.")] = 20,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     collapse_repeats: Annotated[bool, typer.Option(
         "--collapse-repeats", help="Consecutive equal events are one step (video_view×3).")] = False,
     session: Annotated[bool, typer.Option("--session", help="One path per session, bounded by the session.")] = False,
@@ -45,7 +48,8 @@ def paths(
         if chart is not None:
             chart_format(chart, protected=tuple(source.files))  # fail before the work, not after
         result = compute_paths(source, start=start, end=end, steps=steps, top=top,
-                               collapse_repeats=collapse_repeats, session=session, window=window)
+                               collapse_repeats=collapse_repeats, session=session, window=window,
+                               min_group_size=min_group_size)
         if chart is not None:
             write_sankey(result, chart, protected=tuple(source.files))
         emit(result, fmt, output, paths_table, inputs=tuple(source.files))

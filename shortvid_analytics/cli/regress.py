@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from ..regression import Assignments, build_frame, regress as fit_models, save_frame
+from ..privacy import pseudonym_key
+from ..regression import Assignments, build_frame, check_frame_path, regress as fit_models, save_frame
 from ..regression.spec import from_options
 from ..regression.tables import publication_table, table_format
 from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
 from ..render.regression import chart_format, coefficient_chart, regression_table
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events, state
 
 
 @app.command()
@@ -56,8 +57,12 @@ def regress(
         str, typer.Option("--window", help="user_video: a purchase counts within this time after the first view.")
     ] = "24h",
     save_frame_path: Annotated[
-        Path | None, typer.Option("--save-frame", help="Write the modelling frame (.parquet or .csv).")
+        Path | None, typer.Option("--save-frame", help="Write the modelling frame (.parquet or .csv); user_id and "
+                                                       "session_id become keyed pseudonyms (docs/privacy.md).")
     ] = None,
+    raw_ids: Annotated[
+        bool, typer.Option("--raw-ids", help="--save-frame writes the raw user_id/session_id (no key needed).")
+    ] = False,
     table: Annotated[
         Path | None, typer.Option("--table", help="Write the publication table (.md, .tex or .html).")
     ] = None,
@@ -79,6 +84,8 @@ def regress(
         run = from_options(unit=unit, window=window, models=model or [], outcome=outcome, features=features,
                            controls=controls, formula=formula, cluster=cluster, robust=robust, by=by,
                            spec_file=spec, assignments=assignments, experiment=experiment)
+        if save_frame_path is not None:
+            check_frame_path(save_frame_path)
         table_fmt = table_format(table) if table else None
         chart_fmt = chart_format(chart) if chart else None
         source = open_events(ctx, events, date_from, date_to)
@@ -86,6 +93,10 @@ def regress(
         for option, path in (("--save-frame", save_frame_path), ("--table", table), ("--chart", chart)):
             if path is not None:
                 refuse_input(path, inputs, option)
+        key = None  # --raw-ids: the user asked for the raw identifiers explicitly
+        if save_frame_path is not None and not raw_ids:
+            key = pseudonym_key(state(ctx).config,
+                                alternative="or pass --raw-ids to write raw identifiers into --save-frame")
         frame = build_frame(source, run.unit, run.window,
                             Assignments(run.assignments, run.experiment) if run.assignments else None)
         result = fit_models(frame, run, source.describe())
@@ -93,7 +104,7 @@ def regress(
         table_text = publication_table(result, table_fmt) if table and table_fmt else None
         chart_bytes = coefficient_chart(result, chart_fmt) if chart and chart_fmt else None
         if save_frame_path is not None:
-            save_frame(frame, save_frame_path)
+            save_frame(frame, save_frame_path, key, source.con)
         if table is not None and table_text is not None:
             write_text_atomic(table, table_text)
         if chart is not None and chart_bytes is not None:

@@ -13,8 +13,9 @@ from ..render.retention import retention_chart, retention_table
 from ..retention import parse_mode
 from ..retention import retention as compute_retention
 from . import app
-from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, PeriodOpt, ToOpt, emit,
-                     guarded, open_events)
+from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, PeriodOpt,
+                     ToOpt, emit, guarded, open_events)
 
 
 @app.command()
@@ -33,6 +34,7 @@ def retention(
                                                                 "any later one.")] = False,
     by: Annotated[str | None, typer.Option("--by", help="Break down by this property of the first start "
                                                         "event.")] = None,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     chart: ChartOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
@@ -52,7 +54,8 @@ def retention(
         period_value, mode_value = parse_period(period), parse_mode(mode)
         source = open_events(ctx, events, date_from, date_to)
         result = compute_retention(source, start_spec, return_spec, period=period_value, periods=periods,
-                                   mode=mode_value, unbounded=unbounded, by=by)
+                                   mode=mode_value, unbounded=unbounded, by=by,
+                                   min_group_size=min_group_size)
         emit(result, fmt, output, retention_table, inputs=tuple(source.files))
         if chart is not None:
             retention_chart(result, chart)

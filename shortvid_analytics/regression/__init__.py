@@ -21,7 +21,8 @@ import patsy.builtins
 from ..errors import OptionError
 from ..periods import format_window
 from . import formulas
-from .frame import Assignments, Frame, build_frame, default_controls, default_features, save_frame
+from .frame import (Assignments, Frame, build_frame, check_frame_path, default_controls, default_features,
+                    save_frame)
 from .models import FORMULA_NAMESPACE, FittedModel, estimate, interaction_test
 from .result import RegressionResult
 from .spec import ModelSpec, RunSpec, load_spec
@@ -30,7 +31,7 @@ _PATSY_NAMES = set(patsy.builtins.__all__)
 _PYTHON_NAMES = set(dir(builtins))
 
 __all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec", "model_terms",
-           "regress", "save_frame"]
+           "regress", "save_frame", "check_frame_path"]
 
 
 def regress(frame: Frame, run: RunSpec, source: dict[str, Any] | None = None) -> RegressionResult:

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import polars as pl
 
 from .. import sql
 from ..errors import InputError, OptionError
 from ..periods import format_window
+from ..privacy import pseudonymize_frame
 from ..render.export import atomic_path
 from ..abtest.metrics import load_assignments
 from ..source import EventSource
@@ -160,13 +162,23 @@ def default_controls(frame: Frame) -> list[str]:
     return controls
 
 
-def save_frame(frame: Frame, path: str | Path) -> None:
-    """Write the frame atomically: ``.parquet`` (R arrow, pandas, polars) or ``.csv`` (Stata, Excel)."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".parquet", ".csv"):
+def check_frame_path(path: str | Path) -> None:
+    """Raise :class:`OptionError` unless ``path`` names a ``.parquet`` or ``.csv`` file."""
+    if Path(path).suffix.lower() not in (".parquet", ".csv"):
         raise OptionError(f"--save-frame {path}: expected a .parquet or .csv file name")
+
+
+def save_frame(frame: Frame, path: str | Path, key: bytes | None, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Write the frame atomically: ``.parquet`` (R arrow, pandas, polars) or ``.csv`` (Stata, Excel).
+
+    With ``key`` the identifiers (``user_id``, ``session_id``) are replaced by their keyed pseudonyms
+    (:func:`~shortvid_analytics.privacy.pseudonymize_frame`); ``key=None`` writes them raw -- the
+    caller decides (``--raw-ids``). Every other column, and so every refit on the file, is unchanged.
+    """
+    check_frame_path(path)
+    data = frame.data if key is None else pseudonymize_frame(frame.data, key, con)
     with atomic_path(path) as tmp:
-        if suffix == ".parquet":
-            frame.data.write_parquet(tmp)
+        if Path(path).suffix.lower() == ".parquet":
+            data.write_parquet(tmp)
         else:
-            frame.data.write_csv(tmp)
+            data.write_csv(tmp)

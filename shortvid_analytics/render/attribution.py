@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..attribution import AttributionResult
+from ..privacy import suppressed_label
 from .console import fmt_number, fmt_pct
 
 
@@ -29,9 +30,11 @@ def attribution_table(result: AttributionResult) -> Group:
         table.add_row(str(g.rank), "(none)" if g.group is None else g.group, fmt_number(g.conversions),
                       fmt_number(g.attributed_orders), fmt_number(g.attributed_gmv), fmt_number(g.touches),
                       fmt_number(g.gpm), fmt_pct(g.share_of_total), fmt_pct(g.orders_share_of_total))
-    if result.other:
-        o = result.other
-        table.add_row("", f"other ({fmt_number(o.groups)} groups)", "", fmt_number(o.attributed_orders),
+    pooled = [(f"other ({fmt_number(result.other.groups)} groups)", result.other)] if result.other else []
+    if result.suppressed:
+        pooled.append((suppressed_label(p["min_group_size"], result.suppressed.groups), result.suppressed))
+    for label, o in pooled:
+        table.add_row("", label, "", fmt_number(o.attributed_orders),
                       fmt_number(o.attributed_gmv), fmt_number(o.touches), "", fmt_pct(o.share_of_total),
                       fmt_pct(o.orders_share_of_total))
     table.add_section()

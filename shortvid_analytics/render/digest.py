@@ -22,6 +22,7 @@ from matplotlib.ticker import Formatter
 
 from ..digest import DigestResult
 from ..kpi import KPI_BY_NAME
+from ..privacy import suppressed_label
 from .export import write_bytes_atomic
 from .templates import environment
 
@@ -77,14 +78,22 @@ def _context(doc: dict[str, Any]) -> dict[str, Any]:
     rows = []
     if breakdown:
         for group in breakdown["groups"]:
-            key = group[breakdown["column"]]
-            rows.append({"key": "(none)" if key is None else str(key),
+            rows.append({"key": _group_name(doc, group, breakdown["column"]),
                          "kpis": {entry["kpi"]: entry for entry in group["kpis"]}})
+    suppressed = {column: suppressed_label(doc["params"]["min_group_size"], lists["suppressed"]["suppressed_groups"])
+                  for column, lists in doc["movers"].items() if lists["suppressed"]}
     flagged = [k for k in doc["kpis"] if k["anomaly"]]
     partial = any(k["partial"] for k in doc["kpis"])
     return {"d": doc, "breakdown_rows": rows, "breakdown_kpis": BREAKDOWN_KPIS, "flagged": flagged,
-            "partial": partial,
+            "partial": partial, "suppressed_movers": suppressed,
             "labels": {name: kpi.label for name, kpi in KPI_BY_NAME.items()}}
+
+
+def _group_name(doc: dict[str, Any], group: dict[str, Any], column: str) -> str:
+    """A breakdown value as shown: ``(none)`` for null, ``<5 users (3 groups)`` for the pooled row."""
+    if group["suppressed"]:
+        return suppressed_label(doc["params"]["min_group_size"], group["suppressed_groups"])
+    return "(none)" if group[column] is None else str(group[column])
 
 
 def _png(figure: Figure) -> bytes:
@@ -138,7 +147,7 @@ def _breakdown_figure(doc: dict[str, Any]) -> Figure:
     """GMV of each breakdown value, this week against the previous week."""
     column = doc["by"]["column"]
     groups = doc["by"]["groups"]
-    names = ["(none)" if g[column] is None else str(g[column]) for g in groups]
+    names = [_group_name(doc, g, column) for g in groups]
     gmv = [next(e for e in g["kpis"] if e["kpi"] == "gmv") for g in groups]
     current = [e["value"] or 0.0 for e in gmv]
     previous = [e["previous"] or 0.0 for e in gmv]

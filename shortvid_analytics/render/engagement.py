@@ -7,7 +7,7 @@ from rich.text import Text
 
 from ..engagement import EngagementResult
 from ..kpi import KPI_BY_NAME
-from .kpi import add_key_columns, add_kpi_columns, compact_table, fmt_interval, fmt_kpi, key_text
+from .kpi import add_key_columns, add_kpi_columns, compact_table, fmt_interval, fmt_kpi, key_cells
 
 #: KPIs shown in the terminal (JSON/CSV carry all of them, with intervals); the sort metric is added.
 TABLE_KPIS: tuple[str, ...] = (
@@ -22,7 +22,8 @@ def engagement_table(result: EngagementResult) -> Group:
     names = list(TABLE_KPIS) + ([sort] if sort not in TABLE_KPIS else [])
     by = list(params["by"])
     order = "lower 95% bound of " if params["rank_by_lower_bound"] else ""
-    table = compact_table(f"Top {result.groups.height} by {order}{KPI_BY_NAME[sort].label}")
+    shown = result.groups.height - (1 if result.groups_suppressed else 0)
+    table = compact_table(f"Top {shown} by {order}{KPI_BY_NAME[sort].label}")
     table.add_column("#", justify="right", no_wrap=True)
     add_key_columns(table, by)
     add_kpi_columns(table, names)
@@ -30,11 +31,15 @@ def engagement_table(result: EngagementResult) -> Group:
     if interval:
         table.add_column("95% CI", justify="right", no_wrap=True)
     for row in result.groups.iter_rows(named=True):
-        cells = [str(row["rank"]), *(key_text(row[c]) for c in by)]
+        rank = "" if row["rank"] is None else str(row["rank"])
+        cells = [rank, *key_cells(row, by, params["min_group_size"])]
         cells += [fmt_kpi(n, row[n]) for n in names]
         if interval:
             cells.append(fmt_interval(sort, row[f"{sort}_ci_low"], row[f"{sort}_ci_high"]))
         table.add_row(*cells)
     note = (f"{result.groups_eligible:,} of {result.groups_total:,} groups have at least "
             f"{params['min_views']:,} views")
+    if result.groups_suppressed:
+        note += (f"; {result.groups_suppressed:,} group(s) with fewer than {params['min_group_size']:,} users "
+                 f"are suppressed: pooled in the last row, not ranked")
     return Group(table, Text(note))

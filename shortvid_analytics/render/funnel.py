@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import OptionError
-from ..funnel import FunnelResult, FunnelStep
+from ..funnel import BreakdownGroup, FunnelResult, FunnelStep
+from ..privacy import suppressed_label
 from .console import fmt_number, fmt_pct
 from .export import write_bytes_atomic
 
@@ -84,7 +85,7 @@ def funnel_table(result: FunnelResult) -> Group:
         parts.append(Text(f"{fmt_number(result.excluded_users)} user(s) removed by --exclude "
                           f"{', '.join(p['exclude'])}", style="cyan"))
     if result.breakdown is not None:
-        rows = [("(missing)" if g.value is None else g.value, g.steps) for g in result.breakdown]
+        rows = [(_group_name(g, p["min_group_size"]), g.steps) for g in result.breakdown]
         parts.append(_cohort_table(rows, str(p["by"]), f"By {p['by']} (value at the entry)"))
     if result.trends is not None:
         rows = [(c.period, c.steps) for c in result.trends]
@@ -92,6 +93,13 @@ def funnel_table(result: FunnelResult) -> Group:
     if not result.steps[0].users:
         parts.append(Text("no user entered the funnel (no step-1 event in the date range)", style="yellow"))
     return Group(*parts)
+
+
+def _group_name(group: BreakdownGroup, min_group_size: int) -> str:
+    """A breakdown value as shown: ``(missing)``, ``other``, or ``<K users (n groups)`` for the suppressed ones."""
+    if group.suppressed:
+        return suppressed_label(min_group_size, group.suppressed_groups)
+    return "(missing)" if group.value is None else group.value
 
 
 def check_chart_path(path: Path) -> str:
@@ -109,7 +117,7 @@ def funnel_figure(result: FunnelResult) -> Figure:
 
     series = [("all users", result.steps)]
     if result.breakdown:
-        series = [("(missing)" if g.value is None else g.value, g.steps) for g in result.breakdown]
+        series = [(_group_name(g, result.params["min_group_size"]), g.steps) for g in result.breakdown]
     labels = [f"{s.step}. {s.event}" for s in result.steps]
     width = 0.8 / len(series)
     fig = Figure(figsize=(max(6.0, 1.6 * len(labels) + 0.4 * len(series)), 4.5))

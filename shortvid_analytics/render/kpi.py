@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..kpi import KPI_BY_NAME, KpiResult
+from ..privacy import SUPPRESSED, SUPPRESSED_GROUPS, suppressed_label
 from .console import fmt_number, fmt_pct
 
 #: KPIs shown in terminal tables of periods (JSON/CSV carry all of them, with intervals).
@@ -82,6 +83,13 @@ def key_text(value: Any) -> str:
     return "(none)" if value is None else str(value)
 
 
+def key_cells(row: dict[str, Any], names: Sequence[str], min_group_size: int) -> list[str]:
+    """The breakdown values of a row; for the pooled row of suppressed groups ``<K users (n groups)``."""
+    if row.get(SUPPRESSED):
+        return [suppressed_label(min_group_size, row[SUPPRESSED_GROUPS]), *([""] * (len(names) - 1))]
+    return [key_text(row[c]) for c in names]
+
+
 def add_kpi_columns(table: Table, names: Sequence[str]) -> None:
     """Right-aligned columns headed by the KPIs' short labels."""
     for name in names:
@@ -96,7 +104,7 @@ def kpi_table(result: KpiResult) -> Group:
     add_kpi_columns(table, PERIOD_TABLE_KPIS)
     for row in result.periods.iter_rows(named=True):
         label = row["period"] + ("" if row["complete"] else "*")
-        keys = [key_text(row[c]) for c in by]
+        keys = key_cells(row, by, result.params["min_group_size"])
         table.add_row(label, *keys, *(fmt_kpi(n, row[n]) for n in PERIOD_TABLE_KPIS))
     parts: list[Any] = [table]
     if not result.periods["complete"].all():

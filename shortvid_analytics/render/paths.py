@@ -5,20 +5,21 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib import colormaps
-# The object-oriented Figure needs no pyplot state and no display backend.
-from matplotlib.figure import Figure
-from matplotlib.patches import PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from ..errors import OptionError
 from ..paths import PATH_END, PATH_START, PathsResult
+from ..privacy import suppressed_label
 from .console import fmt_number, fmt_pct
 from .export import write_bytes_atomic
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with the command
+    from matplotlib.figure import Figure
+    from matplotlib.patches import PathPatch
 
 CHART_FORMATS = ("png", "svg", "pdf")
 _NODE_WIDTH = 0.12
@@ -49,9 +50,11 @@ def paths_table(result: PathsResult) -> Group:
         if converts:
             cells.append(fmt_pct(row.conversion_rate))
         top.add_row(*cells)
-    if result.other_paths:
-        top.add_row("", f"other ({fmt_number(result.other_sequences)} sequences)", fmt_number(result.other_paths),
-                    "", fmt_pct(result.other_paths / totals.paths), *([""] if converts else []))
+    pooled = [(f"other ({fmt_number(result.other_sequences)} sequences)", result.other_paths),
+              (suppressed_label(result.params["min_group_size"], result.suppressed_sequences), result.suppressed_paths)]
+    for label, count in pooled:
+        if count:
+            top.add_row("", label, fmt_number(count), "", fmt_pct(count / totals.paths), *([""] if converts else []))
 
     parts: list[object] = [Text(summary), top, _transition_table(result), _step_table(result)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
@@ -95,6 +98,11 @@ def _ordered_states(states: set[str], first: str | None = None, last: str | None
 def sankey_figure(result: PathsResult) -> Figure:
     """A Sankey-style flow of the top paths: one column per step, one node per event in a step, ribbons
     as wide as the number of paths that go from one node to the next."""
+    from matplotlib import colormaps
+    # The object-oriented Figure needs no pyplot state and no display backend.
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
     forward = result.direction == "forward"
     longest = max((len(p.events) for p in result.top_paths), default=0)
     node_value: dict[tuple[int, str], int] = defaultdict(int)
@@ -162,6 +170,9 @@ def sankey_figure(result: PathsResult) -> Figure:
 
 def _ribbon(x0: float, x1: float, y0: float, y1: float, height: float, colour: object) -> PathPatch:
     """A band of constant ``height`` from (x0, y0) to (x1, y1) along cubic Bézier edges."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
     mid = (x0 + x1) / 2
     vertices = [(x0, y0), (mid, y0), (mid, y1), (x1, y1),
                 (x1, y1 + height), (mid, y1 + height), (mid, y0 + height), (x0, y0 + height), (x0, y0)]

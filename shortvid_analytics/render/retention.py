@@ -17,6 +17,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from ..privacy import suppressed_label
 from ..retention import RetentionResult, Triangle
 from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes
 from .console import fmt_number
@@ -65,13 +66,18 @@ def _triangle_table(result: RetentionResult, tri: Triangle, title: str) -> Table
     return table
 
 
+def _group_names(result: RetentionResult) -> list[tuple[str, Triangle]]:
+    """Breakdown rows as shown: ``(null)`` for a missing value, ``<K users (n groups)`` for the pooled row."""
+    return [(suppressed_label(result.params["min_group_size"], result.suppressed_groups) if suppressed
+             else "(null)" if value is None else value, tri) for value, suppressed, tri in result.groups()]
+
+
 def _breakdown_table(result: RetentionResult) -> Table:
-    assert result.breakdown is not None
-    names = {value: "(null)" if value is None else value for value in result.breakdown}
-    table = _table(f"Overall retention by {result.by}", str(result.by), list(names.values()), result.periods)
-    scale = max((_scale(tri) for tri in result.breakdown.values()), default=1.0)
-    for value, tri in result.breakdown.items():
-        table.add_row(names[value], fmt_number(tri.size), *(_cell(pt.rate, scale) for pt in tri.overall))
+    rows = _group_names(result)
+    table = _table(f"Overall retention by {result.by}", str(result.by), [n for n, _ in rows], result.periods)
+    scale = max((_scale(tri) for _, tri in rows), default=1.0)
+    for name, tri in rows:
+        table.add_row(name, fmt_number(tri.size), *(_cell(pt.rate, scale) for pt in tri.overall))
     return table
 
 
@@ -113,10 +119,7 @@ def retention_figure(result: RetentionResult) -> Figure:
     fig.colorbar(image, ax=heat_ax, label="retention rate", shrink=0.8)
 
     style_axes(curve_ax)
-    curves = [("overall", tri)] + (
-        [("(null)" if v is None else v, t) for v, t in result.breakdown.items()][: len(PALETTE) - 1]
-        if result.breakdown is not None else []
-    )
+    curves = [("overall", tri)] + (_group_names(result)[: len(PALETTE) - 1] if result.breakdown is not None else [])
     for index, (name, curve) in enumerate(curves):
         points = [(pt.period, pt.rate) for pt in curve.overall if pt.rate is not None]
         if points:

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from .. import sql
 from ..config import Config
 from ..errors import OptionError, ShortvidError
+from ..privacy import identifier_key, refusal
 from ..resources import data_dir
 from ..results import AnalysisResult, to_jsonable
 from . import provenance
@@ -139,6 +140,7 @@ def build_report(
             with sql.recording() as queries:
                 try:
                     output = SECTION_TYPES[section.type].run(ctx, section)
+                    _refuse_identifier_tables(output)
                 except ShortvidError as exc:
                     raise type(exc)(f"{section.label}: {exc}") from None
             built.append(BuiltSection(section, output, list(queries)))
@@ -152,6 +154,14 @@ def build_report(
     params = {"spec": spec.path, "events": events, "assignments": str(assignments) if assignments else None,
               "as_of": as_of.isoformat(), "config": config.path if config else None}
     return Report(params=params, spec=spec, sections=built, provenance=prov, as_of=as_of)
+
+
+def _refuse_identifier_tables(output: SectionOutput) -> None:
+    """No table of a report may be keyed by user (or session, order): raise naming the column."""
+    for table in output.tables:
+        identifier = identifier_key(table.columns)
+        if identifier is not None:
+            raise OptionError(refusal(identifier))
 
 
 def _utc_naive(value: datetime) -> datetime:

@@ -8,7 +8,6 @@ SQL of every query the report ran, and the generation time (``--as-of`` pins it)
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import platform
@@ -20,6 +19,7 @@ from typing import Any
 import duckdb
 
 from .. import __version__, sql
+from ..privacy import shareable_config
 from ..source import EventSource
 
 #: Packages whose versions can change a number or a page of the report.
@@ -104,7 +104,7 @@ def collect(
     inputs: dict[str, Any] = {"events": events_input(source)}
     if assignments is not None:
         inputs["assignments"] = {"path": str(assignments), **parquet_inputs(source.con, [str(assignments)])}
-    config = dataclasses.asdict(source.config)
+    config = shareable_config(source.config)
     return {
         "generated_at": as_of.isoformat(),
         "spec": spec_info,

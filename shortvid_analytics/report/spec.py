@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from ..errors import OptionError, ShortvidError
 from ..eventspec import split_top_level
+from ..privacy import identifier_key, refusal
 
 #: Keys every section accepts besides its own parameters.
 COMMON_SECTION_KEYS = ("type", "title", "intro", "from", "to")
@@ -171,6 +172,10 @@ def _section(index: int, item: Any, schemas: Mapping[str, SectionSchema], where:
             schema.check(values)
         except ShortvidError as exc:
             raise SpecError(f"{where}: {label}: {exc}") from None
+    by = values.get("by")
+    identifier = identifier_key(by if isinstance(by, list) else [by])
+    if identifier is not None:
+        raise SpecError(f"{where}: {label}: key 'by': {refusal(identifier)}")
     return Section(
         index=index, type=kind, title=title, params=values,
         intro=_typed(item, "intro", "str", f"{where}: {label}", default=""),

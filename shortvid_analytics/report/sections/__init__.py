@@ -3,6 +3,10 @@
 Each module here defines ``SECTION``, a :class:`SectionType`. Its ``run`` calls the same library
 function as the CLI command, keeps the result's JSON document (``result.to_dict()``) under a name,
 and builds tables, figures and readings from that document only (see :mod:`..content`).
+
+A report is a shareable output: every breakdown runs with the config's ``[privacy] min_group_size``
+(:attr:`SectionContext.min_group_size`), and suppressed groups show as ``<K users (n groups)``
+(:func:`group_cells`, :func:`group_name`); see docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from typing import Any
 
 from ... import sql
 from ...config import Config
+from ...privacy import suppressed_label
 from ...source import EventSource
-from ..content import SectionOutput
+from ..content import Cell, Doc, SectionOutput, label
 from ..spec import Param, ReportSpec, Section
 
 
@@ -51,6 +56,15 @@ class SectionContext:
             self.opening_queries += [q for q in queries if q not in self.opening_queries]
         return self._sources[key]
 
+    @property
+    def min_group_size(self) -> int:
+        """Small-cell threshold of every breakdown in the report (``[privacy] min_group_size``)."""
+        return self.config.privacy.min_group_size
+
+    def suppression_args(self) -> list[str]:
+        """The ``--min-group-size`` option that makes a command print the section's JSON."""
+        return ["--min-group-size", str(self.min_group_size)] if self.min_group_size > 1 else []
+
     def command(self, section: Section, name: str, *args: Any, ranged: bool = True) -> list[str]:
         """``shortvid`` arguments that print the same JSON: ``name EVENTS [--from] [--to] args --format json``."""
         argv = [*name.split(), self.events]
@@ -82,6 +96,21 @@ class SectionType:
     command: str | None = None
     #: Markdown definitions for the appendix (default: ``reports/templates/methods/<name>.md``).
     definitions: Callable[[], str] | None = None
+
+
+def group_name(group: dict[str, Any], key: str, min_group_size: int) -> str:
+    """A breakdown value of a result row as text: ``<K users (n groups)`` for the pooled suppressed row."""
+    if group.get("suppressed"):
+        return suppressed_label(min_group_size, group["suppressed_groups"])
+    return str(group[key])
+
+
+def group_cells(doc: Doc, base: str, group: dict[str, Any], keys: list[str], min_group_size: int) -> list[Cell]:
+    """Table cells of a row's breakdown values at ``base/<key>``; the pooled suppressed row shows its
+    label in the first key column (its values are null)."""
+    if group.get("suppressed"):
+        return [label(group_name(group, keys[0], min_group_size))] + [label("") for _ in keys[1:]]
+    return [doc.cell(f"{base}/{key}", "text") for key in keys]
 
 
 def cli_args(section: Section, params: tuple[Param, ...], skip: tuple[str, ...] = ()) -> list[str]:

@@ -13,7 +13,7 @@ from ...render.funnel import funnel_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType
+from . import SectionContext, SectionType, group_name
 from .engagement import KPI_BY_NAME, definitions, fmt, interval
 
 COMPARISON_PARAMS = (
@@ -30,34 +30,35 @@ def run_comparison(ctx: SectionContext, section: Section) -> SectionOutput:
     """KPIs (``engagement --by``) and the funnel (``funnel --by``) of each value side by side."""
     p = section.params
     source = ctx.source(section)
-    kpis = engagement(source, [p["by"]], top=1000, sort="views").to_dict()
-    funnel_obj = funnel(source, p["steps"], window=p["window"], by=p["by"])
+    k = ctx.min_group_size
+    kpis = engagement(source, [p["by"]], top=1000, sort="views", min_group_size=k).to_dict()
+    funnel_obj = funnel(source, p["steps"], window=p["window"], by=p["by"], min_group_size=k)
     doc = Doc({"engagement": kpis, "funnel": funnel_obj.to_dict()})
     out = SectionOutput(results=doc.results, commands={
-        "engagement": ctx.command(section, "engagement", "--by", p["by"], "--top", 1000),
+        "engagement": ctx.command(section, "engagement", "--by", p["by"], "--top", 1000, *ctx.suppression_args()),
         "funnel": ctx.command(section, "funnel", "--steps", ",".join(p["steps"]), "--window", p["window"],
-                              "--by", p["by"]),
+                              "--by", p["by"], *ctx.suppression_args()),
     })
     groups = kpis["groups"]
-    out.blocks += _comparison_reading(doc, groups, p["by"])
+    out.blocks += _comparison_reading(doc, groups, p["by"], k)
     rows = [[label(KPI_BY_NAME[name].label)] + [doc.cell(f"/engagement/groups/{g}/{name}", fmt(name))
                                             for g in range(len(groups))] for name in COMPARED]
     out.blocks.append(Table(f"Key KPIs by {p['by']} (whole period).",
-                            ["KPI", *(str(g[p["by"]]) for g in groups)], rows))
+                            ["KPI", *(group_name(g, p["by"], k) for g in groups)], rows))
     funnel_groups = doc.results["funnel"].get("breakdown") or []
     steps = doc.results["funnel"]["steps"]
     rows = [[doc.cell(f"/funnel/steps/{i}/event", "text")]
             + [doc.cell(f"/funnel/breakdown/{g}/steps/{i}/conversion_from_start", "pct2")
                for g in range(len(funnel_groups))] for i in range(len(steps))]
     out.blocks.append(Table(f"Funnel conversion from the first step by {p['by']} ({p['window']} window).",
-                            ["step", *(str(g["value"]) for g in funnel_groups)], rows))
+                            ["step", *(group_name(g, "value", k) for g in funnel_groups)], rows))
     with report_style():
         out.blocks.append(embed(funnel_figure(funnel_obj), f"Users reaching each funnel step by {p['by']}, "
                                 "labelled with the conversion from the first step.", "grouped funnel bars"))
     return out
 
 
-def _comparison_reading(doc: Doc, groups: list[dict], by: str) -> list[Paragraph]:
+def _comparison_reading(doc: Doc, groups: list[dict], by: str, min_group_size: int) -> list[Paragraph]:
     if len(groups) < 2:
         return []
     parts = "; ".join("{g%d}: {v%d} (95%% CI {lo%d} to {hi%d})" % (i, i, i, i) for i in range(len(groups)))
@@ -65,8 +66,8 @@ def _comparison_reading(doc: Doc, groups: list[dict], by: str) -> list[Paragraph
     for i in range(len(groups)):
         base = f"/engagement/groups/{i}"
         iv = interval(doc, base, "user_conversion_rate")
-        values |= {f"g{i}": doc.span(f"{base}/{by}", "text"), f"v{i}": iv["v"], f"lo{i}": iv["lo"],
-                   f"hi{i}": iv["hi"]}
+        name = group_name(groups[i], by, min_group_size) if groups[i]["suppressed"] else doc.span(f"{base}/{by}", "text")
+        values |= {f"g{i}": name, f"v{i}": iv["v"], f"lo{i}": iv["lo"], f"hi{i}": iv["hi"]}
     return [prose("Share of viewers who bought (user conversion rate) by " + by + ": " + parts + ". Where the "
                   "intervals overlap, the data do not separate the groups; either way this is a comparison of "
                   "audiences, not an effect of the " + by + ".", **values)]

@@ -15,7 +15,7 @@ from ...render.charts import PALETTE
 from ..content import Doc, Figure, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, new_axes, percent_axis, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args
+from . import SectionContext, SectionType, cli_args, group_cells
 
 KPI_BY_NAME = {k.name: k for k in KPIS}
 _FORMATS = {"count": "int", "ratio": "pct2", "money": "n2", "seconds": "n1", "per_mille_views": "n2"}
@@ -60,25 +60,30 @@ def run_engagement(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``engagement``; ranked group table, a bar chart of the sort KPI and a reading."""
     p = section.params
     result = engagement(ctx.source(section), p["by"], top=p["top"], min_views=p["min_views"], sort=p["sort"],
-                        rank_by_lower_bound=p["rank_by_lower_bound"]).to_dict()
+                        rank_by_lower_bound=p["rank_by_lower_bound"], min_group_size=ctx.min_group_size).to_dict()
     doc = Doc({"engagement": result})
     out = SectionOutput(results=doc.results, commands={
-        "engagement": ctx.command(section, "engagement", *cli_args(section, ENGAGEMENT_PARAMS))})
+        "engagement": ctx.command(section, "engagement", *cli_args(section, ENGAGEMENT_PARAMS),
+                                  *ctx.suppression_args())})
     groups, by, sort = result["groups"], result["params"]["by"], result["params"]["sort"]
-    if groups:
-        out.blocks.append(_engagement_reading(doc, groups, by, sort, result["params"]["rank_by_lower_bound"]))
+    ranked = [g for g in groups if not g["suppressed"]]
+    if ranked:
+        out.blocks.append(_engagement_reading(doc, ranked, by, sort, result["params"]["rank_by_lower_bound"]))
     rows = [[doc.cell(f"/engagement/groups/{i}/rank", "int")]
-            + [doc.cell(f"/engagement/groups/{i}/{col}", "text") for col in by]
-            + _kpi_cells(doc, f"/engagement/groups/{i}", SHOWN) for i in range(len(groups))]
+            + group_cells(doc, f"/engagement/groups/{i}", g, by, ctx.min_group_size)
+            + _kpi_cells(doc, f"/engagement/groups/{i}", SHOWN) for i, g in enumerate(groups)]
+    pooled = (f" The last row pools the {result['groups_suppressed']:,} groups with fewer than {ctx.min_group_size:,} "
+              f"users (not ranked)." if result["groups_suppressed"] else "")
     out.blocks.append(Table(
-        f"KPIs by {', '.join(by)}: the top {len(groups)} of {result['groups_eligible']:,} groups"
+        f"KPIs by {', '.join(by)}: the top {len(ranked)} of {result['groups_eligible']:,} groups"
         + (f" with at least {result['params']['min_views']:,} views" if result["params"]["min_views"] else "")
-        + f", ranked by {sort}" + (" (lower 95% bound)" if result["params"]["rank_by_lower_bound"] else "") + ".",
+        + f", ranked by {sort}" + (" (lower 95% bound)" if result["params"]["rank_by_lower_bound"] else "") + "."
+        + pooled,
         ["#", *by, *(KPI_BY_NAME[n].label for n in SHOWN)], rows,
         note="Rates are shares (engagement rate: interactions per view); GMV and AOV in the export's currency; "
              "GPM = GMV per 1,000 views."))
-    if groups:
-        out.blocks.append(_groups_figure(groups, by, "user_conversion_rate"))
+    if ranked:
+        out.blocks.append(_groups_figure(ranked, by, "user_conversion_rate"))
     return out
 
 
@@ -122,10 +127,11 @@ KPI_PARAMS = (
 def run_kpi(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``kpi``; the KPI table per period (and breakdown value) and a reading of the last complete one."""
     p = section.params
-    result = kpi_table(ctx.source(section), parse_period(p["period"]), p["by"]).to_dict()
+    result = kpi_table(ctx.source(section), parse_period(p["period"]), p["by"],
+                       min_group_size=ctx.min_group_size).to_dict()
     doc = Doc({"kpi": result})
-    out = SectionOutput(results=doc.results,
-                        commands={"kpi": ctx.command(section, "kpi", *cli_args(section, KPI_PARAMS))})
+    out = SectionOutput(results=doc.results, commands={
+        "kpi": ctx.command(section, "kpi", *cli_args(section, KPI_PARAMS), *ctx.suppression_args())})
     by = result["params"]["by"]
     periods = result["periods"]
     complete = [i for i, row in enumerate(periods) if row["complete"]]
@@ -150,9 +156,12 @@ def run_kpi(ctx: SectionContext, section: Section) -> SectionOutput:
         out.blocks.append(Table(caption, ["KPI", *(row["period"] for row in periods)], rows, note=note))
         return out
     rows = [[doc.cell(f"/kpi/periods/{i}/period", "text")]
-            + [doc.cell(f"/kpi/periods/{i}/{col}", "text") for col in by]
+            + (group_cells(doc, f"/kpi/periods/{i}", row, by, ctx.min_group_size) if by else [])
             + [doc.cell(f"/kpi/periods/{i}/dau", "n0")] + _kpi_cells(doc, f"/kpi/periods/{i}", SHOWN)
-            for i in range(len(periods))]
+            for i, row in enumerate(periods)]
+    if by:
+        note += (f" Per period, the {', '.join(by)} values with fewer than {ctx.min_group_size:,} active users are "
+                 f"pooled into one row (\"<{ctx.min_group_size} users\").")
     out.blocks.append(Table(caption, ["period", *by, "DAU", *(KPI_BY_NAME[n].label for n in SHOWN)], rows, note=note))
     return out
 

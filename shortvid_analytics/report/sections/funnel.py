@@ -11,7 +11,7 @@ from ...render.funnel import funnel_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args
+from . import SectionContext, SectionType, cli_args, group_cells, group_name
 
 PARAMS = (
     Param("steps", "list", required=True, help="step selectors, e.g. video_view,product_click,purchase",
@@ -31,18 +31,19 @@ def run(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``funnel`` with the section's parameters; steps table, breakdown table, chart, reading."""
     p = section.params
     result_obj = funnel(ctx.source(section), p["steps"], window=p["window"], order=p["order"],
-                        exclude=p["exclude"], by=p["by"], by_limit=p["by_limit"], hold=p["hold"], trends=p["trends"])
+                        exclude=p["exclude"], by=p["by"], by_limit=p["by_limit"], hold=p["hold"], trends=p["trends"],
+                        min_group_size=ctx.min_group_size)
     result = result_obj.to_dict()
     doc = Doc({"funnel": result})
-    out = SectionOutput(results=doc.results,
-                        commands={"funnel": ctx.command(section, "funnel", *cli_args(section, PARAMS))})
+    out = SectionOutput(results=doc.results, commands={
+        "funnel": ctx.command(section, "funnel", *cli_args(section, PARAMS), *ctx.suppression_args())})
     steps = result["steps"]
     out.blocks += reading(doc, steps, p["window"])
     out.blocks.append(steps_table(doc, "/funnel/steps", steps, p["window"], p["order"]))
     groups = result.get("breakdown") or []
     if groups:
-        out.blocks += breakdown_reading(doc, groups, p["by"])
-        out.blocks.append(breakdown_table(doc, groups, steps, p["by"]))
+        out.blocks += breakdown_reading(doc, groups, p["by"], ctx.min_group_size)
+        out.blocks.append(breakdown_table(doc, groups, steps, p["by"], ctx.min_group_size))
     with report_style():
         caption = "Users reaching each step, labelled with the conversion from the first step" + (
             f", by {p['by']}." if groups else ".")
@@ -88,11 +89,12 @@ def steps_table(doc: Doc, base: str, steps: list[dict], window: str, order: str)
                       "from the previous step, in seconds.")
 
 
-def breakdown_reading(doc: Doc, groups: list[dict], by: str) -> list[Paragraph]:
+def breakdown_reading(doc: Doc, groups: list[dict], by: str, min_group_size: int) -> list[Paragraph]:
     last = len(groups[0]["steps"]) - 1
     parts = ", ".join(
         "{v%d}: {r%d}" % (i, i) for i in range(len(groups)))
-    values = {f"v{i}": doc.span(f"/funnel/breakdown/{i}/value", "text") for i in range(len(groups))}
+    values = {f"v{i}": group_name(g, "value", min_group_size) if g["suppressed"]
+              else doc.span(f"/funnel/breakdown/{i}/value", "text") for i, g in enumerate(groups)}
     values |= {f"r{i}": doc.span(f"/funnel/breakdown/{i}/steps/{last}/conversion_from_start", "pct2")
                for i in range(len(groups))}
     return [prose(f"By {by} of the first step, conversion from the first to the last step was " + parts +
@@ -100,12 +102,13 @@ def breakdown_reading(doc: Doc, groups: list[dict], by: str) -> list[Paragraph]:
                   "audiences and content.", **values)]
 
 
-def breakdown_table(doc: Doc, groups: list[dict], steps: list[dict], by: str) -> Table:
+def breakdown_table(doc: Doc, groups: list[dict], steps: list[dict], by: str, min_group_size: int) -> Table:
     columns = [by, "entrants"] + [f"→ {s['event']}" for s in steps[1:]]
     rows = []
     for g, group in enumerate(groups):
         base = f"/funnel/breakdown/{g}/steps"
-        rows.append([doc.cell(f"/funnel/breakdown/{g}/value", "text"), doc.cell(f"{base}/0/users", "int")]
+        rows.append(group_cells(doc, f"/funnel/breakdown/{g}", group, ["value"], min_group_size)
+                    + [doc.cell(f"{base}/0/users", "int")]
                     + [doc.cell(f"{base}/{i}/conversion_from_start", "pct2") for i in range(1, len(steps))])
     return Table(f"Conversion from start by {by} (value of the first step).", columns, rows)
 

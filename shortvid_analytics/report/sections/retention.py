@@ -11,7 +11,7 @@ from ...retention import parse_mode, retention
 from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args
+from . import SectionContext, SectionType, cli_args, group_cells, group_name
 
 PARAMS = (
     Param("start", "str", "video_view", "start event selector", check=EventSpec.parse),
@@ -29,11 +29,12 @@ def run(ctx: SectionContext, section: Section) -> SectionOutput:
     p = section.params
     result_obj = retention(ctx.source(section), EventSpec.parse(p["start"]),
                            EventSpec.parse(p["return"]) if p["return"] else None, period=parse_period(p["period"]),
-                           periods=p["periods"], mode=parse_mode(p["mode"]), unbounded=p["unbounded"], by=p["by"])
+                           periods=p["periods"], mode=parse_mode(p["mode"]), unbounded=p["unbounded"], by=p["by"],
+                           min_group_size=ctx.min_group_size)
     result = result_obj.to_dict()
     doc = Doc({"retention": result})
-    out = SectionOutput(results=doc.results,
-                        commands={"retention": ctx.command(section, "retention", *cli_args(section, PARAMS))})
+    out = SectionOutput(results=doc.results, commands={
+        "retention": ctx.command(section, "retention", *cli_args(section, PARAMS), *ctx.suppression_args())})
     out.blocks += reading(doc, result)
     out.blocks.append(triangle_table(doc, result))
     if result["breakdown"]:
@@ -75,7 +76,9 @@ def reading(doc: Doc, result: dict) -> list[Paragraph]:
     if result["breakdown"] and later:
         k = later[0]
         parts = ", ".join("{v%d}: {r%d}" % (i, i) for i in range(len(result["breakdown"])))
-        spans = {f"v{i}": doc.span(f"/retention/breakdown/{i}/value", "text") for i in range(len(result["breakdown"]))}
+        k_min = p["min_group_size"]
+        spans = {f"v{i}": group_name(g, "value", k_min) if g["suppressed"]
+                 else doc.span(f"/retention/breakdown/{i}/value", "text") for i, g in enumerate(result["breakdown"])}
         spans |= {f"r{i}": doc.span(f"/retention/breakdown/{i}/overall/{k}/rate", "pct1")
                   for i in range(len(result["breakdown"]))}
         paragraphs.append(prose("At k = " + str(k) + " by " + p["by"] + ": " + parts + ".", **spans))
@@ -98,9 +101,11 @@ def triangle_table(doc: Doc, result: dict) -> Table:
 
 def breakdown_table(doc: Doc, result: dict) -> Table:
     n = result["params"]["periods"]
-    rows = [[doc.cell(f"/retention/breakdown/{g}/value", "text"), doc.cell(f"/retention/breakdown/{g}/size", "int")]
+    k_min = result["params"]["min_group_size"]
+    rows = [group_cells(doc, f"/retention/breakdown/{g}", group, ["value"], k_min)
+            + [doc.cell(f"/retention/breakdown/{g}/size", "int")]
             + [doc.cell(f"/retention/breakdown/{g}/overall/{k}/rate", "pct1") for k in range(n)]
-            for g in range(len(result["breakdown"]))]
+            for g, group in enumerate(result["breakdown"])]
     by = result["params"]["by"]
     return Table(f"Overall retention curve by {by} (of the first start event).",
                  [by, "users"] + [f"k={k}" for k in range(n)], rows)
