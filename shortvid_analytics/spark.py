@@ -50,6 +50,7 @@ Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -147,6 +148,12 @@ def _base(config: Config) -> Any:
         except Exception as exc:  # pyspark raises a bare runtime error when the JVM does not start
             raise OptionError(f"cannot start Spark ({master}): {_first_line(exc)}; "
                               f"Spark needs Java 17 or newer (JAVA_HOME)") from None
+    session.sparkContext.setLogLevel("FATAL")  # pyspark resets the level of an interactive-looking driver
+    from pyspark.logger import PySparkLogger
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        # pyspark logs each failed query as JSON on stderr; it reaches the user as a one-line error
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     _base_session = session
     return session
 
