@@ -2,7 +2,8 @@
 -- temporary table funnel_best.
 --
 -- The attempts fragment is the query of the chosen order (funnel_ordered.sql, funnel_strict.sql or
--- funnel_unordered.sql) reading `tagged` (funnel_events.sql, the funnel_events fragment); each attempt has
+-- funnel_unordered.sql) reading `tagged` (funnel_events.sql, the funnel_events fragment); its own CTEs must
+-- not be named tagged, attempts or best (Spark SQL gives nested CTEs one namespace); each attempt has
 -- its level (the last step reached within the window) and tau_2 .. tau_n (epoch microseconds of steps
 -- 2..n, NULL beyond the level; fragments tau_fields and tau_list name them).
 -- The counted attempt is the one reaching the highest level; among those the earliest in canonical order

@@ -26,10 +26,10 @@ roles AS NOT MATERIALIZED (
     WHERE mask <> 0
 ),
 {{ passes }}
-attempts AS (
+in_range_attempts AS (
     SELECT *, {{ level }} AS level
     FROM pass_1
     WHERE in_range
 )
 SELECT user_id, cohort, t, step_rank, mask, hold_value, by_value, level, {{ reached_taus }}
-FROM attempts
+FROM in_range_attempts

@@ -86,11 +86,11 @@ groups AS (
     FROM linked
     GROUP BY user_id, cohort, group_hold, tau_2{{ group_taus }}
 ),
-attempts AS (
+sparse_attempts AS (
     SELECT *, {{ counted_entry }} AS entry
     FROM (SELECT *, CASE WHEN tau_2 IS NULL THEN 1 ELSE {{ level }} END AS level FROM groups) AS leveled
 )
 SELECT
     user_id, cohort, entry.t AS t, 1 AS step_rank, 1 AS mask, entry.hold_value AS hold_value,
     entry.by_value AS by_value, level, {{ reached_taus }}
-FROM attempts
+FROM sparse_attempts

@@ -22,10 +22,10 @@ stream AS (
         ORDER BY {{ canonical_order }}
     )
 ),
-attempts AS (
+in_range_attempts AS (
     SELECT *, {{ level }} AS level
     FROM stream
     WHERE in_range AND mask & 1 <> 0
 )
 SELECT user_id, cohort, t, step_rank, mask, hold_value, by_value, level, {{ reached_taus }}
-FROM attempts
+FROM in_range_attempts

@@ -17,6 +17,8 @@ Example (every table and key is optional)::
     source_timezone = "UTC"           # zone of tz-naive timestamps in the export
 
     [engine]
+    name = "duckdb"                   # duckdb | spark (needs the [spark] extra and Java 17+)
+    spark_master = "spark://host:7077"  # Spark only; default local[threads or *]
     memory_limit = "2GB"
     threads = 2
     temp_directory = "/tmp/shortvid"
@@ -61,14 +63,24 @@ EVENT_VOCABULARY: tuple[str, ...] = (
 
 EPOCH_UNITS: tuple[str, ...] = ("s", "ms", "us")
 
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """DuckDB resource settings; ``None`` leaves DuckDB's default."""
+    """The query engine and its resource settings; ``None`` leaves the engine's default.
+
+    ``name`` is ``duckdb`` (in-process) or ``spark`` (the same SQL transpiled to Spark SQL, see
+    :mod:`shortvid_analytics.spark`); ``spark_master`` is a Spark master URL (default: local mode).
+    With Spark, ``threads`` sets the local cores, ``memory_limit`` the driver memory and
+    ``temp_directory`` ``spark.local.dir``.
+    """
 
     memory_limit: str | None = None
     threads: int | None = None
     temp_directory: str | None = None
+    name: str = "duckdb"
+    spark_master: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,15 @@ class Config:
                 f"{source}: [time] epoch_unit = {epoch_unit!r}; expected one of {', '.join(EPOCH_UNITS)}"
             )
         engine = raw.get("engine", {})
-        _reject_unknown(engine, {"memory_limit", "threads", "temp_directory"}, source, "engine")
+        _reject_unknown(engine, {"name", "spark_master", "memory_limit", "threads", "temp_directory"},
+                        source, "engine")
+        engine_name = engine.get("name", "duckdb")
+        if engine_name not in ENGINES:
+            raise InputError(f"{source}: [engine] name = {engine_name!r}; expected one of {', '.join(ENGINES)}")
+        spark_master = engine.get("spark_master")
+        if spark_master is not None and (not isinstance(spark_master, str) or not spark_master):
+            raise InputError(f"{source}: [engine] spark_master must be a Spark master URL such as "
+                             f"'spark://host:7077' or 'local[4]'")
         threads = engine.get("threads")
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise InputError(f"{source}: [engine] threads = {threads!r}; expected a positive integer")
@@ -163,6 +183,8 @@ class Config:
                 memory_limit=engine.get("memory_limit"),
                 threads=threads,
                 temp_directory=engine.get("temp_directory"),
+                name=engine_name,
+                spark_master=spark_master,
             ),
             privacy=PrivacySettings(pseudonym_key=key, min_group_size=min_group_size),
             path=source,
@@ -172,12 +194,14 @@ class Config:
         """Name of the export's column that holds the canonical column ``canonical``."""
         return self.columns.get(canonical, canonical)
 
-    def with_engine(self, memory_limit: str | None = None, threads: int | None = None) -> Config:
+    def with_engine(self, memory_limit: str | None = None, threads: int | None = None, name: str | None = None,
+                    spark_master: str | None = None) -> Config:
         """A copy whose engine settings given here (not ``None``) replace the file's (the CLI flags
-        ``--memory-limit`` and ``--threads``)."""
+        ``--memory-limit``, ``--threads``, ``--engine`` and ``--spark-master``)."""
         from dataclasses import replace
 
-        changes = {k: v for k, v in {"memory_limit": memory_limit, "threads": threads}.items() if v is not None}
+        given = {"memory_limit": memory_limit, "threads": threads, "name": name, "spark_master": spark_master}
+        changes = {k: v for k, v in given.items() if v is not None}
         return replace(self, engine=replace(self.engine, **changes)) if changes else self
 
     def with_overrides(self, **changes: Any) -> Config:

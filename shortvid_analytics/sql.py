@@ -4,6 +4,10 @@ Values always travel as bound parameters (``$name``). The only text ever inserte
 is a *fragment* built by this package from quoted identifiers and ``$param`` placeholders (e.g. the
 predicate of a step filter ``purchase[platform=douyin]``); a query file marks where with
 ``{{ fragment_name }}``. Fragments never contain user-supplied literals.
+
+A connection is DuckDB's, or a :class:`~shortvid_analytics.spark.SparkConnection` that runs the
+same DuckDB-dialect SQL on Apache Spark (transpiled with sqlglot) behind the same two methods
+(``execute(sql, params)`` and ``sql(sql, params=...).pl()``): this module is the engine seam.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ from .resources import data_dir
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
+
+    from .spark import SparkConnection
+
+    #: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
+    Connection = duckdb.DuckDBPyConnection | SparkConnection
 
 _FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
@@ -103,7 +112,7 @@ def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def execute(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: str,
     params: dict[str, Any] | None = None,
     fragments: dict[str, str] | None = None,
@@ -115,7 +124,7 @@ def execute(
 
 
 def run(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     name: str,
     params: dict[str, Any] | None = None,
     fragments: dict[str, str] | None = None,

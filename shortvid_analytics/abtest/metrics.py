@@ -224,7 +224,7 @@ def assigned_at_expr(path: str | Path, typ: str, source_timezone: str) -> str:
     (default UTC), as the events' ``event_time`` is (the session variable is set by the source)."""
     col = sql.quote_ident("assigned_at")
     if typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ":
-        return f"timezone('UTC', {col})"
+        return f"timezone('UTC', CAST({col} AS TIMESTAMPTZ))"  # the cast marks an instant for Spark
     if typ.startswith("TIMESTAMP") or typ == "DATE":
         if source_timezone == "UTC":
             return f"CAST({col} AS TIMESTAMP)"

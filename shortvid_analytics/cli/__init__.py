@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from typer.core import TyperGroup
 
 from .. import __version__, progress
 from ..config import Config
-from ..errors import ShortvidError
+from ..errors import OptionError, ShortvidError
 from ..render.console import stderr_console
 from .common import AppState
 
@@ -60,6 +61,13 @@ def _registered_commands() -> dict[str, click.Command]:
     return out
 
 
+class Engine(str, Enum):
+    """Values of ``--engine`` (``config.ENGINES``)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 app = typer.Typer(
     cls=_LazyCommands,
     name="shortvid",
@@ -96,20 +104,42 @@ def _global(
                      help="DuckDB worker threads (overrides \\[engine] threads; default: all cores)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False,
+    engine: Annotated[
+        Engine | None,
+        typer.Option("--engine", help="Query engine: duckdb (in-process, default) or spark (same SQL on "
+                                      "Apache Spark; needs the [spark] extra and Java 17+)."),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (default: local mode, "
+                                            "or [engine] spark_master). Implies --engine spark.",
+                     metavar="URL"),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Analytics for short-video e-commerce event exports (Parquet), computed in DuckDB."""
+    """Analytics for short-video e-commerce event exports (Parquet), computed in DuckDB (or Spark)."""
     progress.enable(sys.stderr.isatty())
     try:
-        ctx.obj = AppState(config=Config.load(config).with_engine(memory_limit=memory_limit, threads=threads),
+        loaded = Config.load(config)
+        ctx.obj = AppState(config=loaded.with_engine(memory_limit=memory_limit, threads=threads,
+                                                     name=_engine_name(loaded, engine, spark_master),
+                                                     spark_master=spark_master),
                            debug=debug)
     except ShortvidError as exc:
         if debug:
             raise
         stderr_console().print(f"error: {exc}", markup=False)
         raise typer.Exit(exc.exit_code) from None
+
+
+def _engine_name(config: Config, engine: Engine | None, spark_master: str | None) -> str:
+    """The engine chosen by --engine / --spark-master (flags win over the file)."""
+    name = engine.value if engine is not None else ("spark" if spark_master else config.engine.name)
+    if spark_master and name != "spark":
+        raise OptionError(f"--spark-master {spark_master} needs --engine spark")
+    return name
 
 
 def main() -> None:

@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from ..anonymize import AnonymizeResult, anonymize as anonymize_events
+from ..errors import OptionError
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from .common import (EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events,
+                     state)
 
 
 def _manifest_table(result: AnonymizeResult) -> Table:
@@ -62,6 +64,8 @@ def anonymize(
     pseudonyms in every run. The input is never modified.
     """
     with guarded(ctx):
+        if state(ctx).config.engine.name != "duckdb":  # checked before a Spark JVM is started
+            raise OptionError("anonymize writes one Parquet file with DuckDB; it runs with --engine duckdb only")
         source = open_events(ctx, events, date_from, date_to)
         result = anonymize_events(source, out, time_resolution=time_resolution, keep=tuple(keep or ()),
                                   hash_creators=hash_creators, round_revenue=round_revenue,
