@@ -358,14 +358,15 @@ class EventSource:
         """The first and last ``event_time`` of the whole export (naive UTC; ``None`` when no event has one).
 
         Read from the Parquet footers' statistics when ``event_time`` is the export's timestamp column
-        unchanged (a timestamp with time zone, or a naive one read as UTC) and every row group has exact
-        statistics; else by a scan of the column.
+        unchanged (a timestamp with time zone, or a naive one read as UTC), every row group has exact
+        statistics and the engine is DuckDB; else by a scan of the column.
         """
         column = self.config.source_column("event_time")
         typ = self.raw_columns.get(column, "").upper()
         stats_type = ("TIMESTAMPTZ" if typ in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
                       else "TIMESTAMP" if typ == "TIMESTAMP" and self.config.source_timezone == "UTC" else None)
-        if stats_type:
+        # parquet_metadata() is DuckDB's; Spark (possibly over hdfs:// or s3a:// paths) scans the column
+        if stats_type and self.config.engine.name == "duckdb":
             first, last, usable = self.con.execute(
                 render("event_time_statistics", {"stats_type": stats_type}),
                 {"files": self.files, "column": column}).fetchall()[0]

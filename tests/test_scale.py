@@ -15,12 +15,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import typer
 from rich.console import Console
 
 from shortvid_analytics import cli as cli_package
 from shortvid_analytics import progress
 from shortvid_analytics import source as source_module
-from shortvid_analytics.cli import COMMAND_MODULES
+from shortvid_analytics.cli import COMMAND_MODULES, app
 from shortvid_analytics.config import Config
 from shortvid_analytics.source import EventSource
 
@@ -257,3 +258,13 @@ def test_event_time_bounds_without_statistics_scan(tmp_path: Path) -> None:
     assert not _stats_usable(source, "TIMESTAMPTZ")
     assert source.event_time_bounds() == _bounds_by_scan(source) == (datetime(2026, 11, 1, 23, 59, 59, 999999),
                                                                       datetime(2026, 11, 9))
+
+
+def test_no_help_text_loses_brackets_to_rich_markup() -> None:
+    """Rich reads an unescaped ``[spark]`` in help text as a style tag and drops it from --help."""
+    root = typer.main.get_command(app)
+    commands = [root] + [root.get_command(None, name) for name in root.list_commands(None)]
+    swallowed = [f"{command.name} {param.name}: {param.help}"
+                 for command in commands for param in command.params
+                 if re.search(r"(?<!\\)\[[a-z_]+\]", getattr(param, "help", None) or "")]
+    assert swallowed == []

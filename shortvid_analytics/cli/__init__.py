@@ -107,12 +107,12 @@ def _global(
     engine: Annotated[
         Engine | None,
         typer.Option("--engine", help="Query engine: duckdb (in-process, default) or spark (same SQL on "
-                                      "Apache Spark; needs the [spark] extra and Java 17+)."),
+                                      "Apache Spark; needs the \\[spark] extra and Java 17+)."),
     ] = None,
     spark_master: Annotated[
         str | None,
         typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (default: local mode, "
-                                            "or [engine] spark_master). Implies --engine spark.",
+                                            "or \\[engine] spark_master). Implies --engine spark.",
                      metavar="URL"),
     ] = None,
     version: Annotated[

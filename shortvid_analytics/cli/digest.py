@@ -40,7 +40,7 @@ def digest(
     min_group_size: Annotated[
         int | None,
         typer.Option("--min-group-size", help="Suppress breakdown values and movers with fewer distinct users "
-                                              "(default: [privacy] min_group_size of the config, 5).",
+                                              "(default: \\[privacy] min_group_size of the config, 5).",
                      show_default=False),
     ] = None,
     date_from: FromOpt = None,
