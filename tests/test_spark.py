@@ -200,7 +200,7 @@ def test_kpi(engines):
 
 
 @needs_spark
-@pytest.mark.parametrize(("unit", "with_assignments"), [("user", True), ("user_video", False)])
+@pytest.mark.parametrize(("unit", "with_assignments"), [("user", True), ("user_video", False), ("session", False)])
 def test_regression_frames(engines, unit, with_assignments):
     assignments = Assignments(str(ASSIGNMENTS)) if with_assignments else None
     frames = [_frame(build_frame(engines[e], unit, timedelta(days=7), assignments).data) for e in ("duckdb", "spark")]
