@@ -225,7 +225,7 @@ def _copy_assignments(source: EventSource, files: list[str], hive: bool, columns
                       key: bytes, time_resolution: str | None, keep: tuple[str, ...]) -> AssignmentsCopy:
     """Write the pseudonymised assignments (same key as the events) and describe them."""
     params = Params()
-    assigned = assigned_at_expr(files[0], columns["assigned_at"].upper(), source.config.source_timezone)
+    assigned = assigned_at_expr(source, files[0], columns["assigned_at"].upper())
     if time_resolution is not None:
         assigned = f"date_trunc('{time_resolution}', {assigned})"
     select = ["experiment_id", f"{hmac_sql('user_id', key, params)} AS user_id", "variant",

@@ -231,13 +231,26 @@ class EventSource:
             return None
         return col
 
-    def _event_time_expr(self, col: str, src: str, typ: str, problems: list[str]) -> str | None:
+    def utc_timestamp_sql(self, col: str, typ: str) -> str | None:
+        """SQL turning column ``col`` (a quoted identifier) of DuckDB type ``typ`` into the naive UTC
+        TIMESTAMP: a tz-aware timestamp is converted; a naive timestamp or a DATE is wall-clock time in
+        ``[time] source_timezone`` (default UTC). ``None`` for any other type.
+
+        The one conversion of ``event_time`` and of the assignments' ``assigned_at``, so that both
+        columns of an export mean the same instants.
+        """
         if typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ":
             return _utc_wall_time(col)
         if typ.startswith("TIMESTAMP") or typ == "DATE":
             if self.config.source_timezone == "UTC":
                 return f"CAST({col} AS TIMESTAMP)"
             return self._zone_shift(f"CAST({col} AS TIMESTAMP)", "shortvid_source_tz", to_local=False)
+        return None
+
+    def _event_time_expr(self, col: str, src: str, typ: str, problems: list[str]) -> str | None:
+        timestamp = self.utc_timestamp_sql(col, typ)
+        if timestamp is not None:
+            return timestamp
         if typ in _INTEGER_TYPES:
             unit = self.config.epoch_unit or self._infer_epoch_unit(col)
             micros = {"s": f"{col} * 1000000", "ms": f"{col} * 1000", "us": col}[unit]

@@ -170,7 +170,7 @@ def load_assignments(
     if missing:
         raise InputError(f"{path}: assignments lack required column(s) {', '.join(missing)}; columns present: "
                          f"{', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
-    assigned_at = assigned_at_expr(path, columns["assigned_at"].upper(), source.config.source_timezone)
+    assigned_at = assigned_at_expr(source, path, columns["assigned_at"].upper())
     join_key = _join_key_expr(path, columns["user_id"].upper(), source.columns["user_id"].upper())
 
     experiments = sql.run(con, "ab_experiments", fragments={"assigned_at": assigned_at})
@@ -219,17 +219,14 @@ def _listing(names: list[str], limit: int = 20) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def assigned_at_expr(path: str | Path, typ: str, source_timezone: str) -> str:
-    """``assigned_at`` as a naive UTC timestamp; tz-naive values are read in ``[time] source_timezone``
-    (default UTC), as the events' ``event_time`` is (the session variable is set by the source)."""
-    col = sql.quote_ident("assigned_at")
-    if typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ":
-        return f"timezone('UTC', CAST({col} AS TIMESTAMPTZ))"  # the cast marks an instant for Spark
-    if typ.startswith("TIMESTAMP") or typ == "DATE":
-        if source_timezone == "UTC":
-            return f"CAST({col} AS TIMESTAMP)"
-        return f"timezone('UTC', timezone(getvariable('shortvid_source_tz'), CAST({col} AS TIMESTAMP)))"
-    raise InputError(f"{path}: column 'assigned_at' has type {typ}; expected a timestamp (UTC or tz-aware)")
+def assigned_at_expr(source: EventSource, path: str | Path, typ: str) -> str:
+    """``assigned_at`` (of DuckDB type ``typ``) as a naive UTC timestamp, converted as the events'
+    ``event_time`` is (:meth:`EventSource.utc_timestamp_sql`: tz-naive values are read in
+    ``[time] source_timezone``, default UTC)."""
+    converted = source.utc_timestamp_sql(sql.quote_ident("assigned_at"), typ)
+    if converted is None:
+        raise InputError(f"{path}: column 'assigned_at' has type {typ}; expected a timestamp (UTC or tz-aware)")
+    return converted
 
 
 def _join_key_expr(path: str | Path, assign_type: str, events_type: str) -> str:

@@ -43,6 +43,9 @@ ab_app = typer.Typer(
 app.add_typer(ab_app, name="ab")
 
 
+AlphaOpt = Annotated[float, typer.Option("--alpha", help="Significance level (two-sided).")]
+
+
 class MethodChoice(str, Enum):
     frequentist = "frequentist"
     bayesian = "bayesian"
@@ -71,7 +74,7 @@ def analyze(
                                                "e.g. 7d (default: all).")] = None,
     split: Annotated[str | None, typer.Option("--split", help="Expected traffic split for the SRM check: 50,50 "
                                               "(control first) or control=50,treatment=50 (default equal).")] = None,
-    alpha: Annotated[float, typer.Option("--alpha", help="Significance level (two-sided).")] = 0.05,
+    alpha: AlphaOpt = 0.05,
     cuped_days: Annotated[int | None, typer.Option("--cuped-days", help="CUPED: use the metric in this many days "
                                                    "before assignment as covariate.")] = None,
     method: Annotated[MethodChoice, typer.Option("--method", help="Statistics engine.")] = MethodChoice.frequentist,
@@ -116,7 +119,7 @@ def power(
                                               "per variant.")] = None,
     users: Annotated[int | None, typer.Option("--users", help="Users per variant: gives the minimum detectable "
                                               "relative lift.")] = None,
-    alpha: Annotated[float, typer.Option("--alpha", help="Significance level (two-sided).")] = 0.05,
+    alpha: AlphaOpt = 0.05,
     power_: Annotated[float, typer.Option("--power", help="Probability of detecting the effect.")] = 0.8,
     variants: Annotated[int, typer.Option("--variants", help="Number of variants including control.")] = 2,
     sd: Annotated[float | None, typer.Option("--sd", help="Per-user standard deviation: plan a mean metric.")] = None,

@@ -72,6 +72,44 @@ ChartOpt = Annotated[
 ]
 
 
+def active_users_command(
+    compute: Callable[..., AnalysisResult],
+    table: Callable[[AnalysisResult], Any],
+    draw: Callable[[AnalysisResult, Path], None],
+) -> Callable[..., None]:
+    """The command of an analysis of the users active per calendar period (``lifecycle``, ``stickiness``):
+    ``--event``, ``--period``, ``--chart`` and the output options, then ``compute(source, spec, period=...)``
+    shown with ``table`` (and drawn with ``draw`` into ``--chart``). Register it with ``app.command(name,
+    help=...)``."""
+
+    def command(
+        ctx: typer.Context,
+        events: EventsArg,
+        event: ActiveEventOpt = "video_view",
+        period: PeriodOpt = "week",
+        chart: ChartOpt = None,
+        fmt: FormatOpt = OutputFormat.table,
+        output: OutputOpt = None,
+        date_from: FromOpt = None,
+        date_to: ToOpt = None,
+    ) -> None:
+        from ..eventspec import EventSpec
+        from ..periods import parse_period
+        from ..render.charts import chart_format
+
+        with guarded(ctx):
+            if chart is not None:
+                chart_format(chart)
+            spec, period_value = EventSpec.parse(event), parse_period(period)
+            source = open_events(ctx, events, date_from, date_to)
+            result = compute(source, spec, period=period_value)
+            emit(result, fmt, output, table, inputs=tuple(source.files))
+            if chart is not None:
+                draw(result, chart)
+
+    return command
+
+
 def state(ctx: typer.Context) -> AppState:
     """The global options of this invocation."""
     root = ctx.find_root()

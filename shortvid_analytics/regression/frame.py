@@ -1,6 +1,7 @@
 """The modelling frame: one row per unit (user, user_video or session), built in DuckDB SQL.
 
-Each unit has its own query, ``queries/regression_frame_<unit>.sql``; the column definitions are
+Each unit has its own query, ``queries/regression_frame_<unit>.sql`` (user and session share the columns of
+``regression_frame_aggregates.sql``, included as a fragment); the column definitions are
 documented in ``docs/regress.md``. The frame is the only thing that enters Python: event-level work
 (aggregation per unit, matching purchases to the product shown within the window, follow status)
 stays in the engine.
@@ -100,7 +101,8 @@ def build_frame(source: EventSource, unit: str, window: timedelta, assignments: 
     With ``assignments`` the frame gains ``variant`` and ``treated`` (``queries/regression_frame_assignment.sql``).
     """
     source.require_events(["video_view"])
-    data = sql.run(source.con, f"regression_frame_{unit}", {"window": window})
+    data = sql.run(source.con, f"regression_frame_{unit}", {"window": window},
+                   {"aggregates": sql.load_query("regression_frame_aggregates")})
     if data.height == 0:
         raise InputError(f"{source.path}: no {unit} rows: the range holds no {_WHAT[unit]}")
     frame = Frame(unit=unit, window=window if unit == "user_video" else None, data=data)
