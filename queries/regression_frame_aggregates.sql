@@ -18,7 +18,7 @@
         count(*) FILTER (WHERE event_name = 'video_complete')                           AS completes,
         count(*) FILTER (WHERE event_name = 'follow')                                   AS follows,
         count(*) FILTER (WHERE event_name = 'product_click')                            AS product_clicks,
-        coalesce(sum(watch_time_s) FILTER (WHERE event_name = 'video_view'), 0) / 60.0  AS watch_min,
+        coalesce(fsum(watch_time_s) FILTER (WHERE event_name = 'video_view'), 0) / 60.0  AS watch_min,
         CAST(count(*) FILTER (WHERE event_name = 'video_complete') AS DOUBLE)
             / count(*) FILTER (WHERE event_name = 'video_view')                         AS completion_rate,
         CAST(count(*) FILTER (WHERE event_name IN ('like', 'comment', 'share')) AS DOUBLE)
@@ -26,4 +26,4 @@
         CAST(count(*) FILTER (WHERE event_name = 'purchase') > 0 AS INTEGER)            AS purchased,
         count(DISTINCT order_id) FILTER (WHERE event_name = 'purchase')
             + count(*) FILTER (WHERE event_name = 'purchase' AND order_id IS NULL)      AS orders,
-        coalesce(sum(revenue) FILTER (WHERE event_name = 'purchase'), 0)                AS revenue
+        coalesce(fsum(revenue) FILTER (WHERE event_name = 'purchase'), 0)                AS revenue

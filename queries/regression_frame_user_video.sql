@@ -21,7 +21,7 @@ WITH viewed AS (
         arg_min({'creator_id': creator_id, 'product_id': product_id, 'platform': platform,
                  'traffic_source': traffic_source, 'session_id': session_id}, event_time) AS first_view,
         count(*)                                                                    AS views,
-        coalesce(sum(watch_time_s), 0) / 60.0                                       AS watch_min
+        coalesce(fsum(watch_time_s), 0) / 60.0                                       AS watch_min
     FROM events
     WHERE event_name = 'video_view' AND user_id IS NOT NULL AND video_id IS NOT NULL
     GROUP BY user_id, video_id
@@ -95,7 +95,7 @@ outcome AS (
         video_id,
         -- orders: distinct order_id, a purchase without order_id counting as its own order
         count(DISTINCT order_id) + count(*) FILTER (WHERE order_id IS NULL) AS orders,
-        coalesce(sum(revenue), 0)                                          AS revenue
+        coalesce(fsum(revenue), 0)                                          AS revenue
     FROM matched
     WHERE event_time >= start_time AND event_time <= start_time + $window
     GROUP BY user_id, video_id
