@@ -16,7 +16,10 @@ Definitions (``docs/paths.md`` has the full text and the JSON schema):
 - **Conversion** (forward mode with ``end``): a path converted when its horizon, anchor included,
   holds an event matching ``end``, whether or not it is among the first ``steps`` steps.
 - **Suppression**: sequences followed by fewer than ``min_group_size`` distinct users are never
-  listed; their paths are counted in ``suppressed`` (listed + other + suppressed = all paths).
+  listed; their paths are counted in ``suppressed`` (listed + other + suppressed = all paths). The
+  cells of the transition and step matrices with fewer than ``min_group_size`` distinct users are
+  pooled per row of the transition matrix (per step of the step matrix) into one cell flagged
+  ``suppressed``; a transition-matrix row whose state has fewer users is pooled whole into one row.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from . import sql
 from .errors import OptionError
 from .eventspec import EventSpec
 from .periods import format_window, parse_window
-from .privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -72,26 +75,39 @@ class PathRow:
 
 @dataclass
 class Transition:
-    """``count`` transitions from ``from_state`` to ``to_state``; ``probability`` = P(to | from)."""
+    """``count`` transitions from ``from_state`` to ``to_state``; ``probability`` = P(to | from).
 
-    from_state: str
-    to_state: str
+    A pooled cell (``suppressed``) sums ``suppressed_groups`` cells of fewer than ``min_group_size``
+    users: ``to_state`` is None, and ``from_state`` too when it pools the rows of such states.
+    """
+
+    from_state: str | None
+    to_state: str | None
     count: int
     probability: float
+    suppressed: bool = False
+    suppressed_groups: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.from_state, "to": self.to_state, "count": self.count,
-                "probability": self.probability}
+                "probability": self.probability, "suppressed": self.suppressed,
+                "suppressed_groups": self.suppressed_groups}
 
 
 @dataclass
 class StepCell:
-    """``paths`` paths are at ``event`` in ``step``; ``share`` = paths / all paths."""
+    """``paths`` paths are at ``event`` in ``step``; ``share`` = paths / all paths.
+
+    A pooled cell (``suppressed``, ``event`` None) sums the step's ``suppressed_groups`` cells of
+    fewer than ``min_group_size`` users.
+    """
 
     step: int
-    event: str
+    event: str | None
     paths: int
     share: float
+    suppressed: bool = False
+    suppressed_groups: int = 0
 
 
 @dataclass
@@ -224,6 +240,8 @@ def paths(
         top_frame = sql.run(con, "paths_top", values, fragments)
         transitions_frame = sql.run(con, "paths_transitions", values)
         steps_frame = sql.run(con, "paths_step_matrix", values)
+        # a second pass over the steps, only when suppressing: the distinct users behind each cell
+        cell_users = sql.run(con, "paths_cell_users", values) if min_group_size > 1 else None
     finally:
         for table in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -251,8 +269,8 @@ def paths(
         other_sequences=totals.sequences - len(top_paths) - int(totals_row["suppressed_sequences"]),
         suppressed_paths=int(totals_row["suppressed_paths"]),
         suppressed_sequences=int(totals_row["suppressed_sequences"]),
-        transitions=_transitions(transitions_frame),
-        step_matrix=_step_matrix(steps_frame, totals.paths, steps, forward),
+        transitions=_transitions(transitions_frame, cell_users, min_group_size),
+        step_matrix=_step_matrix(steps_frame, totals.paths, steps, forward, cell_users, min_group_size),
         notes=notes,
     )
 
@@ -303,31 +321,73 @@ def _path_row(rank: int, row: dict[str, Any], steps: int, forward: bool, total_p
     )
 
 
-def _transitions(frame: pl.DataFrame) -> list[Transition]:
-    """Counts to P(to | from); each from-state's probabilities sum to 1."""
-    totals: dict[str, int] = {}
-    for row in frame.iter_rows(named=True):
-        totals[row["from_state"]] = totals.get(row["from_state"], 0) + int(row["transitions"])
+def _transitions(frame: pl.DataFrame, cell_users: pl.DataFrame | None, min_group_size: int) -> list[Transition]:
+    """Counts to P(to | from); each from-state's probabilities sum to 1.
+
+    With ``cell_users`` (``paths_cell_users``), cells of fewer than ``min_group_size`` distinct users
+    are pooled per from-state into one cell (``to`` None), and the rows of from-states with fewer
+    users -- all of whose cells are small, as a cell's users are users of its from-state -- into one
+    row (``from`` None), so that no small state or transition is named.
+    """
+    cells = frame.select("from_state", "to_state", "transitions")
+    if cell_users is None:
+        cells = pool_small_groups(cells, "transitions", min_group_size, sums=[])  # only adds the flags
+    else:
+        users = (cell_users.filter(pl.col("matrix") == "transition").select("from_state", "to_state", "users"))
+        state_users = (cell_users.filter(pl.col("matrix") == "state")
+                       .select("from_state", pl.col("users").alias("state_users")))
+        cells = (cells.join(users, on=["from_state", "to_state"], how="left")
+                 .join(state_users, on="from_state", how="left")
+                 .with_columns(pl.when(pl.col("state_users") >= min_group_size).then(pl.col("from_state"))
+                               .alias("from_state"))
+                 .drop("state_users"))
+        cells = (pool_small_groups(cells, "users", min_group_size, sums=["transitions", "users"],
+                                   within=["from_state"])
+                 .sort(["from_state", SUPPRESSED, "to_state"], nulls_last=True))
+    row_totals: dict[str | None, int] = {}
+    for row in cells.iter_rows(named=True):
+        row_totals[row["from_state"]] = row_totals.get(row["from_state"], 0) + int(row["transitions"])
     return [
         Transition(row["from_state"], row["to_state"], int(row["transitions"]),
-                   row["transitions"] / totals[row["from_state"]])
-        for row in frame.iter_rows(named=True)
+                   row["transitions"] / row_totals[row["from_state"]], row[SUPPRESSED], row[SUPPRESSED_GROUPS])
+        for row in cells.iter_rows(named=True)
     ]
 
 
-def _step_matrix(frame: pl.DataFrame, total_paths: int, steps: int, forward: bool) -> list[StepCell]:
+def _step_matrix(frame: pl.DataFrame, total_paths: int, steps: int, forward: bool,
+                 cell_users: pl.DataFrame | None, min_group_size: int) -> list[StepCell]:
     """Share of paths at each event per step; paths shorter than the step are in the filler state
-    (``(path_end)`` forward, ``(path_start)`` backward), so every step's shares sum to 1."""
+    (``(path_end)`` forward, ``(path_start)`` backward), so every step's shares sum to 1.
+
+    With ``cell_users``, the cells of a step with fewer than ``min_group_size`` distinct users (the
+    filler included: users with a path shorter than the step) are pooled into one cell (``event`` None).
+    """
     if total_paths == 0:
         return []
     filler = PATH_END if forward else PATH_START
-    cells: list[StepCell] = []
+    rows: list[tuple[int, str, int]] = []
     for k in range(1, steps + 1):
         step = k if forward else -k
         at_step = frame.filter(pl.col("step") == step)
-        for row in at_step.iter_rows(named=True):
-            cells.append(StepCell(step, row["event_name"], int(row["paths"]), row["paths"] / total_paths))
+        rows += [(step, row["event_name"], int(row["paths"])) for row in at_step.iter_rows(named=True)]
         shorter = total_paths - int(at_step["paths"].sum())
         if shorter:
-            cells.append(StepCell(step, filler, shorter, shorter / total_paths))
-    return cells
+            rows.append((step, filler, shorter))
+    cells = pl.DataFrame(rows, schema={"step": pl.Int64, "event": pl.String, "paths": pl.Int64}, orient="row")
+    if cell_users is None:
+        cells = pool_small_groups(cells, "paths", min_group_size, sums=[])  # only adds the flags
+    else:
+        lengths = dict(cell_users.filter(pl.col("matrix") == "length").select("step", "users").iter_rows())
+        filler_users = [(k if forward else -k, filler, sum(n for length, n in lengths.items() if length < k))
+                        for k in range(1, steps + 1)]
+        users = pl.concat([
+            cell_users.filter(pl.col("matrix") == "step").select("step", pl.col("to_state").alias("event"), "users"),
+            pl.DataFrame(filler_users, schema={"step": pl.Int64, "event": pl.String, "users": pl.Int64}, orient="row"),
+        ], how="vertical_relaxed")
+        cells = pool_small_groups(cells.join(users, on=["step", "event"], how="left"), "users", min_group_size,
+                                  sums=["paths", "users"], within=["step"])
+        # pooled rows come last overall; a stable sort puts each after its own step's cells
+        cells = cells.sort(pl.col("step").abs(), maintain_order=True)
+    return [StepCell(row["step"], row["event"], int(row["paths"]), row["paths"] / total_paths, row[SUPPRESSED],
+                     row[SUPPRESSED_GROUPS])
+            for row in cells.iter_rows(named=True)]

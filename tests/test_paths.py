@@ -27,7 +27,10 @@ def by_label(result) -> dict[str, tuple]:
 # ------------------------------------------------------------------------------------------------ reference
 def reference(rows, start=None, end=None, steps=5, collapse=False, session=False, window=timedelta(hours=24),
               date_from=None, date_to=None):
-    """The definitions of docs/paths.md, written out naively over the raw rows."""
+    """The definitions of docs/paths.md, written out naively over the raw rows.
+
+    The last element maps every matrix cell -- ``("transition", from, to)``, ``("state", from)`` (a row of
+    the transition matrix), ``("step", step, event)`` (the filler included) -- to the set of its users."""
     forward = start is not None
     anchor_names = set(start if forward else end)
     conversion = set(end) if forward and end else set()
@@ -48,6 +51,7 @@ def reference(rows, start=None, end=None, steps=5, collapse=False, session=False
     sequences = Counter()
     users, converted_paths, converted_users = defaultdict(set), Counter(), defaultdict(set)
     transitions, step_counts = Counter(), Counter()
+    cell_users = defaultdict(set)
     for (user, _sid), events in groups.items():
         candidates = [r[2] for r in events if r[1] in anchor_names and in_range(r[2])]
         if not candidates:
@@ -68,6 +72,9 @@ def reference(rows, start=None, end=None, steps=5, collapse=False, session=False
         runs = runs[:steps]
         for k, (name, _n) in enumerate(runs, start=1):
             step_counts[(k if forward else -k, name)] += 1
+        for k in range(1, steps + 1):
+            cell = runs[k - 1][0] if k <= len(runs) else (PATH_END if forward else PATH_START)
+            cell_users[("step", k if forward else -k, cell)].add(user)
         if not forward:
             runs.reverse()
         seq = (tuple(n for n, _ in runs), tuple(c for _, c in runs))
@@ -79,11 +86,14 @@ def reference(rows, start=None, end=None, steps=5, collapse=False, session=False
             converted_users[seq].add(user)
         chain = [PATH_START, *seq[0], PATH_END]
         transitions.update(zip(chain, chain[1:]))
-    return sequences, users, converted_paths, converted_users, transitions, step_counts
+        for a, b in zip(chain, chain[1:]):
+            cell_users[("transition", a, b)].add(user)
+            cell_users[("state", a)].add(user)
+    return sequences, users, converted_paths, converted_users, transitions, step_counts, cell_users
 
 
 def check_against_reference(result, rows, **options):
-    sequences, users, conv_paths, conv_users, transitions, step_counts = reference(rows, **options)
+    sequences, users, conv_paths, conv_users, transitions, step_counts, _cells = reference(rows, **options)
     got = {(tuple(p.events), tuple(p.repeats)): p for p in result.top_paths}
     assert set(got) == set(sequences)
     converts = bool(options.get("start") and options.get("end"))
@@ -124,6 +134,45 @@ def check_matrices(result):
     if result.totals.paths:
         assert set(columns) == set(result.steps)
         assert all(math.isclose(v, 1.0, rel_tol=1e-12) for v in columns.values())
+
+
+def check_suppressed_matrices(result, every, cell_users, k):
+    """``result`` (run with ``--min-group-size k``) against the unsuppressed run ``every`` and the
+    reference's users per cell: cells of fewer than k users pooled per transition-matrix row (per
+    step), rows of states with fewer than k users pooled whole, every shown cell unchanged."""
+    def users(*cell):
+        return len(cell_users[cell])
+
+    expected = {}
+    rows = defaultdict(list)
+    for t in every.transitions:
+        rows[t.from_state].append(t)
+    small_rows = []
+    for state, cells in rows.items():
+        if users("state", state) < k:
+            small_rows += cells
+            continue
+        small = [t for t in cells if users("transition", state, t.to_state) < k]
+        expected |= {(state, t.to_state): (t.count, t.probability, False, 0) for t in cells if t not in small}
+        if small:
+            expected[(state, None)] = (sum(t.count for t in small), sum(t.probability for t in small), True,
+                                       len(small))
+    if small_rows:
+        expected[(None, None)] = (sum(t.count for t in small_rows), 1.0, True, len(small_rows))
+    got = {(t.from_state, t.to_state): (t.count, pytest.approx(t.probability, rel=1e-12), t.suppressed,
+                                        t.suppressed_groups) for t in result.transitions}
+    assert got == expected
+    expected = {}
+    for step in every.steps:
+        cells = [c for c in every.step_matrix if c.step == step]
+        small = [c for c in cells if users("step", step, c.event) < k]
+        expected |= {(step, c.event): (c.paths, c.share, False, 0) for c in cells if c not in small}
+        if small:
+            expected[(step, None)] = (sum(c.paths for c in small), sum(c.share for c in small), True, len(small))
+    got = {(c.step, c.event): (c.paths, pytest.approx(c.share, rel=1e-12), c.suppressed, c.suppressed_groups)
+           for c in result.step_matrix}
+    assert got == expected
+    check_matrices(result)
 
 
 NAMES = ["a", "b", "c", "d"]
@@ -171,6 +220,11 @@ def test_paths_match_the_reference(tmp_path_factory, raw, forward, anchor, conve
         window=None if session else window,
     )
     check_against_reference(result, rows, **options)
+    suppressed = paths(source, start="|".join(options["start"]) if options["start"] else None,
+                       end="|".join(options["end"]) if options["end"] else None, steps=steps, top=1000,
+                       collapse_repeats=collapse, session=session, window=None if session else window,
+                       min_group_size=2)
+    check_suppressed_matrices(suppressed, result, reference(rows, **options)[-1], 2)
 
 
 # ------------------------------------------------------------------------------------------------ hand-worked
@@ -293,7 +347,7 @@ def test_cli_json_contract_and_chart(write_events, cli, tmp_path):
     assert doc["totals"] == {"paths": 2, "users": 2, "sequences": 2, "converted_paths": 1, "converted_users": 1,
                              "conversion_rate": 0.5}
     assert doc["top_paths"][0]["path"] in ("video_view → purchase", "video_view")
-    assert {"from", "to", "count", "probability"} == set(doc["transition_matrix"][0])
+    assert {"from", "to", "count", "probability", "suppressed", "suppressed_groups"} == set(doc["transition_matrix"][0])
     assert doc["step_matrix"]["steps"] == [1, 2, 3, 4, 5]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cli("paths", path, "--end", "purchase", "--chart", svg).exit_code == 0

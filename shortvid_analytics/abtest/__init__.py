@@ -16,6 +16,7 @@ import polars as pl
 
 from ..errors import OptionError
 from ..periods import format_window
+from ..privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from ..results import AnalysisResult
 from ..source import EventSource
 from . import stats
@@ -55,10 +56,21 @@ class MetricResult:
 
 
 @dataclass
+class SuppressedSegments:
+    """The ``--by`` segments not analysed because a variant has fewer than ``min_group_size`` users in
+    them: how many (``groups``) and their users per variant, summed (no statistics)."""
+
+    groups: int
+    users: dict[str, int]
+
+
+@dataclass
 class ABResult(AnalysisResult):
     """Result of ``shortvid ab``: SRM check, per-metric variant values and comparisons with control.
 
-    ``segments`` holds the same analysis per value of the ``--by`` column (empty without it).
+    ``segments`` holds the same analysis per value of the ``--by`` column (empty without it), except
+    the segments with fewer than ``min_group_size`` users in some variant, counted in
+    ``suppressed_segments``.
     """
 
     kind = "ab"
@@ -72,6 +84,7 @@ class ABResult(AnalysisResult):
     incomplete_assignment_rows: int = 0
     metrics: list[MetricResult] = field(default_factory=list)
     segments: list[tuple[str, list[MetricResult]]] = field(default_factory=list)
+    suppressed_segments: SuppressedSegments | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -88,8 +101,13 @@ class ABResult(AnalysisResult):
             "incomplete_assignment_rows": self.incomplete_assignment_rows,
             "metrics": [m.to_dict() for m in self.metrics],
         }
-        if self.segments:
-            body["segments"] = [{"segment": s, "metrics": [m.to_dict() for m in ms]} for s, ms in self.segments]
+        if self.params.get("by") is not None:
+            body["segments"] = [{"segment": s, "suppressed": False, "suppressed_groups": 0, "users": segment_users(ms),
+                                 "metrics": [m.to_dict() for m in ms]} for s, ms in self.segments]
+            pooled = self.suppressed_segments
+            if pooled is not None:
+                body["segments"].append({"segment": None, "suppressed": True, "suppressed_groups": pooled.groups,
+                                         "users": pooled.users, "metrics": []})
         body["notes"] = self.notes
         body["warnings"] = self.warnings
         return body
@@ -99,7 +117,10 @@ class ABResult(AnalysisResult):
         return [(None, self.metrics), *self.segments]
 
     def to_frame(self) -> pl.DataFrame:
-        """One row per segment × metric × variant; comparison columns are null on the control row."""
+        """One row per segment × metric × variant; comparison columns are null on the control row.
+
+        The suppressed segments add one row per variant (``suppressed`` true, segment and metric
+        null) with their users and no statistics."""
         rows = []
         for segment, metrics in self.blocks():
             for m in metrics:
@@ -109,12 +130,20 @@ class ABResult(AnalysisResult):
                     rows.append({
                         "segment": segment, "metric": m.metric, "type": m.type, "variant": v.variant,
                         "users": v.users, "mean": v.mean, "sd": v.sd,
-                        **{k: getattr(c, k) if c else None for k in _FRAME_COMPARISON_COLUMNS},
+                        **{k: getattr(c, k) if c else None for k in _FRAME_COMPARISON_COLUMNS}, "suppressed": False,
                     })
+        if self.suppressed_segments is not None:
+            rows += [{"variant": v, "users": n, "suppressed": True} for v, n in self.suppressed_segments.users.items()]
         schema = {"segment": pl.String, "metric": pl.String, "type": pl.String, "variant": pl.String,
                   "users": pl.Int64, "mean": pl.Float64, "sd": pl.Float64,
-                  **{k: pl.Boolean if k == "significant" else pl.Float64 for k in _FRAME_COMPARISON_COLUMNS}}
-        return pl.DataFrame(rows, schema=schema)
+                  **{k: pl.Boolean if k == "significant" else pl.Float64 for k in _FRAME_COMPARISON_COLUMNS},
+                  "suppressed": pl.Boolean}
+        return pl.DataFrame([{k: row.get(k) for k in schema} for row in rows], schema=schema)
+
+
+def segment_users(metrics: list[MetricResult]) -> dict[str, int]:
+    """Users per variant of a block (every metric is computed over all of the block's users)."""
+    return {v.variant: v.users for v in metrics[0].variants} if metrics else {}
 
 
 _FRAME_COMPARISON_COLUMNS = ("abs_diff", "abs_ci_low", "abs_ci_high", "rel_lift", "ci_low", "ci_high", "p_value",
@@ -162,6 +191,7 @@ def analyze(
     by: str | None = None,
     sequential_tuning: float | None = None,
     cap: float | None = None,
+    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
 ) -> ABResult:
     """Analyse experiment ``experiment`` of ``assignments`` on the events of ``source``.
 
@@ -171,6 +201,9 @@ def analyze(
     of the events. Corrections apply within each block (all users; each segment) across
     metrics × variants. ``sequential_tuning`` defaults to GrowthBook's 5000. ``cap`` (e.g. 0.99)
     caps mean metrics' per-user values at that quantile of all analysed users (pooled over variants).
+    ``min_group_size``: a ``by`` segment with fewer users than this in any variant is not analysed
+    (small-cell suppression, docs/privacy.md); its users are summed in ``suppressed_segments``. The
+    all-users block and the other segments do not change (each segment is its own correction block).
     """
     if sequential_tuning is None:
         sequential_tuning = stats.DEFAULT_SEQUENTIAL_TUNING
@@ -188,6 +221,7 @@ def analyze(
         raise OptionError(f"--cap {cap}: expected a quantile between 0 and 1, e.g. 0.99")
     if not sequential_tuning > 0:
         raise OptionError(f"--sequential-tuning {sequential_tuning}: expected a positive number")
+    check_min_group_size(min_group_size)
     defs: list[MetricDef] = [parse_metric(m) for m in metrics]
     for d in defs:
         d.validate(source)
@@ -225,6 +259,7 @@ def analyze(
             "segment_source": None if by is None else ("events" if segment_from_events else "assignments"),
             "sequential_tuning": sequential_tuning,
             "cap": cap,
+            "min_group_size": min_group_size,
         },
         experiment=info.experiment,
         control=control,
@@ -237,8 +272,18 @@ def analyze(
     )
     settings = _Settings(method=method, alpha=alpha, correction=correction, cuped=cuped, tuning=sequential_tuning)
     result.metrics = _analyse_block(defs, sums.get(None, {}), ordered, control, settings)
+    segments = {segment: per_variant for segment, per_variant in sums.items() if segment is not None}
+    # a variant may have no user in a segment: K = 1 ("no suppression") still shows it, as it always did
+    small = [segment for segment, per_variant in segments.items()
+             if min_group_size > 1 and min(_block_users(per_variant, v) for v in ordered) < min_group_size]
+    if small:
+        result.suppressed_segments = SuppressedSegments(
+            groups=len(small), users={v: sum(_block_users(segments[s], v) for s in small) for v in ordered})
+        result.notes.append(f"{len(small):,} {by} segment(s) with fewer than {min_group_size:,} users in a variant "
+                            f"are not analysed on their own (small-cell suppression); their users are counted in "
+                            f"the pooled segment entry")
     result.segments = [(segment, _analyse_block(defs, per_variant, ordered, control, settings))
-                       for segment, per_variant in sums.items() if segment is not None]
+                       for segment, per_variant in segments.items() if segment not in small]
     for block in (result.metrics, *(ms for _, ms in result.segments)):
         for j, metric_result in enumerate(block):
             metric_result.cap_value = caps.get(j)
@@ -279,6 +324,12 @@ def _analyse_block(defs: list[MetricDef], per_variant: dict[str, list[Sums]], or
         c.p_adjusted = p
         c.significant = stats.is_significant(c, settings.method, settings.alpha)
     return out
+
+
+def _block_users(per_variant: dict[str, list[Sums]], variant: str) -> int:
+    """Users of ``variant`` in a block (0 when the variant has none in it)."""
+    sums = per_variant.get(variant)
+    return sums[0].n if sums else 0
 
 
 def _summary(kind: MetricType, variant: str, s: Sums) -> VariantSummary:

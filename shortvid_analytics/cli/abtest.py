@@ -20,7 +20,9 @@ from typer.core import TyperGroup
 
 from ..periods import parse_window
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+                     open_events)
 
 _DEFAULT_COMMAND = "analyze"
 
@@ -82,6 +84,7 @@ def analyze(
                                                          "metrics x variants.")] = CorrectionChoice.holm,
     by: Annotated[str | None, typer.Option("--by", help="Break results down by this column (assignments first, "
                                            "else the user's first event after assignment).")] = None,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     sequential_tuning: Annotated[float | None, typer.Option("--sequential-tuning", help="Mixture-SPRT tuning "
                                                             "parameter: the total users where intervals are "
                                                             "tightest (default 5000, as GrowthBook).")] = None,
@@ -104,6 +107,7 @@ def analyze(
             source, assignments, metric, experiment=experiment, control=control,
             window=parse_window(window) if window else None, split=split, alpha=alpha, cuped_days=cuped_days,
             method=method.value, correction=correction.value, by=by, sequential_tuning=sequential_tuning, cap=cap,
+            min_group_size=min_group_size,
         )
         if chart is not None:
             write_forest_plot(result, chart)

@@ -7,14 +7,15 @@ from typing import Annotated
 
 import typer
 
-from ..privacy import pseudonym_key
+from ..privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pseudonym_key
 from ..regression import Assignments, build_frame, check_frame_path, regress as fit_models, save_frame
 from ..regression.spec import from_options
 from ..regression.tables import publication_table, table_format
 from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
 from ..render.regression import chart_format, coefficient_chart, regression_table
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events, state
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+                     open_events, state)
 
 
 @app.command()
@@ -47,6 +48,7 @@ def regress(
     by: Annotated[
         str | None, typer.Option("--by", help="Fit per level of this column (platform) plus a pooled interaction model.")
     ] = None,
+    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     assignments: Annotated[
         Path | None, typer.Option("--assignments", help="Experiment assignments Parquet: adds variant and treated.")
     ] = None,
@@ -84,6 +86,7 @@ def regress(
         run = from_options(unit=unit, window=window, models=model or [], outcome=outcome, features=features,
                            controls=controls, formula=formula, cluster=cluster, robust=robust, by=by,
                            spec_file=spec, assignments=assignments, experiment=experiment)
+        check_min_group_size(min_group_size)  # before the frame is built
         if save_frame_path is not None:
             check_frame_path(save_frame_path)
         table_fmt = table_format(table) if table else None
@@ -99,7 +102,7 @@ def regress(
                                 alternative="or pass --raw-ids to write raw identifiers into --save-frame")
         frame = build_frame(source, run.unit, run.window,
                             Assignments(run.assignments, run.experiment) if run.assignments else None)
-        result = fit_models(frame, run, source.describe())
+        result = fit_models(frame, run, source.describe(), min_group_size=min_group_size)
         # every output is rendered before the first is written
         table_text = publication_table(result, table_fmt) if table and table_fmt else None
         chart_bytes = coefficient_chart(result, chart_fmt) if chart and chart_fmt else None

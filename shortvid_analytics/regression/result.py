@@ -21,18 +21,21 @@ _COEFFICIENT_SCHEMA = {
 
 @dataclass
 class RegressionResult(AnalysisResult):
-    """Models side by side; ``frame`` describes the modelling frame (unit, window, rows, columns)."""
+    """Models side by side; ``frame`` describes the modelling frame (unit, window, rows, columns);
+    ``notes`` e.g. the ``--by`` levels left out by small-cell suppression."""
 
     kind = "regression"
     models: list[FittedModel] = field(default_factory=list)
     frame: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
         return {
             "frame": self.frame,
             "models": [m.to_dict() for m in self.models],
             "warnings": self.warnings,
+            "notes": self.notes,
         }
 
     def to_frame(self) -> pl.DataFrame:

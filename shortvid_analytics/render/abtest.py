@@ -13,6 +13,7 @@ from rich.text import Text
 from ..abtest import ABResult, MetricResult, PowerResult
 from ..abtest.stats import Comparison
 from ..errors import OptionError
+from ..privacy import suppressed_label
 from .console import fmt_number, fmt_pct
 from .export import atomic_path
 
@@ -28,6 +29,12 @@ def ab_table(result: ABResult) -> Group:
     for segment, metrics in result.blocks():
         title = Text("All users" if segment is None else f"{result.params.get('by')} = {segment}")
         parts.append(_metrics_table(result, title, metrics))
+    pooled = result.suppressed_segments
+    if pooled is not None:
+        users = ", ".join(f"{v} {n:,}" for v, n in pooled.users.items())
+        parts.append(Text(f"{result.params.get('by')} = "
+                          f"{suppressed_label(result.params['min_group_size'], pooled.groups)} in a variant: "
+                          f"users {users}; not analysed (small-cell suppression)"))
     parts += [Text(f"note: {label}: {c.note}", style="cyan") for label, c in _labelled(result) if c.note]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     parts += [Text(f"warning: {w}", style="yellow") for w in result.warnings]

@@ -62,21 +62,25 @@ def paths_table(result: PathsResult) -> Group:
 
 
 def _transition_table(result: PathsResult) -> Table:
-    """P(next | current): one row per current state, one column per next state; rows sum to 100%."""
+    """P(next | current): one row per current state, one column per next state; rows sum to 100%.
+    Pooled small cells are the last column, the pooled rows of small states the last row."""
     froms = _ordered_states({t.from_state for t in result.transitions}, first=PATH_START)
     tos = _ordered_states({t.to_state for t in result.transitions}, last=PATH_END)
     probability = {(t.from_state, t.to_state): t.probability for t in result.transitions}
+    pooled = f"<{result.params['min_group_size']} users"
     table = Table(title="Transition matrix P(next | current)", title_justify="left")
     table.add_column("current \\ next")
     for to in tos:
-        table.add_column(to, justify="right")
+        table.add_column(pooled if to is None else to, justify="right")
     for frm in froms:
-        table.add_row(frm, *(fmt_pct(probability[(frm, to)], 1) if (frm, to) in probability else "" for to in tos))
+        table.add_row(pooled if frm is None else frm,
+                      *(fmt_pct(probability[(frm, to)], 1) if (frm, to) in probability else "" for to in tos))
     return table
 
 
 def _step_table(result: PathsResult) -> Table:
-    """Share of paths at each event per step; every step column sums to 100%."""
+    """Share of paths at each event per step; every step column sums to 100%. The pooled small cells
+    of each step are the last row."""
     filler = PATH_END if result.direction == "forward" else PATH_START
     share = {(c.step, c.event): c.share for c in result.step_matrix}
     events = _ordered_states({c.event for c in result.step_matrix}, last=filler)
@@ -85,14 +89,16 @@ def _step_table(result: PathsResult) -> Table:
     for step in result.steps:
         table.add_column(str(step), justify="right")
     for event in events:
-        table.add_row(event, *(fmt_pct(share[(s, event)], 1) if (s, event) in share else "" for s in result.steps))
+        table.add_row(f"<{result.params['min_group_size']} users" if event is None else event,
+                      *(fmt_pct(share[(s, event)], 1) if (s, event) in share else "" for s in result.steps))
     return table
 
 
-def _ordered_states(states: set[str], first: str | None = None, last: str | None = None) -> list[str]:
-    """Event names alphabetically, with the framing states at the edges."""
-    middle = sorted(s for s in states if s not in (first, last))
-    return ([first] if first in states else []) + middle + ([last] if last in states else [])
+def _ordered_states(states: set[str | None], first: str | None = None, last: str | None = None) -> list[str | None]:
+    """Event names alphabetically, with the framing states at the edges and the pooled state (None) last."""
+    middle = sorted(s for s in states if s not in (first, last, None))
+    edges = [([s] if s is not None and s in states else []) for s in (first, last)]
+    return edges[0] + middle + edges[1] + ([None] if None in states else [])
 
 
 def sankey_figure(result: PathsResult) -> Figure:

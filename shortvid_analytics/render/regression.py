@@ -35,6 +35,7 @@ def regression_table(result: RegressionResult) -> Group:
         parts += [Text(f"warning: {w}", style="yellow") for w in model.warnings]
     symbols = ", ".join(f"{'*' * (i + 1)} p<{t:g}" for i, t in enumerate(thresholds))
     parts.append(Text(symbols, style="dim"))
+    parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     return Group(*parts)
 
 

@@ -62,11 +62,12 @@ def run(ctx: SectionContext, section: Section) -> SectionOutput:
         ctx.source(section, ranged=False), path, p["metric"], experiment=p["experiment"], control=p["control"],
         window=parse_window(p["window"]) if p["window"] else None, split=p["split"], alpha=p["alpha"],
         cuped_days=p["cuped_days"], method=p["method"], correction=p["correction"], by=p["by"],
-        sequential_tuning=p["sequential_tuning"], cap=p["cap"],
+        sequential_tuning=p["sequential_tuning"], cap=p["cap"], min_group_size=ctx.min_group_size,
     )
     result = result_obj.to_dict()
     doc = Doc({"ab": result})
-    argv = ctx.command(section, "ab", "--assignments", str(path), *cli_args(section, PARAMS), ranged=False)
+    argv = ctx.command(section, "ab", "--assignments", str(path), *cli_args(section, PARAMS),
+                       *ctx.suppression_args(), ranged=False)
     out = SectionOutput(results=doc.results, commands={"ab": argv})
     level = f"{100 * (1 - p['alpha']):g}%"
     out.blocks += srm_reading(doc, result)

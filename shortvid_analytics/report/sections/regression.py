@@ -38,18 +38,20 @@ def run(ctx: SectionContext, section: Section) -> SectionOutput:
     """Build the frame and fit the models as ``shortvid regress`` does; table, coefficient plot, reading."""
     source = ctx.source(section)
     spec = _run_spec(section.params)
-    result_obj = regress(build_frame(source, spec.unit, spec.window, None), spec, source.describe())
+    result_obj = regress(build_frame(source, spec.unit, spec.window, None), spec, source.describe(),
+                         min_group_size=ctx.min_group_size)
     result = result_obj.to_dict()
     doc = Doc({"regression": result})
     out = SectionOutput(results=doc.results,
-                        commands={"regression": ctx.command(section, "regress", *cli_args(section, PARAMS))})
+                        commands={"regression": ctx.command(section, "regress", *cli_args(section, PARAMS),
+                                                            *ctx.suppression_args())})
     out.blocks += reading(doc, result, ctx.truth)
     out.blocks.append(coefficients_table(doc, result))
     with report_style():
         out.blocks.append(embed(coefficient_figure(result_obj), "Estimates (log-odds for logit) with 95% "
                                 "confidence intervals, one colour per model.", "coefficient plot", max_height=6))
-    for warning in result["warnings"]:
-        out.blocks.append(Paragraph(prose("Note: " + warning).html, role="note"))
+    for note in result["warnings"] + result["notes"]:
+        out.blocks.append(Paragraph(prose("Note: " + note).html, role="note"))
     return out
 
 
