@@ -4,33 +4,25 @@
 --
 -- Three passes over kpi_events, each reading only the columns it needs, instead of one pass carrying
 -- DISTINCT aggregates (which DuckDB runs as a fan-out of the whole event stream to one hash table each):
---   counts     the ingredients that add events up, per group;
+--   counts     the ingredients that add events up, per group (kpi.EVENT_SUMS and kpi.COMMERCE_SUMS, the
+--              aggregates kpi_periods.sql adds up per user and day);
 --   users      one row per (group, user) -- the one big hash table of the query -- then counted per group:
 --              viewers = pairs with a view; active_users = all pairs, or NULL when nothing is suppressed
 --              (then only the pairs of view events are formed, and `pairs` counts those);
 --   commerce   distinct purchasers, orders and refunded orders, over purchase and refund events only.
 -- The passes are joined on the group keys (missing values included: IS NOT DISTINCT FROM).
 -- Fragments (built by engagement.py from quoted identifiers): group_keys = the breakdown columns, e.g.
--- "creator_id", "platform"; counts_keys = the same prefixed with "c." (select list of the result);
+-- "creator_id", "platform"; event_sums / commerce_sums = ", <aggregate> AS <ingredient>, ..." (kpi.py);
+-- counts_keys = the group keys prefixed with "c." (select list of the result);
 -- users_join, commerce_join = the join conditions of counts (c) with users (u) and commerce (m);
 -- pair_filter = the events that form (group, user) pairs: viewer_id IS NOT NULL, or user_id IS NOT NULL
 -- when active users are counted; active_users = coalesce(u.pairs, 0), or a NULL constant.
 WITH
 counts AS (
     SELECT
-        {{ group_keys }},
-        count(view_event)                  AS views,
-        count(like_event)                  AS likes,
-        count(comment_event)               AS comments,
-        count(share_event)                 AS shares,
-        count(complete_event)              AS completes,
-        count(click_event)                 AS clicks,
-        sum(view_watch_time_s)             AS watch_time_s_sum,
-        count(view_watch_time_s)           AS watch_time_s_n,
-        count(unidentified_purchase)       AS unidentified_purchases,
-        coalesce(sum(purchase_revenue), 0) AS gmv,
-        count(unidentified_refund)         AS unidentified_refunds,
-        coalesce(sum(refund_revenue), 0)   AS refund_revenue
+        {{ group_keys }}
+        {{ event_sums }}
+        {{ commerce_sums }}
     FROM kpi_events
     GROUP BY {{ group_keys }}
 ),
@@ -68,9 +60,9 @@ SELECT
     c.watch_time_s_n,
     coalesce(m.purchasers, 0)                                 AS purchasers,
     coalesce(m.purchase_orders, 0) + c.unidentified_purchases AS orders,
-    c.gmv,
+    coalesce(c.gmv, 0)                                        AS gmv,
     coalesce(m.refund_orders, 0) + c.unidentified_refunds     AS refunded_orders,
-    c.refund_revenue,
+    coalesce(c.refund_revenue, 0)                             AS refund_revenue,
     {{ active_users }}                                        AS active_users
 FROM counts AS c
 LEFT JOIN users AS u ON {{ users_join }}

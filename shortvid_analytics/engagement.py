@@ -18,7 +18,10 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
-from .kpi import CONFIDENCE, INGREDIENTS, KPIS, breakdown_columns, create_kpi_events, derive, kpi_columns
+from .kpi import (
+    COMMERCE_SUMS, CONFIDENCE, EVENT_SUMS, INGREDIENTS, KPIS, breakdown_columns, create_kpi_events, derive, kpi_columns,
+    sums_fragment,
+)
 from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
@@ -95,6 +98,8 @@ def engagement(
     count_active = min_group_size > 1
     raw = sql.run(source.con, "engagement", fragments={
         "group_keys": ", ".join(keys),
+        "event_sums": sums_fragment(EVENT_SUMS),
+        "commerce_sums": sums_fragment(COMMERCE_SUMS),
         "counts_keys": ", ".join(f"c.{k}" for k in keys),
         "users_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM u.{k}" for k in keys),
         "commerce_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM m.{k}" for k in keys),

@@ -1,9 +1,11 @@
 """The KPI definitions shared by ``engagement``, ``kpi`` and ``digest``, and the per-period KPI table.
 
-Definitions live in exactly two places, each used by all three commands:
+Definitions live in exactly three places, each used by all three commands:
 
 - ``queries/kpi_events_view.sql`` decides what every *event* contributes (a view, a viewer, an order,
-  revenue, ...); ``queries/engagement.sql`` and ``queries/kpi_periods.sql`` only add those markers up;
+  revenue, ...);
+- :data:`EVENT_SUMS` and :data:`COMMERCE_SUMS` add those markers up (the aggregates that
+  ``queries/engagement.sql`` and ``queries/kpi_periods.sql`` insert as fragments);
 - :data:`KPIS` and :func:`derive` turn the added-up ingredients into the KPIs of the product README
   (rates, AOV, GPM, ...) with their 95% intervals.
 
@@ -101,6 +103,31 @@ ACTIVITY_KPIS: tuple[Kpi, ...] = (
 )
 
 KPI_BY_NAME: dict[str, Kpi] = {k.name: k for k in KPIS + ACTIVITY_KPIS}
+
+#: The ingredients that add events up, as aggregates over ``kpi_events`` (name, SQL): additive over
+#: any partition of the events, so a sum of partial results gives the total (``sum`` of each column).
+EVENT_SUMS: tuple[tuple[str, str], ...] = (
+    ("views", "count(view_event)"),
+    ("likes", "count(like_event)"),
+    ("comments", "count(comment_event)"),
+    ("shares", "count(share_event)"),
+    ("completes", "count(complete_event)"),
+    ("clicks", "count(click_event)"),
+    ("watch_time_s_sum", "sum(view_watch_time_s)"),
+    ("watch_time_s_n", "count(view_watch_time_s)"),
+)
+#: The additive commerce ingredients, as aggregates over ``kpi_events`` (name, SQL); the distinct purchasers,
+#: orders and refunded orders are counted by each query (over purchase and refund events only). The
+#: FILTER gives the same result as the plain aggregate (other events carry NULL markers) but lets the
+#: engine skip the other events before it updates the aggregate.
+COMMERCE_SUMS: tuple[tuple[str, str], ...] = tuple(
+    (name, f"{aggregate} FILTER (WHERE commerce_event IS NOT NULL)") for name, aggregate in (
+        ("unidentified_purchases", "count(unidentified_purchase)"),
+        ("gmv", "sum(purchase_revenue)"),
+        ("unidentified_refunds", "count(unidentified_refund)"),
+        ("refund_revenue", "sum(refund_revenue)"),
+    )
+)
 
 #: The added-up columns the SQL returns (see queries/engagement.sql and queries/kpi_periods.sql).
 INGREDIENTS: tuple[str, ...] = (
@@ -210,6 +237,12 @@ def create_kpi_events(source: EventSource) -> None:
     source.con.execute(sql.render("kpi_events_view"))
 
 
+def sums_fragment(sums: Sequence[tuple[str, str]], template: str = "{sql}") -> str:
+    """SQL select-list items ``, <aggregate> AS <name>`` of ``sums``; ``template`` may wrap each aggregate
+    (``{sql}``) or replace it by an expression of the column ``{name}`` (e.g. ``sum({name})``)."""
+    return "".join(f",\n        {template.format(sql=agg, name=name)} AS {name}" for name, agg in sums)
+
+
 # ----------------------------------------------------------------------------------------- periods
 @dataclass
 class PeriodFrames:
@@ -247,25 +280,50 @@ def period_kpis(
         for column in columns:
             grain.setdefault(column, f"g{len(grain)}")
     mover_alias = {column: f"m{i}" for i, column in enumerate(gmv_by)}
-    select = [f"{sql.quote_ident(c)} AS {a}" for c, a in grain.items()]
-    select += [f"CASE WHEN commerce_event IS NOT NULL THEN {sql.quote_ident(c)} END AS {a}"
-               for c, a in mover_alias.items()]
-    grain_keys = list(grain.values()) + list(mover_alias.values())
     sets: list[tuple[str, ...]] = []
     for columns in breakdowns:
         aliases = tuple(grain[c] for c in columns)
         sets += [("day", *aliases), ("week", *aliases), ("month", *aliases)]
-    sets += [(period.value, alias) for alias in mover_alias.values()]
+    mover_sets = [(period.value, alias) for alias in mover_alias.values()]
+    joined = ["day", "week", "month", *grain.values()]
+    all_keys = [*joined, *mover_alias.values()]
+
+    def keys(aliases: Sequence[str], prefix: str = "") -> str:
+        return "".join(f", {prefix}{a}" for a in aliases)
+
+    def grouping_sets(with_user: bool = False, movers: bool = False) -> str:
+        return ", ".join(f"({', '.join((*s, 'user_id') if with_user else s)})"
+                         for s in sets + (mover_sets if movers else []))
+
+    def join(other: str) -> str:
+        return " AND ".join([f"{other}.grouping_id = s.grouping_id",
+                             *(f"{other}.{k} IS NOT DISTINCT FROM s.{k}" for k in joined)])
+
     fragments = {
         "day_expr": f"CAST({Period.day.trunc_sql('local_time')} AS DATE)",
         "week_expr": f"CAST({Period.week.trunc_sql('day')} AS DATE)",
         "month_expr": f"CAST({Period.month.trunc_sql('day')} AS DATE)",
-        "grain_select": "".join(f",\n                {s}" for s in select),
-        "grain_keys": "".join(f", {k}" for k in grain_keys),
-        "grouping_sets": ", ".join(f"({', '.join(s)})" for s in sets),
+        "grain_select": "".join(f", {sql.quote_ident(c)} AS {a}" for c, a in grain.items()),
+        "grain_keys": keys(grain.values()),
+        "grain_keys_s": keys(grain.values(), "s."),
+        "mover_select": "".join(f", CASE WHEN commerce_event IS NOT NULL THEN {sql.quote_ident(c)} END AS {a}"
+                                for c, a in mover_alias.items()),
+        "mover_keys": keys(mover_alias.values()),
+        "mover_nulls": "".join(f", NULL AS {a}" for a in mover_alias.values()),
+        "grouping_sets": grouping_sets(),
+        "user_sets": grouping_sets(with_user=True),
+        "commerce_sets": grouping_sets(movers=True),
+        "event_sums": sums_fragment(EVENT_SUMS),
+        "commerce_sums": sums_fragment(COMMERCE_SUMS),
+        "event_sums_added": sums_fragment(EVENT_SUMS, "sum({name})"),
+        "event_sums_s": sums_fragment(EVENT_SUMS, "s.{name}"),
+        "event_sums_null": sums_fragment(EVENT_SUMS, "NULL"),
+        "users_join": join("u"),
+        "commerce_join": join("c"),
+        "mover_scale": str(2 ** len(mover_alias)),
+        "mover_mask": str(2 ** len(mover_alias) - 1),
     }
     raw = sql.run(source.con, "kpi_periods", fragments=fragments)
-    all_keys = ["day", "week", "month", *grain_keys]
 
     def rows_of(grouped: tuple[str, ...]) -> pl.DataFrame:
         # GROUPING(...) has bit 1 for every column *not* grouped, the first column most significant.
