@@ -25,17 +25,28 @@
 -- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of the
 -- local time of first_start), by_value (the breakdown property as VARCHAR, or a NULL constant without a
 -- breakdown).
-WITH user_periods AS (
+WITH flagged AS (
+    -- the selectors evaluated once per event
     SELECT
         user_id,
-        CASE WHEN $recurring OR {{ return_predicate }} THEN {{ period_start }} END  AS period,
-        {{ by_value }}                                                               AS by_value,
-        min(CASE WHEN {{ start_predicate }} THEN event_time END)                     AS first_start,
-        max(CASE WHEN {{ return_predicate }} THEN event_time END)                    AS last_return
+        event_time,
+        local_time,
+        {{ by_value }}          AS by_value,
+        {{ start_predicate }}   AS is_start,
+        {{ return_predicate }}  AS is_return
     FROM events
     WHERE ({{ start_predicate }} OR {{ return_predicate }})
       AND user_id IS NOT NULL
       AND event_time IS NOT NULL
+),
+user_periods AS (
+    SELECT
+        user_id,
+        CASE WHEN $recurring OR is_return THEN {{ period_start }} END  AS period,
+        by_value,
+        min(event_time) FILTER (WHERE is_start)                        AS first_start,
+        max(event_time) FILTER (WHERE is_return)                       AS last_return
+    FROM flagged
     GROUP BY 1, 2, 3
 ),
 ranked_starts AS (
