@@ -25,6 +25,7 @@ def scan(events: str, columns: list[str], threads: int | None = None,
     files = sorted(glob.glob(os.path.join(events, "**", "*.parquet"), recursive=True))
     con = duckdb.connect(":memory:")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET parquet_metadata_cache = true")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:

@@ -7,13 +7,18 @@
 --   plus each purchase without one); an order split over several events is credited part by part.
 -- own_group: the conversion event's own value of the --by column (fragment by_column), as text; the
 --   "platform" model credits it.
+-- Fragments by_column and conversion_product (the event's product_id, for --same-product) are a NULL
+-- constant when the analysis does not use them: a column not read is a column not decompressed, and
+-- reading them cost more than the rest of this scan of all events.
 CREATE OR REPLACE TEMP TABLE attribution_conversions AS
 WITH conversions AS (
     SELECT
-        row_number() OVER () AS conversion_id,
+        -- any unique number: an ORDER BY makes the numbering a parallel sort of the few conversions
+        -- after a parallel scan, where OVER () would number the rows in one thread as they stream by
+        row_number() OVER (ORDER BY e.user_id, e.event_time) AS conversion_id,
         e.user_id,
         e.event_time,
-        e.product_id,
+        {{ conversion_product }} AS product_id,
         e.order_id,
         coalesce(e.revenue, 0.0) AS revenue,
         CAST({{ by_column }} AS VARCHAR) AS own_group

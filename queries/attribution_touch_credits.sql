@@ -3,7 +3,8 @@
 -- Touches: events of the same user from events_all (not cut by the date range) matching the touch
 -- selector (fragment touch_predicate over alias t) with
 --   conversion time - $window_seconds <= touch time <= conversion time (both edges inclusive),
---   and, with $same_product, the conversion's product_id (non-null and equal).
+--   and, with --same-product, the conversion's product_id (non-null and equal: fragment product_match,
+--   TRUE without the option so that product_id is not read).
 -- Weight of touch i of a conversion, by $model:
 --   last        1 for the touches at the latest touch time, else 0
 --   first       1 for the touches at the earliest touch time, else 0
@@ -27,7 +28,7 @@ WITH pairs AS (
     WHERE {{ touch_predicate }}
       AND t.event_time <= c.event_time
       AND t.event_time >= c.event_time - INTERVAL ($window_seconds) SECOND
-      AND (NOT $same_product OR t.product_id = c.product_id)
+      AND {{ product_match }}
 ),
 weighted AS (
     SELECT

@@ -13,42 +13,56 @@
 --   value_users   = distinct users with an entry of this by_value (the group size --min-group-size tests)
 -- Cohort size = entries with NULL return_period + sum of last_entries over the cohort.
 --
--- Cost: the events are read once per event set and aggregated straight away (first-time mode groups
--- by user only, as the grouping key of recurring mode is constant NULL there); everything after that
--- works on one row per entry or per (user, return period), never on events.
+-- Cost: one scan of the start and return events together, aggregated straight away per user into the
+-- first start and per (user, period) into the last return: the grouping key `period` is the event's
+-- period for return events (every event in recurring mode) and NULL for the other start events, so that
+-- most events (the start events, usually) are aggregated per user only. An event matching both
+-- selectors counts as both. Everything after that works on those rows (a few per user), never on
+-- events: the cohort is the period of the first start's local time, converted for that one instant.
 --
 -- Parameters: $recurring (BOOLEAN) and the values bound by the predicates.
 -- Fragments (built by retention.py): start_predicate and return_predicate (event selectors),
--- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of
--- first_local), by_value (the breakdown property as VARCHAR, or a NULL constant without a breakdown).
-WITH start_groups AS (
-    -- the first start event per user (first-time) or per user and period (recurring), and per
-    -- breakdown value; first_local is its local time (equal event times have equal local times)
+-- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of the
+-- local time of first_start), by_value (the breakdown property as VARCHAR, or a NULL constant without a
+-- breakdown).
+WITH flagged AS (
+    -- the selectors evaluated once per event
     SELECT
         user_id,
-        CASE WHEN $recurring THEN {{ period_start }} END  AS entry_period,
-        {{ by_value }}                                   AS by_value,
-        min(event_time)                                  AS first_start,
-        arg_min(local_time, event_time)                  AS first_local
+        event_time,
+        local_time,
+        {{ by_value }}          AS by_value,
+        {{ start_predicate }}   AS is_start,
+        {{ return_predicate }}  AS is_return
     FROM events
-    WHERE {{ start_predicate }}
+    WHERE ({{ start_predicate }} OR {{ return_predicate }})
       AND user_id IS NOT NULL
       AND event_time IS NOT NULL
+),
+user_periods AS (
+    SELECT
+        user_id,
+        CASE WHEN $recurring OR is_return THEN {{ period_start }} END  AS period,
+        by_value,
+        min(event_time) FILTER (WHERE is_start)                        AS first_start,
+        max(event_time) FILTER (WHERE is_return)                       AS last_return
+    FROM flagged
     GROUP BY 1, 2, 3
 ),
 ranked_starts AS (
-    -- with a breakdown an entry has one group per value: keep the earliest, ties going to the
-    -- smallest value so that the result is reproducible
+    -- an entry is the earliest start of the user (first-time) or of the user and period (recurring);
+    -- with a breakdown there is one group per value: ties go to the smallest value so that the result
+    -- is reproducible
     SELECT
         user_id,
-        first_local,
         by_value,
         first_start,
         row_number() OVER (
-            PARTITION BY user_id, entry_period
+            PARTITION BY user_id, CASE WHEN $recurring THEN period END
             ORDER BY first_start, by_value NULLS LAST
         ) AS start_rank
-    FROM start_groups
+    FROM user_periods
+    WHERE first_start IS NOT NULL
 ),
 entries AS (
     SELECT user_id, {{ cohort_start }} AS cohort, by_value, first_start
@@ -56,15 +70,15 @@ entries AS (
     WHERE start_rank = 1
 ),
 return_periods AS (
-    -- each user's last return event per period
+    -- each user's last return event per period, and the user's last period with a return event: an
+    -- entry's last return period is that one if it qualifies for the entry, else the entry never returns
     SELECT
         user_id,
-        {{ period_start }}  AS period,
-        max(event_time)     AS last_return
-    FROM events
-    WHERE {{ return_predicate }}
-      AND user_id IS NOT NULL
-      AND event_time IS NOT NULL
+        period,
+        max(last_return)                         AS last_return,
+        max(period) OVER (PARTITION BY user_id)  AS user_last_period
+    FROM user_periods
+    WHERE last_return IS NOT NULL
     GROUP BY 1, 2
 ),
 returns AS (
@@ -72,7 +86,7 @@ returns AS (
         e.by_value,
         e.cohort,
         r.period AS return_period,
-        max(r.period) OVER (PARTITION BY e.user_id, e.cohort) AS last_return_period
+        r.user_last_period
     FROM entries AS e
     LEFT JOIN return_periods AS r
       ON r.user_id = e.user_id
@@ -88,7 +102,7 @@ SELECT
     cohort,
     return_period,
     count(*) AS entries,
-    count(CASE WHEN return_period = last_return_period THEN 1 END) AS last_entries,
+    count(CASE WHEN return_period = user_last_period THEN 1 END) AS last_entries,
     max(value_users.value_users) AS value_users
 FROM returns
 JOIN value_users ON value_users.by_value IS NOT DISTINCT FROM returns.by_value

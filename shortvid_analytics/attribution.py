@@ -178,12 +178,14 @@ def attribution(
     fragments = {
         "conversion_predicate": conversion_spec.predicate(binder, source.columns, "e"),
         "touch_predicate": touch_spec.predicate(binder, source.columns, "t"),
-        "by_column": f"e.{by_column}",
+        # columns an analysis does not use stay out of the queries (each would be read for every event)
+        "by_column": f"e.{by_column}" if parsed.name == "platform" else "NULL",
+        "conversion_product": "e.product_id" if same_product else "CAST(NULL AS VARCHAR)",
+        "product_match": "t.product_id = c.product_id" if same_product else "TRUE",
         "touch_group": f"t.{by_column}",
     }
     values = binder.values | {
         "window_seconds": lookback.total_seconds(),
-        "same_product": same_product,
         "model": parsed.name,
         "half_life_seconds": parsed.half_life.total_seconds() if parsed.half_life else None,
         "top": top,

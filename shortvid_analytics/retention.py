@@ -206,7 +206,7 @@ def retention(
         "start_predicate": start.predicate(params, source.columns),
         "return_predicate": return_event.predicate(params, source.columns),
         "period_start": period.trunc_sql("local_time"),
-        "cohort_start": period.trunc_sql("first_local"),
+        "cohort_start": period.trunc_sql(source.local_time_sql("first_start")),
         "by_value": f"CAST({sql.quote_ident(by)} AS VARCHAR)" if by else "CAST(NULL AS VARCHAR)",
     }
     rows = sql.run(source.con, "retention", {**params.values, "recurring": mode is RetentionMode.recurring},

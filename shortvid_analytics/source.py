@@ -79,6 +79,9 @@ def connect(config: Config) -> Connection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
+    # every query over the events view binds all the files again (union_by_name): without the cache each
+    # re-reads and re-parses every footer, ~0.1 s per query for 100M events in 29 files
+    con.execute("SET parquet_metadata_cache = true")
     # DuckDB draws its progress bar on stdout after 2 s, which corrupts JSON/CSV written to stdout; when
     # the CLI shows progress (on stderr, progress.py) DuckDB only tracks it.
     con.execute(f"SET enable_progress_bar = {'true' if progress.enabled() else 'false'}")
@@ -192,10 +195,8 @@ class EventSource:
             if raw not in mapped_sources and raw not in CANONICAL_COLUMNS and raw != "local_time":
                 select.append(quote_ident(raw))
         self._set_aliases()
-        local_time = ("canonical.event_time" if self.config.timezone == "UTC"
-                      else self._zone_shift("canonical.event_time", "shortvid_tz", to_local=True))
         self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
-                                                "local_time": local_time}))
+                                                "local_time": self.local_time_sql("canonical.event_time")}))
         range_predicate = []
         if self.date_from:
             range_predicate.append(self._range_bound("shortvid_from", ">=", self.date_from))
@@ -272,6 +273,14 @@ class EventSource:
             f"ISO 8601 text or an integer Unix epoch"
         )
         return None
+
+    def local_time_sql(self, utc: str) -> str:
+        """SQL converting the naive UTC timestamp expression ``utc`` to the reporting time zone, exactly as
+        the views compute ``local_time`` from ``event_time`` (for a query that needs the local time of a
+        few aggregated instants rather than of every event)."""
+        if self.config.timezone == "UTC":
+            return utc
+        return self._zone_shift(utc, "shortvid_tz", to_local=True)
 
     def _range_bound(self, variable: str, op: str, day: date) -> str:
         """``local_time <op> <day 00:00>`` as SQL; compared on ``event_time`` with the UTC instant of that
