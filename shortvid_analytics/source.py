@@ -48,6 +48,17 @@ def is_uri(path: str) -> bool:
     return bool(_URI.match(path))
 
 
+def is_duckdb(con: Connection) -> bool:
+    """True for a DuckDB connection, False for Spark's (whose SQL lacks DuckDB's table functions)."""
+    return isinstance(con, duckdb.DuckDBPyConnection)
+
+
+def local_duckdb(con: Connection) -> duckdb.DuckDBPyConnection:
+    """``con`` if it is DuckDB's, else a new in-memory DuckDB connection: for what DuckDB reads whatever
+    the engine (time zone names, the Parquet footers of local files)."""
+    return con if is_duckdb(con) else duckdb.connect(":memory:")
+
+
 def resolve_files(path: str | Path) -> tuple[list[str], bool]:
     """Parquet files named by ``path`` (file, glob or folder) and whether to read hive partitions."""
     text = str(path)
@@ -147,7 +158,7 @@ class EventSource:
             raise OptionError(f"--from {date_from} is after --to {date_to}")
         files, hive = resolve_files(path)
         con = connect(config)
-        zones = con if isinstance(con, duckdb.DuckDBPyConnection) else duckdb.connect(":memory:")
+        zones = local_duckdb(con)
         check_timezone(zones, config.timezone, "timezone")
         check_timezone(zones, config.source_timezone, "[time] source_timezone")
         con.execute("SET VARIABLE shortvid_files = $files::VARCHAR[]", {"files": files})
@@ -240,7 +251,7 @@ class EventSource:
         The one conversion of ``event_time`` and of the assignments' ``assigned_at``, so that both
         columns of an export mean the same instants.
         """
-        if typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ":
+        if _is_tz_aware(typ):
             return _utc_wall_time(col)
         if typ.startswith("TIMESTAMP") or typ == "DATE":
             if self.config.source_timezone == "UTC":
@@ -312,7 +323,7 @@ class EventSource:
         """
         icu = (f"timezone(getvariable('{zone_variable}'), timezone('UTC', {naive}))" if to_local
                else _utc_wall_time(f"timezone(getvariable('{zone_variable}'), {naive})"))
-        if not isinstance(self.con, duckdb.DuckDBPyConnection):
+        if not is_duckdb(self.con):
             return icu  # Spark's conversion is plain Java time arithmetic: no ICU cost to spare
         zone = self.con.execute(f"SELECT getvariable('{zone_variable}')").fetchall()[0][0]
         span = self.con.execute(render("timezone_constant_offset"),
@@ -385,10 +396,10 @@ class EventSource:
         """
         column = self.config.source_column("event_time")
         typ = self.raw_columns.get(column, "").upper()
-        stats_type = ("TIMESTAMPTZ" if typ in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+        stats_type = ("TIMESTAMPTZ" if _is_tz_aware(typ)
                       else "TIMESTAMP" if typ == "TIMESTAMP" and self.config.source_timezone == "UTC" else None)
         # parquet_metadata() is DuckDB's; Spark (possibly over hdfs:// or s3a:// paths) scans the column
-        if stats_type and self.config.engine.name == "duckdb":
+        if stats_type and is_duckdb(self.con):
             first, last, usable = self.con.execute(
                 render("event_time_statistics", {"stats_type": stats_type}),
                 {"files": self.files, "column": column}).fetchall()[0]
@@ -440,6 +451,11 @@ def _utc_wall_time(tz_aware: str) -> str:
     lookup, which made that conversion the most expensive step of a scan (about 8x the cost here).
     """
     return f"make_timestamp(epoch_us({tz_aware}))"
+
+
+def _is_tz_aware(typ: str) -> bool:
+    """True for DuckDB's name of a timestamp with time zone."""
+    return typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ"
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:

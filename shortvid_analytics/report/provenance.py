@@ -16,11 +16,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from .. import __version__, sql
 from ..privacy import shareable_config
-from ..source import EventSource
+from ..source import EventSource, local_duckdb
 
 #: Packages whose versions can change a number or a page of the report.
 PACKAGES = ("duckdb", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "pandas", "matplotlib",
@@ -50,10 +48,8 @@ def package_versions() -> dict[str, str]:
 
 def parquet_inputs(con: Any, files: list[str]) -> dict[str, Any]:
     """Per file: path, bytes, rows (from the Parquet footer, no scan) and SHA-256; plus a fingerprint."""
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        con = duckdb.connect(":memory:")  # footers of local files: DuckDB whatever the engine (Spark)
     rows = {r["file_name"]: int(r["num_rows"]) for r in
-            sql.run(con, "report_parquet_rows", {"files": files}).iter_rows(named=True)}
+            sql.run(local_duckdb(con), "report_parquet_rows", {"files": files}).iter_rows(named=True)}
     listed = [{"path": f, "bytes": Path(f).stat().st_size, "rows": rows.get(f), "sha256": sha256_file(f)}
               for f in files]
     # One hash over all (path, hash) pairs identifies the whole input in a single line.
