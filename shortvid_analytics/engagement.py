@@ -101,8 +101,8 @@ def engagement(
         "event_sums": sums_fragment(EVENT_SUMS),
         "commerce_sums": sums_fragment(COMMERCE_SUMS),
         "counts_keys": ", ".join(f"c.{k}" for k in keys),
-        "users_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM u.{k}" for k in keys),
-        "commerce_join": " AND ".join(f"c.{k} IS NOT DISTINCT FROM m.{k}" for k in keys),
+        "users_join": sql.same_keys("c", "u", keys),
+        "commerce_join": sql.same_keys("c", "m", keys),
         "pair_filter": "user_id IS NOT NULL" if count_active else "viewer_id IS NOT NULL",
         "active_users": "coalesce(u.pairs, 0)" if count_active else "CAST(NULL AS BIGINT)",
     })

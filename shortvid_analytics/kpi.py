@@ -296,8 +296,7 @@ def period_kpis(
                          for s in sets + (mover_sets if movers else []))
 
     def join(other: str) -> str:
-        return " AND ".join([f"{other}.grouping_id = s.grouping_id",
-                             *(f"{other}.{k} IS NOT DISTINCT FROM s.{k}" for k in joined)])
+        return f"{other}.grouping_id = s.grouping_id AND {sql.same_keys(other, 's', joined)}"
 
     fragments = {
         "day_expr": f"CAST({Period.day.trunc_sql('local_time')} AS DATE)",

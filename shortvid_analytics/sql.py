@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +54,12 @@ def load_query(name: str) -> str:
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB/standard SQL (double quotes, embedded quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def same_keys(left: str, right: str, keys: Iterable[str]) -> str:
+    """Join condition ``left.k IS NOT DISTINCT FROM right.k AND ...`` over the (quoted) ``keys``: rows of two
+    aggregates of the same groups match, a missing key value included."""
+    return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in keys)
 
 
 def is_plain_identifier(name: str) -> bool:
