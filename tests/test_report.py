@@ -346,7 +346,6 @@ def test_unknown_output_suffix_and_overwriting_inputs_are_refused(small_events, 
 
 def test_section_parameters_mirror_the_cli_options():
     """Every spec key that names a CLI option is an option of that command (a contract, not a copy)."""
-    import click
     import typer
 
     from shortvid_analytics.report import SECTION_TYPES
@@ -356,7 +355,7 @@ def test_section_parameters_mirror_the_cli_options():
     for kind in SECTION_TYPES.values():
         if kind.command is None:
             continue
-        command = root.get_command(click.Context(root), kind.command)  # loads the command's module
+        command = root.get_command(typer.Context(root), kind.command)  # loads the command's module
         if hasattr(command, "commands"):  # `ab` routes EVENTS to its `analyze` subcommand
             command = command.commands["analyze"]
         options = {opt for param in command.params for opt in param.opts}

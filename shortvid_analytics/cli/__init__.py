@@ -13,10 +13,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__, progress
 from ..config import Config
@@ -36,19 +35,19 @@ COMMAND_MODULES: dict[str, str] = {
 class _LazyCommands(TyperGroup):
     """The root group: imports a command's module the first time the command is looked up."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(COMMAND_MODULES)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             importlib.import_module(f"{__name__}.{COMMAND_MODULES[cmd_name]}")
             self.commands.update(_registered_commands())
         return super().get_command(ctx, cmd_name)
 
 
-def _registered_commands() -> dict[str, click.Command]:
+def _registered_commands() -> dict[str, TyperCommand | TyperGroup]:
     """Click commands for everything registered on :data:`app` so far (as typer would build them)."""
-    out: dict[str, click.Command] = {}
+    out: dict[str, TyperCommand | TyperGroup] = {}
     for info in app.registered_commands:
         command = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                    rich_markup_mode=app.rich_markup_mode)

@@ -14,7 +14,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -30,7 +29,7 @@ _DEFAULT_COMMAND = "analyze"
 class _DefaultToAnalyze(TyperGroup):
     """A group that treats ``ab EVENTS ...`` as ``ab analyze EVENTS ...``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = [_DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
