@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -20,9 +21,10 @@ from .. import __version__, sql
 from ..privacy import shareable_config
 from ..source import EventSource, local_duckdb
 
-#: Packages whose versions can change a number or a page of the report.
-PACKAGES = ("duckdb", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "pandas", "matplotlib",
-            "jinja2", "markdown-it-py", "weasyprint", "typer", "rich")
+#: The distribution whose requirement tree is the software a report ran with, and the extras of it that can
+#: change a number (the test tools of ``dev`` cannot).
+DISTRIBUTION = "shortvid-analytics"
+RUNTIME_EXTRAS = ("spark",)
 _CHUNK = 1 << 20
 
 
@@ -36,14 +38,47 @@ def sha256_file(path: str | Path) -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed version of each package in :data:`PACKAGES` (``not installed`` when absent)."""
-    versions = {"shortvid-analytics": __version__, "python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
+    """This tool's and Python's versions, then the installed version of every package in the tool's
+    requirement tree (its installed extras included), by name: the resolved environment a report ran with,
+    as ``requirements.lock`` pins it for a replication."""
+    versions = {DISTRIBUTION: __version__, "python": platform.python_version()}
+    installed = _requirement_tree(DISTRIBUTION)
+    installed.pop(_normalise(DISTRIBUTION), None)
+    versions.update(sorted(installed.items()))
     return versions
+
+
+def _requirement_tree(root: str) -> dict[str, str]:
+    """Installed version of ``root`` and of everything its requirements pull in, transitively (a requirement
+    that is not installed -- another platform's, an extra nobody installed -- is not part of this run)."""
+    found: dict[str, str] = {}
+    root = _normalise(root)
+    pending = [root]
+    while pending:
+        name = _normalise(pending.pop())
+        if name in found:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found[name] = dist.version
+        pending += [_REQUIREMENT_NAME.match(r).group(0) for r in dist.requires or [] if _needed(r, name == root)]
+    return found
+
+
+def _needed(requirement: str, of_root: bool) -> bool:
+    """A requirement without an extra, or (of the root) one of :data:`RUNTIME_EXTRAS`."""
+    extra = re.search(r"""extra\s*==\s*['"]([^'"]+)['"]""", requirement)
+    return extra is None or (of_root and extra.group(1) in RUNTIME_EXTRAS)
+
+
+#: The distribution name at the start of a requirement string (``pandas>=2; python_version>'3'``).
+_REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def parquet_inputs(con: Any, files: list[str]) -> dict[str, Any]:
