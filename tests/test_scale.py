@@ -21,7 +21,7 @@ from rich.console import Console
 from shortvid_analytics import cli as cli_package
 from shortvid_analytics import progress
 from shortvid_analytics import source as source_module
-from shortvid_analytics.cli import COMMAND_MODULES, app
+from shortvid_analytics.cli import COMMANDS, app
 from shortvid_analytics.config import Config
 from shortvid_analytics.source import EventSource
 
@@ -176,12 +176,12 @@ def test_a_command_loads_only_what_it_needs() -> None:
 
 def test_every_command_module_is_listed_and_help_shows_every_command(cli) -> None:
     modules = {p.stem for p in Path(cli_package.__file__).parent.glob("*.py")} - {"__init__", "__main__", "common"}
-    assert set(COMMAND_MODULES.values()) == modules
+    assert {c.module for c in COMMANDS.values()} == modules
     result = cli("--help")
     assert result.exit_code == 0
     listed = [line.split()[1] for line in result.stdout.splitlines()
               if line.startswith("│ ") and len(line.split()) > 2]
-    assert set(listed) >= set(COMMAND_MODULES)
+    assert set(listed) >= set(COMMANDS)
 
 
 # ------------------------------------------------------------------------------------------ progress

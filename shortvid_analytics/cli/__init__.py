@@ -7,55 +7,226 @@ command runs or help lists it, so ``shortvid --version`` and every command start
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from .. import __version__, progress
 from ..config import Config
 from ..errors import OptionError, ShortvidError
 from ..render.console import stderr_console
-from .common import AppState
+from .common import AppState, output_format
 
-#: Command name -> the module of this package that registers it (in the order help lists them).
-COMMAND_MODULES: dict[str, str] = {
-    "validate": "validate", "anonymize": "anonymize", "funnel": "funnel", "retention": "retention",
-    "lifecycle": "lifecycle", "stickiness": "stickiness", "engagement": "engagement", "kpi": "kpi",
-    "digest": "digest", "ab": "abtest", "regress": "regress", "paths": "paths", "attribution": "attribution",
-    "report": "report", "demo": "demo", "generate": "generate",
+@dataclass(frozen=True)
+class CommandEntry:
+    """A command as the root help lists it, without importing the module that defines it."""
+
+    module: str
+    summary: str
+
+
+#: Every command, in the order help lists them: the module of this package that registers it and the
+#: one-line summary of the command list (the command's own help is its docstring).
+COMMANDS: dict[str, CommandEntry] = {
+    "validate": CommandEntry("validate", "Check an export: rows, time range, events, users, nulls, duplicates."),
+    "anonymize": CommandEntry("anonymize", "Write a shareable copy: keyed-hash ids, optional time coarsening."),
+    "funnel": CommandEntry("funnel", "Users reaching each step within the window; conversion, drop-off, time."),
+    "retention": CommandEntry("retention", "Cohort retention triangle and the overall retention curve."),
+    "lifecycle": CommandEntry("lifecycle", "New, returning, resurrecting and dormant users per period."),
+    "stickiness": CommandEntry("stickiness", "Users by active days per week or month; DAU/MAU stickiness."),
+    "engagement": CommandEntry("engagement", "Engagement and commerce KPIs per creator, video, product, ..."),
+    "kpi": CommandEntry("kpi", "The KPI table per day, week or month (DAU/WAU/MAU, GMV, conversion, ...)."),
+    "digest": CommandEntry("digest", "Weekly KPI digest for cron: HTML, Markdown and JSON."),
+    "ab": CommandEntry("abtest", "A/B experiments: analyse (SRM, lift, CUPED, sequential) or plan (power)."),
+    "regress": CommandEntry("regress", "Regress purchase outcomes on engagement; publication tables."),
+    "paths": CommandEntry("paths", "Most frequent journeys; transition and step matrices."),
+    "attribution": CommandEntry("attribution", "Credit orders and GMV to creators, videos or traffic sources."),
+    "report": CommandEntry("report", "Build a case-study report (HTML, PDF, JSON) from a spec."),
+    "demo": CommandEntry("demo", "Generate example data and build the example case study."),
+    "generate": CommandEntry("generate", "Write a synthetic export with planted ground truth."),
 }
 
 
+class ShortvidCommand(TyperCommand):
+    """Every command: usage names arguments in capitals, flags show no value type, and an option that takes one
+    value may be given once (``--by a --by b`` on a single ``--by`` would silently keep ``b``)."""
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        plain_metavars(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        refuse_repeated_options(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        return [self.options_metavar or "[OPTIONS]", *argument_usage(self.get_params(ctx))]
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        if "fmt" in ctx.params and "output" in ctx.params:  # before any work: -f against -o's extension
+            try:
+                ctx.params["fmt"] = output_format(ctx.params["fmt"], ctx.params["output"])
+            except OptionError as exc:
+                ctx.fail(str(exc))
+        return super().invoke(ctx)
+
+
+def plain_metavars(params: list[Any]) -> None:
+    """``EVENTS`` for an argument, nothing for a flag (typer shows ``events`` and ``<bool>``)."""
+    for param in params:
+        if param.metavar is not None:
+            continue
+        if isinstance(param, TyperArgument):
+            param.metavar = (param.name or "").upper()
+        elif isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+
+
+def argument_usage(params: list[Any]) -> list[str]:
+    """The usage line's arguments: ``EVENTS`` when required, ``[EVENTS]`` when not."""
+    pieces = []
+    for param in params:
+        if isinstance(param, TyperArgument):
+            name = param.metavar or (param.name or "").upper()
+            name += "..." if param.nargs != 1 else ""
+            pieces.append(name if param.required else f"[{name}]")
+    return pieces
+
+
+def refuse_repeated_options(command: Any, ctx: typer.Context, args: list[str]) -> None:
+    """A usage error naming a single-valued option given more than once."""
+    _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+    seen: set[str] = set()
+    for param in order:
+        if not isinstance(param, TyperOption) or param.multiple or param.count or param.is_flag:
+            continue
+        if param.name in seen:
+            ctx.fail(f"{param.opts[0]} was given more than once; it takes one value")
+        seen.add(param.name or "")
+
+
 class _LazyCommands(TyperGroup):
-    """The root group: imports a command's module the first time the command is looked up."""
+    """The root group: imports a command's module the first time the command is looked up; lists commands
+    from :data:`COMMANDS` without importing them; accepts the global options after the command too."""
+
+    _listing = False
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
-        return list(COMMAND_MODULES)
+        return list(COMMANDS)
 
     def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
-        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
-            importlib.import_module(f"{__name__}.{COMMAND_MODULES[cmd_name]}")
+        if self._listing and cmd_name in COMMANDS:
+            return TyperCommand(cmd_name, short_help=COMMANDS[cmd_name].summary)
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"{__name__}.{COMMANDS[cmd_name].module}")
             self.commands.update(_registered_commands())
         return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        plain_metavars(self.get_params(ctx))
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        args = hoist_global_options(self, ctx, args)
+        refuse_repeated_options(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name not in COMMANDS and not name.startswith("-"):
+            close = difflib.get_close_matches(name, list(COMMANDS), n=3)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else f" Commands: {', '.join(COMMANDS)}."
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        """Click's usage errors as one ``error:`` line on stderr (exit 2), not a framed box."""
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except typer.Abort:
+            stderr_console().print("aborted", markup=False)
+            sys.exit(1)
+        except typer.TyperException as exc:
+            if type(exc).__name__ != "NoArgsIsHelpError":  # its help is already printed
+                stderr_console().print(f"error: {usage_message(exc)}", markup=False)
+            sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(code or 0)
+
+
+def usage_message(exc: Exception) -> str:
+    """A usage error in one line, with where to read the help."""
+    message = " ".join(str(getattr(exc, "format_message", lambda: exc)()).split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return message
+
+
+def hoist_global_options(group: Any, ctx: typer.Context, args: list[str]) -> list[str]:
+    """``shortvid kpi E --config c.toml`` as ``shortvid --config c.toml kpi E``: the global options are
+    accepted after the command too (no command has options of the same names)."""
+    takes_value = {opt: not p.is_flag for p in group.params if isinstance(p, TyperOption) for opt in p.opts}
+    command_at = _command_position(args, takes_value)
+    if command_at is None:
+        return args
+    head, tail, hoisted = list(args[:command_at + 1]), [], []
+    rest = iter(args[command_at + 1:])
+    for arg in rest:
+        if arg == "--":
+            tail.extend([arg, *rest])
+            break
+        name = arg.split("=", 1)[0]
+        if name in takes_value and arg.startswith("--") or arg in takes_value:
+            hoisted.append(arg)
+            if takes_value[name] and "=" not in arg:
+                hoisted.append(next(rest, ""))
+            continue
+        tail.append(arg)
+    return [*head[:command_at], *hoisted, head[command_at], *tail]
+
+
+def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | None:
+    """Index of the command name in ``args`` (after the global options that precede it)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("-"):
+            return i
+        if arg == "--":
+            return None
+        i += 2 if takes_value.get(arg, False) else 1
+    return None
 
 
 def _registered_commands() -> dict[str, TyperCommand | TyperGroup]:
     """Click commands for everything registered on :data:`app` so far (as typer would build them)."""
     out: dict[str, TyperCommand | TyperGroup] = {}
     for info in app.registered_commands:
+        info.cls = ShortvidCommand if info.cls in (None, TyperCommand) else info.cls
         command = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                    rich_markup_mode=app.rich_markup_mode)
+        command.short_help = COMMANDS[command.name or ""].summary
         out[command.name or ""] = command
     for group_info in app.registered_groups:
+        for info in group_info.typer_instance.registered_commands:
+            info.cls = ShortvidCommand if info.cls in (None, TyperCommand) else info.cls
         group = typer.main.get_group_from_info(group_info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                suggest_commands=app.suggest_commands,
                                                rich_markup_mode=app.rich_markup_mode)
+        group.short_help = COMMANDS[group.name or ""].summary
         out[group.name or ""] = group
     return out
 
@@ -73,7 +244,6 @@ app = typer.Typer(
     help="Funnels, retention, engagement, A/B tests and regressions over short-video e-commerce events.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

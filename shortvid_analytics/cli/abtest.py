@@ -20,17 +20,18 @@ from typer.core import TyperGroup
 from ..periods import parse_window
 from . import app
 from ..privacy import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
 _DEFAULT_COMMAND = "analyze"
 
 
 class _DefaultToAnalyze(TyperGroup):
-    """A group that treats ``ab EVENTS ...`` as ``ab analyze EVENTS ...``."""
+    """A group that treats ``ab EVENTS ...`` as ``ab analyze EVENTS ...``, and ``ab --help`` as the analysis'
+    help (its options are what people look for; ``ab power --help`` plans)."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+        if args and args[0] not in self.commands:
             args = [_DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
 
@@ -59,7 +60,7 @@ class CorrectionChoice(str, Enum):
     none = "none"
 
 
-@ab_app.command(_DEFAULT_COMMAND)
+@ab_app.command(_DEFAULT_COMMAND, epilog="Plan an experiment (users per variant, MDE): shortvid ab power --help.")
 def analyze(
     ctx: typer.Context,
     events: EventsArg,
@@ -91,7 +92,7 @@ def analyze(
                                               "of all users pooled (winsorisation), e.g. 0.99.")] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a forest plot of the lift intervals "
                                                "(.png, .svg or .pdf).")] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
@@ -126,7 +127,7 @@ def power(
     power_: Annotated[float, typer.Option("--power", help="Probability of detecting the effect.")] = 0.8,
     variants: Annotated[int, typer.Option("--variants", help="Number of variants including control.")] = 2,
     sd: Annotated[float | None, typer.Option("--sd", help="Per-user standard deviation: plan a mean metric.")] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Sample size per variant for a relative MDE, or the MDE for a number of users per variant."""

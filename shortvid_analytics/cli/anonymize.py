@@ -11,7 +11,7 @@ from rich.table import Table
 from ..anonymize import AnonymizeResult, anonymize as anonymize_events
 from ..errors import OptionError
 from . import app
-from .common import (EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events,
+from .common import (EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events,
                      state)
 
 
@@ -53,7 +53,7 @@ def anonymize(
         Path | None, typer.Option("--assignments", help="Also copy these experiment assignments (user_id "
                                                         "pseudonymised with the same key).")
     ] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

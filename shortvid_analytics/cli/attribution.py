@@ -10,7 +10,7 @@ from ..attribution import attribution as compute_attribution
 from ..render.attribution import attribution_table
 from . import app
 from ..privacy import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
 
@@ -30,7 +30,7 @@ def attribution(
         "--same-product", help="Only touches carrying the conversion's product_id.")] = False,
     top: Annotated[int, typer.Option("--top", help="Groups to list (0: all); the rest are summed.")] = 20,
     min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..config import Config
-from ..errors import ShortvidError
+from ..errors import OptionError, ShortvidError
 from ..render.console import stderr_console, stdout_console
 
 if TYPE_CHECKING:  # imported where used, so that start-up does not load DuckDB and polars
@@ -27,9 +27,30 @@ EXIT_INTERNAL = 70
 
 class OutputFormat(str, Enum):
     table = "table"
+    markdown = "markdown"
     json = "json"
     csv = "csv"
     parquet = "parquet"
+
+
+#: The format each ``-o`` file extension stands for (``.txt``: the table as plain text).
+EXTENSION_FORMATS: dict[str, OutputFormat] = {
+    ".txt": OutputFormat.table, ".md": OutputFormat.markdown, ".json": OutputFormat.json,
+    ".csv": OutputFormat.csv, ".parquet": OutputFormat.parquet,
+}
+
+
+def output_format(fmt: OutputFormat | None, output: Path | None) -> OutputFormat:
+    """``-f``, else the format of ``-o``'s extension, else the table; a ``-f`` that contradicts the extension
+    is an error (``-o kpi.csv -f json`` would write JSON into a .csv file)."""
+    implied = EXTENSION_FORMATS.get(output.suffix.lower()) if output is not None else None
+    if output is not None and implied is None and fmt is None and output.suffix:
+        known = ", ".join(EXTENSION_FORMATS)
+        raise OptionError(f"-o {output}: cannot tell the format from {output.suffix!r}; use {known} or pass -f")
+    if fmt is not None and implied is not None and fmt is not implied:
+        raise OptionError(f"-f {fmt.value} contradicts -o {output} (a {output.suffix} file is {implied.value}); "
+                          "drop one of them")
+    return fmt or implied or OutputFormat.table
 
 
 @dataclass
@@ -45,7 +66,11 @@ EventsArg = Annotated[
     typer.Argument(help="Events: a Parquet file, a glob (quote it) or a hive-partitioned folder.",
                    show_default=False),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", show_default=False,
+                 help="Output format (default: from the -o extension .txt .md .json .csv .parquet, else table)."),
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
 ]
@@ -88,7 +113,7 @@ def active_users_command(
         event: ActiveEventOpt = "video_view",
         period: PeriodOpt = "week",
         chart: ChartOpt = None,
-        fmt: FormatOpt = OutputFormat.table,
+        fmt: FormatOpt = None,
         output: OutputOpt = None,
         date_from: FromOpt = None,
         date_to: ToOpt = None,
@@ -173,23 +198,38 @@ def _as_date(value: datetime | date | None) -> date | None:
 
 def emit(
     result: AnalysisResult,
-    fmt: OutputFormat,
+    fmt: OutputFormat | None,
     output: Path | None,
     table: Callable[[AnalysisResult], Any],
     inputs: tuple[str, ...] = (),
 ) -> None:
-    """Render ``result``: a rich table on stdout, or JSON/CSV/Parquet to ``output`` or stdout."""
+    """Render ``result``: a rich table on stdout; the table as text or Markdown, or JSON/CSV/Parquet, to
+    ``output`` or stdout (the format from ``-f`` or ``output``'s extension)."""
     from ..render.export import refuse_input, write_result, write_text_atomic
 
-    if fmt is OutputFormat.table:
-        renderable = table(result)
+    chosen = output_format(fmt, output)
+    if chosen in (OutputFormat.table, OutputFormat.markdown):
         if output is not None:
             refuse_input(output, inputs, "--output")
-            console = stdout_console()
-            with console.capture() as capture:
-                console.print(renderable)
-            write_text_atomic(output, capture.get())
+        text = table_text(table(result), chosen)
+        if output is not None:
+            write_text_atomic(output, text)
+        elif chosen is OutputFormat.table:
+            stdout_console().print(table(result))
         else:
-            stdout_console().print(renderable)
+            sys.stdout.write(text)
         return
-    write_result(result, fmt.value, output, stdout=sys.stdout, protected=inputs)
+    write_result(result, chosen.value, output, stdout=sys.stdout, protected=inputs)
+
+
+def table_text(renderable: Any, fmt: OutputFormat) -> str:
+    """The terminal table as plain text (no colour codes) or as Markdown."""
+    if fmt is OutputFormat.markdown:
+        from ..render.markdown import markdown_text
+
+        return markdown_text(renderable)
+    console = stdout_console()
+    with console.capture() as capture:
+        console.print(renderable)
+    # rich pads every line to the console width; a file keeps the text only
+    return "".join(line.rstrip() + "\n" for line in capture.get().splitlines())

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..errors import OptionError
 from ..render.console import fmt_number, fmt_pct, stderr_console, stdout_console
 from . import app
 from .common import guarded
+
+#: Where ``shortvid demo`` writes when no --out is given: a folder of the working directory, easy to find.
+DEFAULT_DEMO_DIR = Path("shortvid-demo")
 
 
 @app.command()
 def demo(
     ctx: typer.Context,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the data and the report (default: a new "
-                                                           "temporary folder, kept).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the data and the report; an existing one must be "
+                                                    "empty (or pass --force).")] = DEFAULT_DEMO_DIR,
+    force: Annotated[bool, typer.Option("--force", help="Replace what an earlier demo (or anything else) left in "
+                                                        "--out.")] = False,
     users: Annotated[int, typer.Option("--users", help="Users to generate.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the generated data.")] = 42,
     as_of: Annotated[datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
@@ -29,7 +34,12 @@ def demo(
     from ..demo import DEMO_DAYS, example_spec, run_demo
 
     with guarded(ctx):
-        folder = out or Path(tempfile.mkdtemp(prefix="shortvid-demo-"))
+        folder = out.absolute()
+        if folder.exists() and not folder.is_dir():
+            raise OptionError(f"--out {folder} is a file, not a folder")
+        if not force and folder.is_dir() and any(folder.iterdir()):
+            raise OptionError(f"--out {folder} is not empty; pass --force to replace its contents, or choose "
+                              "another folder")
         stderr_console().print(f"generating {users:,} users x {DEMO_DAYS} days into {folder / 'data'} ...",
                                markup=False)
         result = run_demo(folder, users=users, seed=seed, as_of=as_of)

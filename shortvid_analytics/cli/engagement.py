@@ -11,7 +11,7 @@ from ..privacy import TERMINAL_MIN_GROUP_SIZE
 from ..engagement import engagement as engagement_kpis
 from ..render.engagement import engagement_table
 from . import app
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
 
@@ -34,7 +34,7 @@ def engagement(
                      help=f"Rank by the lower end of the 95% interval ({', '.join(INTERVAL_KEYS)}).")
     ] = False,
     min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

@@ -13,7 +13,7 @@ from ..funnel import funnel as compute_funnel
 from ..render.funnel import check_chart_path, funnel_table, write_funnel_chart
 from . import app
 from ..privacy import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
 
@@ -58,7 +58,7 @@ def funnel(
         TrendPeriod | None, typer.Option("--trends", help="Also compute the funnel per entry day or week.")
     ] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a bar chart to PATH.png or PATH.svg.")] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

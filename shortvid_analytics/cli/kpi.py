@@ -11,7 +11,7 @@ from ..periods import parse_period
 from ..privacy import TERMINAL_MIN_GROUP_SIZE
 from ..render.kpi import kpi_table
 from . import app
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
 
@@ -25,7 +25,7 @@ def kpi(
         typer.Option("--by", help="Also break down by this column (repeatable), e.g. platform."),
     ] = None,
     min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

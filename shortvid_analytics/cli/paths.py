@@ -12,7 +12,7 @@ from ..paths import paths as compute_paths
 from ..render.paths import chart_format, paths_table, write_sankey
 from . import app
 from ..privacy import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
 
@@ -36,7 +36,7 @@ def paths(
     chart: Annotated[Path | None, typer.Option(
         "--chart", help="Also draw a Sankey-style flow of the top paths to this .png/.svg/.pdf file.",
         show_default=False)] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

@@ -14,7 +14,7 @@ from ..regression.tables import publication_table, table_format
 from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
 from ..render.regression import chart_format, coefficient_chart, regression_table
 from . import app
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded,
+from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events, state)
 
 
@@ -72,7 +72,7 @@ def regress(
         Path | None, typer.Option("--spec", help="TOML file with several models (see docs/regress.md).")
     ] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a coefficient plot (.png, .svg or .pdf).")] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

@@ -14,7 +14,7 @@ from ..retention import parse_mode
 from ..retention import retention as compute_retention
 from . import app
 from ..privacy import TERMINAL_MIN_GROUP_SIZE
-from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputFormat, OutputOpt, PeriodOpt,
+from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, PeriodOpt,
                      ToOpt, emit, guarded, open_events)
 
 
@@ -36,7 +36,7 @@ def retention(
                                                         "event.")] = None,
     min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     chart: ChartOpt = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,

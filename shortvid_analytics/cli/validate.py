@@ -10,14 +10,14 @@ import typer
 from ..render.validate import validation_table
 from ..validate import validate as validate_events
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, OutputFormat, OutputOpt, ToOpt, emit, guarded, open_events
+from .common import EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events
 
 
 @app.command()
 def validate(
     ctx: typer.Context,
     events: EventsArg,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
