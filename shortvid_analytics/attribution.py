@@ -35,7 +35,8 @@ from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .eventspec import EventSpec
 from .periods import format_window, parse_window
-from .privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
+from .privacy import check_min_group_size
+from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 

@@ -22,7 +22,8 @@ from .kpi import (
     COMMERCE_SUMS, CONFIDENCE, EVENT_SUMS, INGREDIENTS, KPIS, breakdown_columns, create_kpi_events, derive, kpi_columns,
     sums_fragment,
 )
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import Enum
 from itertools import combinations
 from typing import Any
 
@@ -34,9 +33,11 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
+from .options import DEFAULT_BY_LIMIT, FunnelOrder
 from .eventspec import EventSpec, parse_list
 from .periods import Period, format_window, parse_period, parse_window
-from .privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
+from .privacy import check_min_group_size
+from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -46,7 +47,6 @@ HISTOGRAM_EDGES_S: tuple[int, ...] = (
     0, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 10800, 21600, 43200,
     86400, 172800, 259200, 604800, 1209600, 2592000,
 )
-DEFAULT_BY_LIMIT = 10
 #: Unordered funnels cost 2^k window counts for k different steps sharing event names.
 MAX_OVERLAPPING_UNORDERED = 8
 #: Step or exclusion selectors: a comma-separated string, or a sequence of selector strings / parsed specs.
@@ -54,14 +54,6 @@ Selectors = str | list[str | EventSpec] | tuple[str | EventSpec, ...]
 _TEMP_TABLES = ("funnel_best", "funnel_users")
 # Time (epoch microseconds) of a step a chain cannot reach: later than any event.
 _UNREACHABLE = 2**63 - 1
-
-
-class FunnelOrder(str, Enum):
-    """How the steps must follow each other."""
-
-    ordered = "ordered"
-    strict = "strict"
-    unordered = "unordered"
 
 
 @dataclass(frozen=True)

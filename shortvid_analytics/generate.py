@@ -42,11 +42,10 @@ from scipy.special import expit
 
 from . import __version__
 from .errors import OptionError
+from .options import DEFAULT_DAYS, DEFAULT_START
 
 #: Bumped whenever a change alters the generated data for the same arguments.
 MODEL_VERSION = 1
-DEFAULT_START = date(2026, 10, 5)  # a Monday
-DEFAULT_DAYS = 28
 MAX_USERS = 5_000_000  # ~350M events; the world (≈1.5 videos per user) is held in memory
 MAX_DAYS = 366  # one open Parquet writer per day while chunks stream through
 

@@ -28,7 +28,8 @@ from . import sql
 from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .periods import Period
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 

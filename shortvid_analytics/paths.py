@@ -32,16 +32,17 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
+from .options import MAX_STEPS
 from .eventspec import EventSpec
 from .periods import format_window, parse_window
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 
 PATH_START = "(path_start)"
 PATH_END = "(path_end)"
 DEFAULT_WINDOW = timedelta(hours=24)
-MAX_STEPS = 50
 ARROW = " → "
 REPEAT_MARK = "×"
 _TEMP_TABLES = ("path_walk", "path_steps", "path_sequences")

@@ -31,13 +31,12 @@ import polars as pl
 
 from .config import Config
 from .errors import OptionError
+from .options import TERMINAL_MIN_GROUP_SIZE
 from . import sql
 from .sql import Params, quote_ident
 
 KEY_ENV = "SHORTVID_PSEUDONYM_KEY"
 _BLOCK = 64  # SHA-256 block size in bytes (RFC 2104)
-#: ``--min-group-size`` in the terminal: 1 shows every group (shareable outputs use the config's value).
-TERMINAL_MIN_GROUP_SIZE = 1
 #: Columns added by :func:`pool_small_groups`: the row is the pooled row; how many groups it pools.
 SUPPRESSED = "suppressed"
 SUPPRESSED_GROUPS = "suppressed_groups"

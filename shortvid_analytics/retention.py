@@ -39,7 +39,8 @@ from .coverage import ObservedSpan, observed_span
 from .errors import InputError, OptionError
 from .eventspec import EventSpec
 from .periods import Period
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pool_small_groups
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 

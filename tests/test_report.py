@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -158,12 +159,33 @@ EXAMPLE_SPEC = Path(__file__).resolve().parents[1] / "examples" / "douyin_vs_kua
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, Any]:
-    """``shortvid demo`` once: generated data (800 users, seed 42) and the example case study
-    (examples/douyin_vs_kuaishou.toml) in HTML, PDF and JSON, from one build."""
-    folder = tmp_path_factory.mktemp("demo")
-    result = run_cli("demo", "--out", folder, "--users", 800, "--as-of", AS_OF)
+    """``shortvid demo`` once, run without --out in an empty working directory: generated data (800 users,
+    seed 42) and the example case study (examples/douyin_vs_kuaishou.toml) in HTML, PDF and JSON, from one
+    build, in ./shortvid-demo/, with every path printed absolute."""
+    cwd = tmp_path_factory.mktemp("demo")
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = run_cli("demo", "--users", 800, "--as-of", AS_OF)
+    finally:
+        os.chdir(before)
     assert result.exit_code == 0, result.stderr
+    folder = cwd / "shortvid-demo"
+    assert sorted(p.name for p in cwd.iterdir()) == ["shortvid-demo"]
+    for name in ("report.html", "report.pdf", "report.json"):
+        assert str(folder / name) in result.stdout
     return folder, result
+
+
+def test_demo_refuses_a_non_empty_folder_unless_forced(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_cli("demo", "--out", tmp_path, "--users", 50)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: --out {tmp_path} is not empty; pass --force to replace its contents, or choose another folder"]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    result = run_cli("demo", "--out", tmp_path / "notes.txt")
+    assert result.exit_code == 2 and "is a file, not a folder" in result.stderr
 
 
 @pytest.fixture(scope="module")

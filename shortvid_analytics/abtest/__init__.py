@@ -16,7 +16,8 @@ import polars as pl
 
 from ..errors import OptionError
 from ..periods import format_window
-from ..privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
+from ..privacy import check_min_group_size
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from ..results import AnalysisResult
 from ..source import EventSource
 from . import stats

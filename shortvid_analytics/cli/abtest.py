@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from ..periods import parse_window
 from . import app
-from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 

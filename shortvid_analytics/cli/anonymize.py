@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from ..anonymize import AnonymizeResult, anonymize as anonymize_events
 from ..errors import OptionError
 from . import app
 from .common import (EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events,
                      state)
+
+if TYPE_CHECKING:
+    from ..anonymize import AnonymizeResult
 
 
 def _manifest_table(result: AnonymizeResult) -> Table:
@@ -63,6 +65,8 @@ def anonymize(
     The key comes from SHORTVID_PSEUDONYM_KEY or [privacy] pseudonym_key; the same key gives the same
     pseudonyms in every run. The input is never modified.
     """
+    from ..anonymize import anonymize as anonymize_events
+
     with guarded(ctx):
         if state(ctx).config.engine.name != "duckdb":  # checked before a Spark JVM is started
             raise OptionError("anonymize writes one Parquet file with DuckDB; it runs with --engine duckdb only")

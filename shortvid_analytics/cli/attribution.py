@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ..attribution import attribution as compute_attribution
-from ..render.attribution import attribution_table
 from . import app
-from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
@@ -37,6 +35,9 @@ def attribution(
 ) -> None:
     """Credit each conversion's order and GMV to the creators / videos / sources of its touches.
     See docs/attribution.md."""
+    from ..attribution import attribution as compute_attribution
+    from ..render.attribution import attribution_table
+
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
         result = compute_attribution(source, touch=touch, conversion=conversion, window=window, model=model,

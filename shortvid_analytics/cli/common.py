@@ -76,11 +76,13 @@ OutputOpt = Annotated[
 ]
 FromOpt = Annotated[
     datetime | None,
-    typer.Option("--from", formats=["%Y-%m-%d"], help="First day (inclusive, configured time zone)."),
+    typer.Option("--from", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
+                 help="First day (inclusive, configured time zone)."),
 ]
 ToOpt = Annotated[
     datetime | None,
-    typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (inclusive, configured time zone)."),
+    typer.Option("--to", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
+                 help="Last day (inclusive, configured time zone)."),
 ]
 PeriodOpt = Annotated[str, typer.Option("--period", help="Calendar period: day, week (ISO, from Monday) or month.")]
 ActiveEventOpt = Annotated[
@@ -98,14 +100,13 @@ ChartOpt = Annotated[
 
 
 def active_users_command(
-    compute: Callable[..., AnalysisResult],
-    table: Callable[[AnalysisResult], Any],
-    draw: Callable[[AnalysisResult, Path], None],
+    analysis: Callable[[], tuple[Callable[..., AnalysisResult], Callable[[AnalysisResult], Any],
+                                 Callable[[AnalysisResult, Path], None]]],
 ) -> Callable[..., None]:
     """The command of an analysis of the users active per calendar period (``lifecycle``, ``stickiness``):
     ``--event``, ``--period``, ``--chart`` and the output options, then ``compute(source, spec, period=...)``
-    shown with ``table`` (and drawn with ``draw`` into ``--chart``). Register it with ``app.command(name,
-    help=...)``."""
+    shown with ``table`` (and drawn with ``draw`` into ``--chart``), where ``analysis()`` imports and returns
+    ``(compute, table, draw)`` when the command runs. Register it with ``app.command(name, help=...)``."""
 
     def command(
         ctx: typer.Context,
@@ -122,6 +123,7 @@ def active_users_command(
         from ..periods import parse_period
         from ..render.charts import chart_format
 
+        compute, table, draw = analysis()
         with guarded(ctx):
             if chart is not None:
                 chart_format(chart)

@@ -47,9 +47,9 @@ def demo(
     for line in summary_lines(result.report.to_dict()):
         console.print(line, markup=False)
     console.print(f"data:   {result.data.events_dir} ({fmt_number(result.data.events)} events), "
-                  f"truth in {result.data.truth_path}", markup=False)
+                  f"truth in {result.data.truth_path}", markup=False, soft_wrap=True)
     for i, path in enumerate(result.outputs.values()):
-        console.print(f"{'report:' if i == 0 else '':8}{path}", markup=False)
+        console.print(f"{'report:' if i == 0 else '':8}{path}", markup=False, soft_wrap=True)
     for fmt, reason in result.skipped.items():
         stderr_console().print(f"warning: no {fmt}: {reason}", markup=False)
     console.print(f"open {result.outputs['html']} in a browser; rebuild it with: shortvid report "

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..digest import digest as build_digest
-from ..digest import parse_week_option
 from ..lock import folder_lock
 from ..render.console import stderr_console
 from . import app
@@ -53,7 +51,9 @@ def digest(
 
     Logs go to stderr, the written paths to stdout.
     """
-    from ..render.digest import write_digest  # matplotlib: imported only when a digest is written
+    from ..digest import digest as build_digest
+    from ..digest import parse_week_option
+    from ..render.digest import write_digest
 
     log = stderr_console()
     with guarded(ctx):

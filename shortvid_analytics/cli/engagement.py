@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..engagement import INTERVAL_KEYS, SORT_KEYS
-from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from ..engagement import engagement as engagement_kpis
 from ..render.engagement import engagement_table
 from . import app

@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ..funnel import DEFAULT_BY_LIMIT, FunnelOrder
-from ..funnel import funnel as compute_funnel
-from ..render.funnel import check_chart_path, funnel_table, write_funnel_chart
+from ..options import DEFAULT_BY_LIMIT, FunnelOrder
 from . import app
-from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
@@ -69,6 +67,9 @@ def funnel(
 
     Exact definitions: docs/funnel.md.
     """
+    from ..funnel import funnel as compute_funnel
+    from ..render.funnel import check_chart_path, funnel_table, write_funnel_chart
+
     with guarded(ctx):
         if chart is not None:
             check_chart_path(chart)

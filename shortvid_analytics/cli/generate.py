@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..generate import DEFAULT_DAYS, DEFAULT_START, generate as generate_export
+from ..options import DEFAULT_DAYS, DEFAULT_START
 from ..render.console import fmt_number, fmt_pct, stderr_console, stdout_console
 from . import app
 from .common import guarded
@@ -40,6 +40,8 @@ def generate(
     Events go to OUT/events/dt=YYYY-MM-DD/part-NNNN.parquet (hive-partitioned by UTC date), the
     checkout_v2 experiment to OUT/assignments.parquet, the planted parameters to OUT/truth.json.
     """
+    from ..generate import generate as generate_export
+
     with guarded(ctx):
         summary = generate_export(out, users=users, days=days, seed=seed, start=start,
                                   overwrite=overwrite, progress=_progress)

@@ -6,10 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..kpi import kpi_table as compute_kpis
-from ..periods import parse_period
-from ..privacy import TERMINAL_MIN_GROUP_SIZE
-from ..render.kpi import kpi_table
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from . import app
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
@@ -32,6 +29,10 @@ def kpi(
 ) -> None:
     """The KPI table per day, week or month: views, engagement, conversion, orders, GMV, AOV, GPM,
     refund rate, DAU/WAU/MAU and stickiness. Definitions: docs/kpi.md."""
+    from ..kpi import kpi_table as compute_kpis
+    from ..periods import parse_period
+    from ..render.kpi import kpi_table
+
     with guarded(ctx):
         chosen = parse_period(period)
         source = open_events(ctx, events, date_from, date_to)

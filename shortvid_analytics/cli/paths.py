@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..paths import MAX_STEPS
-from ..paths import paths as compute_paths
-from ..render.paths import chart_format, paths_table, write_sankey
+from ..options import MAX_STEPS
 from . import app
-from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events)
 
@@ -43,6 +41,9 @@ def paths(
 ) -> None:
     """Most frequent event sequences after a start event or before an end event, with conversion,
     a transition matrix and a step matrix. See docs/paths.md."""
+    from ..paths import paths as compute_paths
+    from ..render.paths import chart_format, paths_table, write_sankey
+
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
         if chart is not None:

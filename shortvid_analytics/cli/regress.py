@@ -7,12 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size, pseudonym_key
-from ..regression import Assignments, build_frame, check_frame_path, regress as fit_models, save_frame
-from ..regression.spec import from_options
-from ..regression.tables import publication_table, table_format
-from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
-from ..render.regression import chart_format, coefficient_chart, regression_table
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from . import app
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events, state)
@@ -82,6 +77,13 @@ def regress(
     Reports coefficients, standard errors, z/t, p, 95% CIs, odds ratios, average marginal effects,
     N, clusters, fit statistics, VIFs and warnings; writes a side-by-side publication table.
     """
+    from ..privacy import check_min_group_size, pseudonym_key
+    from ..regression import Assignments, build_frame, check_frame_path, regress as fit_models, save_frame
+    from ..regression.spec import from_options
+    from ..regression.tables import publication_table, table_format
+    from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
+    from ..render.regression import chart_format, coefficient_chart, regression_table
+
     with guarded(ctx):
         run = from_options(unit=unit, window=window, models=model or [], outcome=outcome, features=features,
                            controls=controls, formula=formula, cluster=cluster, robust=robust, by=by,

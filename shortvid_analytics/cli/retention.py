@@ -6,14 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ..eventspec import EventSpec
-from ..periods import parse_period
-from ..render.charts import chart_format
-from ..render.retention import retention_chart, retention_table
-from ..retention import parse_mode
-from ..retention import retention as compute_retention
 from . import app
-from ..privacy import TERMINAL_MIN_GROUP_SIZE
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, PeriodOpt,
                      ToOpt, emit, guarded, open_events)
 
@@ -46,6 +40,13 @@ def retention(
     Cohorts are calendar days, ISO weeks or months of the first start event (or of every start
     event with --mode recurring) in the configured time zone; periods not yet over are blank/null.
     """
+    from ..eventspec import EventSpec
+    from ..periods import parse_period
+    from ..render.charts import chart_format
+    from ..render.retention import retention_chart, retention_table
+    from ..retention import parse_mode
+    from ..retention import retention as compute_retention
+
     with guarded(ctx):
         if chart is not None:
             chart_format(chart)

@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..render.validate import validation_table
-from ..validate import validate as validate_events
 from . import app
 from .common import EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events
 
@@ -31,6 +29,9 @@ def validate(
     Exits 1 with one line per problem when the input is unusable (no files, unreadable Parquet,
     missing or mistyped required column, no rows).
     """
+    from ..render.validate import validation_table
+    from ..validate import validate as validate_events
+
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
         result = validate_events(source, as_of=as_of)

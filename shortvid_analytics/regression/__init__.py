@@ -21,7 +21,8 @@ import polars as pl
 
 from ..errors import InputError, OptionError
 from ..periods import format_window
-from ..privacy import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
+from ..privacy import check_min_group_size
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from . import formulas
 from .frame import (Assignments, Frame, build_frame, check_frame_path, default_controls, default_features,
                     save_frame)
