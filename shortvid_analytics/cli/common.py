@@ -15,7 +15,7 @@ import typer
 
 from ..config import Config
 from ..errors import ShortvidError
-from ..render.console import stderr_console, stdout_console
+from ..render.console import file_console, stderr_console, stdout_console
 
 if TYPE_CHECKING:  # imported where used, so that start-up does not load DuckDB and polars
     from ..results import AnalysisResult
@@ -185,7 +185,7 @@ def emit(
         renderable = table(result)
         if output is not None:
             refuse_input(output, inputs, "--output")
-            console = stdout_console()
+            console = file_console()
             with console.capture() as capture:
                 console.print(renderable)
             write_text_atomic(output, capture.get())
