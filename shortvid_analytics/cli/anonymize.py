@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..errors import OptionError
+from ..render.blocks import Unclipped, unclipped
 from . import app
 from .common import (EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events,
                      state)
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from ..anonymize import AnonymizeResult
 
 
-def _manifest_table(result: AnonymizeResult) -> Table:
+def _manifest_table(result: AnonymizeResult) -> Unclipped:
     table = Table(title=f"Anonymised copy: {result.params['out']}/{result.output} "
                         f"({result.rows:,} rows, key id {result.key_id})", title_justify="left")
     table.add_column("column")
@@ -33,7 +34,8 @@ def _manifest_table(result: AnonymizeResult) -> Table:
             table.add_row(f"{a.output}: {c.column}", c.transformation)
         for name in a.dropped_columns:
             table.add_row(f"{a.output}: {name}", "dropped (not listed with --keep)")
-    return table
+    # A transformation is a sentence: it wraps at spaces.
+    return unclipped(table, wrap={1})
 
 
 @app.command()

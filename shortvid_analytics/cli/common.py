@@ -15,7 +15,7 @@ import typer
 
 from ..config import Config
 from ..errors import OptionError, ShortvidError
-from ..render.console import stderr_console, stdout_console
+from ..render.console import file_console, stderr_console, stdout_console
 
 if TYPE_CHECKING:  # imported where used, so that start-up does not load DuckDB and polars
     from ..results import AnalysisResult
@@ -210,16 +210,15 @@ def emit(
     from ..render.export import refuse_input, write_result, write_text_atomic
 
     chosen = output_format(fmt, output)
+    if chosen is OutputFormat.table and output is None:
+        stdout_console().print(table(result))
+        return
     if chosen in (OutputFormat.table, OutputFormat.markdown):
-        if output is not None:
-            refuse_input(output, inputs, "--output")
-        text = table_text(table(result), chosen)
-        if output is not None:
-            write_text_atomic(output, text)
-        elif chosen is OutputFormat.table:
-            stdout_console().print(table(result))
-        else:
-            sys.stdout.write(text)
+        if output is None:
+            sys.stdout.write(table_text(table(result), chosen))
+            return
+        refuse_input(output, inputs, "--output")
+        write_text_atomic(output, table_text(table(result), chosen))
         return
     write_result(result, chosen.value, output, stdout=sys.stdout, protected=inputs)
 
@@ -230,7 +229,7 @@ def table_text(renderable: Any, fmt: OutputFormat) -> str:
         from ..render.markdown import markdown_text
 
         return markdown_text(renderable)
-    console = stdout_console()
+    console = file_console()
     with console.capture() as capture:
         console.print(renderable)
     # rich pads every line to the console width; a file keeps the text only

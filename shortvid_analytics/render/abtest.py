@@ -14,6 +14,7 @@ from ..abtest import ABResult, MetricResult, PowerResult
 from ..abtest.stats import Comparison
 from ..errors import OptionError
 from ..privacy import suppressed_label
+from .blocks import Unclipped, unclipped
 from .console import fmt_number, fmt_pct
 from .export import atomic_path
 
@@ -41,7 +42,7 @@ def ab_table(result: ABResult) -> Group:
     return Group(*parts)
 
 
-def _header(result: ABResult) -> Table:
+def _header(result: ABResult) -> Unclipped:
     grid = Table.grid(padding=(0, 2))
     grid.add_row("experiment", Text(result.experiment))
     grid.add_row("method", f"{result.method}, alpha {result.alpha:g}"
@@ -53,7 +54,7 @@ def _header(result: ABResult) -> Table:
         grid.add_row("window", f"{result.params['window']} after assignment")
     if result.params.get("cuped_days"):
         grid.add_row("CUPED", f"covariate: the metric in the {result.params['cuped_days']} days before assignment")
-    return grid
+    return unclipped(grid, wrap={1})
 
 
 def _srm_banner(result: ABResult) -> RenderableType:
@@ -74,12 +75,12 @@ def _labelled(result: ABResult) -> list[tuple[str, Comparison]]:
             for segment, metrics in result.blocks() for m in metrics for c in m.comparisons]
 
 
-def _metrics_table(result: ABResult, title: Text, metrics: list[MetricResult]) -> Table:
+def _metrics_table(result: ABResult, title: Text, metrics: list[MetricResult]) -> Unclipped:
     bayesian = result.method == "bayesian"
     level = f"{100 * (1 - result.alpha):g}%"
     table = Table(title=title, title_justify="left")
-    table.add_column("metric", overflow="fold")
-    table.add_column("variant", overflow="fold")
+    table.add_column("metric")
+    table.add_column("variant")
     for name in ("users", "mean", "abs diff", "lift", f"{level} {'CrI' if bayesian else 'CI'}"):
         table.add_column(name, justify="right")
     if bayesian:
@@ -105,7 +106,7 @@ def _metrics_table(result: ABResult, title: Text, metrics: list[MetricResult]) -
                 cells += [_fmt_p(c.p_value), _fmt_p(c.p_adjusted)]
             table.add_row(*cells, style=_style(c))
         table.add_section()
-    return table
+    return unclipped(table, keys=2)
 
 
 def _style(c: Comparison) -> str | None:
@@ -140,7 +141,7 @@ def _fmt_p(p: float | None) -> str:
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
-def power_table(result: PowerResult) -> Table:
+def power_table(result: PowerResult) -> Unclipped:
     """The planning numbers of ``ab power``."""
     grid = Table.grid(padding=(0, 2))
     baseline = fmt_pct(result.baseline, 3) if result.metric_type == "proportion" else fmt_number(result.baseline, 4)
@@ -156,7 +157,7 @@ def power_table(result: PowerResult) -> Table:
     grid.add_row("users per variant", Text(fmt_number(result.users_per_variant),
                                            style="bold" if result.solved_for == "users" else ""))
     grid.add_row(f"total users ({result.variants} variants)", fmt_number(result.total_users))
-    return grid
+    return unclipped(grid, wrap={1})
 
 
 def forest_plot(result: ABResult) -> Figure | None:

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from ..attribution import AttributionResult
 from ..privacy import suppressed_label
+from .blocks import unclipped
 from .console import fmt_number, fmt_pct
 
 
@@ -43,6 +44,6 @@ def attribution_table(result: AttributionResult) -> Group:
         table.add_row("", label, fmt_number(part.conversions), fmt_number(part.orders), fmt_number(part.gmv),
                       "", "", "", "")
 
-    parts: list[object] = [Text(header), table]
+    parts: list[object] = [Text(header), unclipped(table, keys=2)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     return Group(*parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -12,10 +13,29 @@ def _colour_allowed(stream: object) -> bool:
     return not os.environ.get("NO_COLOR") and bool(getattr(stream, "isatty", lambda: False)())
 
 
+#: Width of results that do not go to a terminal (a pipe, a ``-o`` file) unless COLUMNS says otherwise.
+DEFAULT_WIDTH = 120
+
+
+def _columns_env() -> int | None:
+    """The width the COLUMNS variable asks for, if it is set to a number."""
+    value = os.environ.get("COLUMNS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def stdout_console() -> Console:
-    """Console for results on stdout."""
+    """Console for results on stdout: a terminal's own width (rich reads COLUMNS first), otherwise
+    COLUMNS or 120 columns."""
+    width = None if sys.stdout.isatty() else _columns_env() or DEFAULT_WIDTH
     return Console(file=sys.stdout, no_color=not _colour_allowed(sys.stdout), highlight=False,
-                   soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+                   soft_wrap=False, width=width)
+
+
+def file_console() -> Console:
+    """Console that renders results for a ``-o`` file: plain text, as wide as stdout's but at least 120
+    columns, so that a file written from a narrow terminal is as readable as a piped one."""
+    return Console(file=io.StringIO(), color_system=None, highlight=False, soft_wrap=False,
+                   width=max(DEFAULT_WIDTH, stdout_console().width))
 
 
 def stderr_console() -> Console:

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..engagement import EngagementResult
 from ..kpi import KPI_BY_NAME
+from .blocks import unclipped
 from .kpi import add_key_columns, add_kpi_columns, compact_table, fmt_interval, fmt_kpi, key_cells
 
 #: KPIs shown in the terminal (JSON/CSV carry all of them, with intervals); the sort metric is added.
@@ -42,4 +43,4 @@ def engagement_table(result: EngagementResult) -> Group:
     if result.groups_suppressed:
         note += (f"; {result.groups_suppressed:,} group(s) with fewer than {params['min_group_size']:,} users "
                  f"are suppressed: pooled in the last row, not ranked")
-    return Group(table, Text(note))
+    return Group(unclipped(table, keys=1 + len(by)), Text(note))

@@ -13,6 +13,7 @@ from rich.text import Text
 from ..errors import OptionError
 from ..funnel import BreakdownGroup, FunnelResult, FunnelStep
 from ..privacy import suppressed_label
+from .blocks import Unclipped, unclipped
 from .console import fmt_number, fmt_pct
 from .export import write_bytes_atomic
 
@@ -38,7 +39,7 @@ def _bar(share: float | None) -> str:
     return "█" * cells + "·" * (BAR_WIDTH - cells)
 
 
-def _steps_table(steps: list[FunnelStep], title: str) -> Table:
+def _steps_table(steps: list[FunnelStep], title: str) -> Unclipped:
     table = Table(title=title, title_justify="left")
     table.add_column("step", justify="right")
     table.add_column("event", no_wrap=True)
@@ -56,10 +57,10 @@ def _steps_table(steps: list[FunnelStep], title: str) -> Table:
             fmt_pct(s.conversion_from_start, 1), fmt_pct(s.conversion_from_previous, 1), fmt_number(s.dropoff),
             fmt_duration(ttc.median), fmt_duration(ttc.p90),
         )
-    return table
+    return unclipped(table, keys=2)
 
 
-def _cohort_table(rows: list[tuple[str, list[FunnelStep]]], first_column: str, title: str) -> Table:
+def _cohort_table(rows: list[tuple[str, list[FunnelStep]]], first_column: str, title: str) -> Unclipped:
     """One row per breakdown value or trend cohort: entrants, then users and share of entrants per step."""
     table = Table(title=title, title_justify="left")
     table.add_column(first_column)
@@ -71,7 +72,7 @@ def _cohort_table(rows: list[tuple[str, list[FunnelStep]]], first_column: str, t
     for name, steps in rows:
         cells = [f"{fmt_number(s.users)} ({fmt_pct(s.conversion_from_start, 1)})" for s in steps[1:]]
         table.add_row(name, fmt_number(steps[0].users), *cells, fmt_pct(steps[-1].conversion_from_start, 1))
-    return table
+    return unclipped(table)
 
 
 def funnel_table(result: FunnelResult) -> Group:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ..kpi import KPI_BY_NAME, KpiResult
 from ..privacy import SUPPRESSED, SUPPRESSED_GROUPS, suppressed_label
+from .blocks import unclipped
 from .console import fmt_number, fmt_pct
 
 #: KPIs shown in terminal tables of periods (JSON/CSV carry all of them, with intervals).
@@ -106,7 +107,7 @@ def kpi_table(result: KpiResult) -> Group:
         label = row["period"] + ("" if row["complete"] else "*")
         keys = key_cells(row, by, result.params["min_group_size"])
         table.add_row(label, *keys, *(fmt_kpi(n, row[n]) for n in PERIOD_TABLE_KPIS))
-    parts: list[Any] = [table]
+    parts: list[Any] = [unclipped(table, keys=1 + len(by))]
     if not result.periods["complete"].all():
         parts.append(Text("* partial period: not every day of it has events in the data", style="yellow"))
     return Group(*parts)

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..lifecycle import STATUSES, LifecycleResult
 from .charts import new_figure, save_figure, style_axes
+from .blocks import unclipped
 from .console import fmt_number
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def lifecycle_table(result: LifecycleResult) -> Group:
         table.add_row(row.label + ("" if row.complete else " *"), fmt_number(row.new), fmt_number(row.returning),
                       fmt_number(row.resurrecting), fmt_number(row.dormant), fmt_number(row.active),
                       fmt_number(row.quick_ratio))
-    notes = [table]
+    notes: list[object] = [unclipped(table)]
     if any(not row.complete for row in result.periods):
         notes.append(Text("* period not over yet: its dormant users may still come back", style="dim"))
     return Group(*notes)

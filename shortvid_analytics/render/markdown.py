@@ -36,6 +36,8 @@ def _blocks(renderable: Any) -> Iterator[str]:
         yield _table(renderable)
     elif isinstance(renderable, (str, Text)):
         yield cell(renderable)
+    elif hasattr(renderable, "table"):  # render.blocks.Unclipped: Markdown has no width to fit
+        yield from _blocks(renderable.table)
     elif hasattr(renderable, "renderable"):  # Panel, Padding, Align: the content without its frame
         yield from _blocks(renderable.renderable)
     elif hasattr(renderable, "renderables"):

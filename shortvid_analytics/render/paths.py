@@ -14,6 +14,7 @@ from rich.text import Text
 from ..errors import OptionError
 from ..paths import PATH_END, PATH_START, PathsResult
 from ..privacy import suppressed_label
+from .blocks import Unclipped, unclipped
 from .console import fmt_number, fmt_pct
 from .export import write_bytes_atomic
 
@@ -56,12 +57,14 @@ def paths_table(result: PathsResult) -> Group:
         if count:
             top.add_row("", label, fmt_number(count), "", fmt_pct(count / totals.paths), *([""] if converts else []))
 
-    parts: list[object] = [Text(summary), top, _transition_table(result), _step_table(result)]
+    # A path is a sentence of event names: it wraps at its spaces rather than splitting the table.
+    parts: list[object] = [Text(summary), unclipped(top, keys=2, wrap={1}), _transition_table(result),
+                           _step_table(result)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     return Group(*parts)
 
 
-def _transition_table(result: PathsResult) -> Table:
+def _transition_table(result: PathsResult) -> Unclipped:
     """P(next | current): one row per current state, one column per next state; rows sum to 100%.
     Pooled small cells are the last column, the pooled rows of small states the last row."""
     froms = _ordered_states({t.from_state for t in result.transitions}, first=PATH_START)
@@ -75,10 +78,10 @@ def _transition_table(result: PathsResult) -> Table:
     for frm in froms:
         table.add_row(pooled if frm is None else frm,
                       *(fmt_pct(probability[(frm, to)], 1) if (frm, to) in probability else "" for to in tos))
-    return table
+    return unclipped(table)
 
 
-def _step_table(result: PathsResult) -> Table:
+def _step_table(result: PathsResult) -> Unclipped:
     """Share of paths at each event per step; every step column sums to 100%. The pooled small cells
     of each step are the last row."""
     filler = PATH_END if result.direction == "forward" else PATH_START
@@ -91,7 +94,7 @@ def _step_table(result: PathsResult) -> Table:
     for event in events:
         table.add_row(f"<{result.params['min_group_size']} users" if event is None else event,
                       *(fmt_pct(share[(s, event)], 1) if (s, event) in share else "" for s in result.steps))
-    return table
+    return unclipped(table)
 
 
 def _ordered_states(states: set[str | None], first: str | None = None, last: str | None = None) -> list[str | None]:

@@ -14,6 +14,7 @@ from ..errors import OptionError
 from ..regression.models import FittedModel
 from ..regression.result import RegressionResult
 from ..regression.tables import label, stars
+from .blocks import Unclipped, unclipped
 from .console import fmt_number
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def regression_table(result: RegressionResult) -> Group:
     return Group(*parts)
 
 
-def _model_table(model: FittedModel, thresholds: tuple[float, ...], labels: dict[str, str]) -> Table:
+def _model_table(model: FittedModel, thresholds: tuple[float, ...], labels: dict[str, str]) -> Unclipped:
     fit = model.fit
     r2 = f"pseudo R² {fmt_number(fit['pseudo_r2'], 4)}" if fit.get("pseudo_r2") is not None else \
         f"R² {fmt_number(fit.get('r2'), 4)}"
@@ -75,7 +76,7 @@ def _model_table(model: FittedModel, thresholds: tuple[float, ...], labels: dict
         row += [fmt_number(c.irr, 3)] if show_irr else []
         row += [fmt_number(c.ame, 4), fmt_number(c.ame_std_error, 4), fmt_number(vif.get(c.term), 2)]
         table.add_row(*row)
-    return table
+    return unclipped(table)
 
 
 def chart_format(path: str | Path) -> str:

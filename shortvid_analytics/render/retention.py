@@ -20,6 +20,7 @@ from rich.text import Text
 from ..privacy import suppressed_label
 from ..retention import RetentionResult, Triangle
 from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes
+from .blocks import Unclipped, unclipped
 from .console import fmt_number
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _table(title: str, first: str, labels: list[str], periods: int) -> Table:
     return table
 
 
-def _triangle_table(result: RetentionResult, tri: Triangle, title: str) -> Table:
+def _triangle_table(result: RetentionResult, tri: Triangle, title: str) -> Unclipped:
     scale = _scale(tri)
     table = _table(title, "cohort", [c.label for c in tri.cohorts], result.periods)
     for index, c in enumerate(tri.cohorts):
@@ -63,7 +64,7 @@ def _triangle_table(result: RetentionResult, tri: Triangle, title: str) -> Table
                       end_section=index == len(tri.cohorts) - 1)
     table.add_row(Text("overall", style="bold"), "", *(_cell(pt.rate, scale) for pt in tri.overall))
     table.add_row(Text("users", style="dim"), "", *(Text(fmt_number(pt.users), style="dim") for pt in tri.overall))
-    return table
+    return unclipped(table)
 
 
 def _group_names(result: RetentionResult) -> list[tuple[str, Triangle]]:
@@ -72,13 +73,13 @@ def _group_names(result: RetentionResult) -> list[tuple[str, Triangle]]:
              else "(null)" if value is None else value, tri) for value, suppressed, tri in result.groups()]
 
 
-def _breakdown_table(result: RetentionResult) -> Table:
+def _breakdown_table(result: RetentionResult) -> Unclipped:
     rows = _group_names(result)
     table = _table(f"Overall retention by {result.by}", str(result.by), [n for n, _ in rows], result.periods)
     scale = max((_scale(tri) for _, tri in rows), default=1.0)
     for name, tri in rows:
         table.add_row(name, fmt_number(tri.size), *(_cell(pt.rate, scale) for pt in tri.overall))
-    return table
+    return unclipped(table)
 
 
 def _scale(tri: Triangle) -> float:

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..stickiness import StickinessResult
 from .charts import PALETTE, new_figure, save_figure, style_axes
+from .blocks import unclipped
 from .console import fmt_number, fmt_pct
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def stickiness_table(result: StickinessResult) -> Group:
     for m in result.dau_mau:
         ratio.add_row(m.label + ("" if m.complete else " *"), fmt_number(m.mau), fmt_number(m.mean_dau),
                       fmt_pct(m.stickiness, 1), fmt_number(m.days_observed))
-    parts: list[object] = [dist, ratio]
+    parts: list[object] = [unclipped(dist), unclipped(ratio)]
     if any(not row.complete for row in result.periods) or any(not m.complete for m in result.dau_mau):
         parts.append(Text("* partly observed: left out of 'overall'; DAU averaged over observed days only",
                           style="dim"))

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..validate import ValidationResult
+from .blocks import unclipped
 from .console import fmt_number, fmt_pct
 
 
@@ -38,7 +39,8 @@ def validation_table(result: ValidationResult) -> Group:
     for c in result.columns:
         columns.add_row(c.column, c.source_column or "(absent)", fmt_pct(c.null_rate, 1))
 
-    parts: list[object] = [overview, events, columns]
+    # The overview's values are free text (a source path, time ranges): they wrap rather than split.
+    parts: list[object] = [unclipped(overview, wrap={1}), unclipped(events), unclipped(columns)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     parts += [Text(f"warning: {w}", style="yellow") for w in result.warnings]
     if not result.warnings:
