@@ -7,7 +7,6 @@ command runs or help lists it, so ``shortvid --version`` and every command start
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 from dataclasses import dataclass
@@ -146,6 +145,8 @@ class _LazyCommands(TyperGroup):
     def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name not in COMMANDS and not name.startswith("-"):
+            import difflib  # only for a mistyped command
+
             close = difflib.get_close_matches(name, list(COMMANDS), n=3)
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else f" Commands: {', '.join(COMMANDS)}."
             ctx.fail(f"No such command {name!r}.{hint}")
