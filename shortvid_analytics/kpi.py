@@ -351,9 +351,6 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     With breakdown ``columns``, rows with fewer than ``min_group_size`` active users are pooled per
     period; the pooled row's ``days_with_events`` is null (days are not additive over groups).
     """
-    schema_keys = {c: units["day"].schema[c] for c in columns}
-    if not days_with_events:
-        return pl.DataFrame(schema={"period": pl.String, "period_start": pl.Date, **schema_keys})
     first, last = days_with_events[0], days_with_events[-1]
     span = [first + timedelta(days=k) for k in range((last - first).days + 1)]
     calendar = pl.DataFrame({unit: [Period(unit).start_of(d) for d in span] for unit in ("day", "week", "month")},
@@ -438,6 +435,6 @@ def kpi_table(source: EventSource, period: Period, by: Sequence[str] = (),
         params={"source": source.describe(), "period": period.value, "by": columns,
                 "min_group_size": min_group_size, "confidence": CONFIDENCE},
         periods=frames.breakdowns[0],
-        first_day=frames.days[0] if frames.days else None,
-        last_day=frames.days[-1] if frames.days else None,
+        first_day=frames.days[0],
+        last_day=frames.days[-1],
     )
