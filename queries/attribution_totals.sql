@@ -13,7 +13,7 @@ WITH per_conversion AS (
 )
 SELECT
     count(*) AS conversions,
-    fsum(c.order_share) AS orders,
+    coalesce(fsum(c.order_share), 0.0) AS orders,
     count(DISTINCT c.order_id) + count(*) FILTER (WHERE c.order_id IS NULL) AS orders_kpi,
     coalesce(fsum(c.revenue), 0.0) AS gmv,
     count(p.conversion_id) AS attributed_conversions,

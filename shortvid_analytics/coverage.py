@@ -65,7 +65,8 @@ class ObservedSpan:
 
 
 def observed_span(source: EventSource) -> ObservedSpan:
-    """The observed span of ``source`` within its date range (see the module docstring)."""
+    """The observed span of ``source`` within its date range (see the module docstring); never empty, as
+    :meth:`EventSource.open` refuses a range without events."""
     first_utc, last_utc = source.event_time_bounds()
     row = sql.run(source.con, "observed_span",
                   {"tz": source.config.timezone, "first": first_utc, "last": last_utc}).row(0, named=True)
@@ -79,9 +80,6 @@ def observed_span(source: EventSource) -> ObservedSpan:
         if last >= _midnight(source.date_to):
             end = to_exclusive
         last_in_range = min(last, to_exclusive - _TICK)
-    if last_in_range < start:
-        raise InputError(f"{source.path}: no events in the --from/--to range; the export spans "
-                         f"{first:%Y-%m-%d} .. {last:%Y-%m-%d} ({source.config.timezone})")
     return ObservedSpan(start=start, end=end, last=last_in_range)
 
 

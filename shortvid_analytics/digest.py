@@ -137,8 +137,6 @@ def digest(
     movers = [c for c in MOVER_COLUMNS if _has_column(source, c)]
     frames = period_kpis(source, Period.week, breakdowns=[(), tuple(breakdown)] if breakdown else [()],
                          gmv_by=movers, min_group_size=min_group_size)
-    if not frames.days:
-        raise IncompleteWeek(f"{source.path}: no events in the selected range; no week to digest")
     start = choice if isinstance(choice, date) else last_complete_week(frames.days)
     label = Period.week.label(start)
     event_days = set(frames.days)

@@ -19,8 +19,8 @@ import polars as pl
 from . import sql
 from .errors import OptionError
 from .kpi import (
-    COMMERCE_SUMS, CONFIDENCE, EVENT_SUMS, INGREDIENTS, KPIS, breakdown_columns, create_kpi_events, derive, kpi_columns,
-    sums_fragment,
+    COMMERCE_SUMS, CONFIDENCE, EVENT_SUMS, INGREDIENTS, KPIS, breakdown_columns, create_kpi_events, derive,
+    empty_kpi_warnings, kpi_columns, sums_fragment,
 )
 from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
 from .options import TERMINAL_MIN_GROUP_SIZE
@@ -43,6 +43,7 @@ class EngagementResult(AnalysisResult):
     groups_total: int = 0
     groups_eligible: int = 0
     groups_suppressed: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class EngagementResult(AnalysisResult):
             "groups_eligible": self.groups_eligible,
             "groups_suppressed": self.groups_suppressed,
             "groups": self.groups.to_dicts(),
+            "warnings": self.warnings,
         }
 
     def to_frame(self) -> pl.DataFrame:
@@ -136,4 +138,5 @@ def engagement(
         groups_total=groups.height + n_suppressed,
         groups_eligible=eligible.height,
         groups_suppressed=n_suppressed,
+        warnings=empty_kpi_warnings(source, raw),
     )

@@ -51,6 +51,10 @@ class Kpi:
     views). ``interval`` names the 95% interval of a ratio: ``wilson`` (Wilson score interval of a
     proportion ``numerator / denominator``) or ``poisson`` (exact Poisson interval of a count per
     exposure); the interval columns are ``<name>_ci_low`` and ``<name>_ci_high``.
+
+    ``events`` and ``columns`` are the KPI's base: the events it counts (``a|b``: any of them) and the
+    canonical columns it sums; without one of them in the data the KPI is empty (0 or undefined), which
+    :func:`empty_kpi_warnings` says.
     """
 
     name: str
@@ -60,38 +64,44 @@ class Kpi:
     interval: str | None = None
     numerator: str | None = None
     denominator: str | None = None
+    events: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
 
 
 #: Every KPI of ``engagement`` (per group) and ``kpi``/``digest`` (per period), in output order.
 KPIS: tuple[Kpi, ...] = (
-    Kpi("views", "Views", "count", "number of video_view events"),
-    Kpi("viewers", "Viewers", "count", "distinct users with a video_view"),
-    Kpi("likes", "Likes", "count", "number of like events"),
-    Kpi("comments", "Comments", "count", "number of comment events"),
-    Kpi("shares", "Shares", "count", "number of share events"),
-    Kpi("completes", "Completes", "count", "number of video_complete events"),
-    Kpi("clicks", "Product clicks", "count", "number of product_click events"),
+    Kpi("views", "Views", "count", "number of video_view events", events=("video_view",)),
+    Kpi("viewers", "Viewers", "count", "distinct users with a video_view", events=("video_view",)),
+    Kpi("likes", "Likes", "count", "number of like events", events=("like",)),
+    Kpi("comments", "Comments", "count", "number of comment events", events=("comment",)),
+    Kpi("shares", "Shares", "count", "number of share events", events=("share",)),
+    Kpi("completes", "Completes", "count", "number of video_complete events", events=("video_complete",)),
+    Kpi("clicks", "Product clicks", "count", "number of product_click events", events=("product_click",)),
     Kpi("engagement_rate", "Engagement rate", "ratio", "(likes + comments + shares) / views",
-        "poisson", "engagements", "views"),
+        "poisson", "engagements", "views", events=("video_view", "like|comment|share")),
     Kpi("completion_rate", "Completion rate", "ratio", "video_complete / video_view", "wilson", "completes",
-        "views"),
+        "views", events=("video_view", "video_complete")),
     Kpi("mean_watch_time_s", "Mean watch time (s)", "seconds",
-        "mean watch_time_s over video_view events that carry one"),
-    Kpi("ctr", "Click-through rate", "ratio", "product_click / video_view", "wilson", "clicks", "views"),
-    Kpi("purchasers", "Purchasers", "count", "distinct users with a purchase"),
+        "mean watch_time_s over video_view events that carry one", events=("video_view",),
+        columns=("watch_time_s",)),
+    Kpi("ctr", "Click-through rate", "ratio", "product_click / video_view", "wilson", "clicks", "views",
+        events=("video_view", "product_click")),
+    Kpi("purchasers", "Purchasers", "count", "distinct users with a purchase", events=("purchase",)),
     Kpi("orders", "Orders", "count",
-        "distinct order_id of purchase events, plus each purchase without an order_id"),
-    Kpi("gmv", "GMV", "money", "sum of revenue over purchase events"),
-    Kpi("refund_revenue", "Refunded revenue", "money", "sum of revenue over refund events"),
-    Kpi("net_gmv", "Net GMV", "money", "GMV - refunded revenue"),
-    Kpi("aov", "AOV", "money", "GMV / orders"),
-    Kpi("gpm", "GPM", "per_mille_views", "GMV per 1,000 views"),
+        "distinct order_id of purchase events, plus each purchase without an order_id", events=("purchase",)),
+    Kpi("gmv", "GMV", "money", "sum of revenue over purchase events", events=("purchase",), columns=("revenue",)),
+    Kpi("refund_revenue", "Refunded revenue", "money", "sum of revenue over refund events", events=("refund",),
+        columns=("revenue",)),
+    Kpi("net_gmv", "Net GMV", "money", "GMV - refunded revenue", events=("purchase",), columns=("revenue",)),
+    Kpi("aov", "AOV", "money", "GMV / orders", events=("purchase",), columns=("revenue",)),
+    Kpi("gpm", "GPM", "per_mille_views", "GMV per 1,000 views", events=("video_view", "purchase"),
+        columns=("revenue",)),
     Kpi("user_conversion_rate", "User conversion rate", "ratio", "purchasers / viewers", "wilson",
-        "purchasers", "viewers"),
+        "purchasers", "viewers", events=("video_view", "purchase")),
     Kpi("refunded_orders", "Refunded orders", "count",
-        "distinct order_id of refund events, plus each refund without an order_id"),
+        "distinct order_id of refund events, plus each refund without an order_id", events=("refund",)),
     Kpi("refund_rate", "Refund rate", "ratio", "refunded orders / orders", "wilson", "refunded_orders",
-        "orders"),
+        "orders", events=("purchase", "refund")),
 )
 
 #: Active-user KPIs of a calendar period (``kpi`` and ``digest`` only).
@@ -129,6 +139,13 @@ COMMERCE_SUMS: tuple[tuple[str, str], ...] = tuple(
         ("refund_revenue", "sum(refund_revenue)"),
     )
 )
+
+#: The count of each base event among the KPIs (see :func:`empty_kpi_warnings`): positive exactly when
+#: the events hold one.
+EVENT_COUNTS: dict[str, str] = {
+    "video_view": "views", "like": "likes", "comment": "comments", "share": "shares",
+    "video_complete": "completes", "product_click": "clicks", "purchase": "orders", "refund": "refunded_orders",
+}
 
 #: The added-up columns the SQL returns (see queries/engagement.sql and queries/kpi_periods.sql).
 INGREDIENTS: tuple[str, ...] = (
@@ -212,6 +229,27 @@ def rate_interval(method: str, count: np.ndarray, exposure: np.ndarray) -> tuple
             lo, hi = confint_poisson(count[valid], exposure[valid], method="exact-c", alpha=1 - CONFIDENCE)
         low[valid], high[valid] = lo, hi
     return low, high
+
+
+def empty_kpi_warnings(source: EventSource, frame: pl.DataFrame, kpis: Sequence[Kpi] = KPIS) -> list[str]:
+    """One warning naming the ``kpis`` that are empty because a base event is absent from ``frame``'s rows
+    (their counts of :data:`EVENT_COUNTS` add up to 0 over every row) or a base column from the export;
+    none when every base is there. ``frame`` must hold the rows of every group (or period) of the result.
+    """
+    counts = {event: int(frame[column].sum() or 0) for event, column in EVENT_COUNTS.items()}
+    empty: dict[str, list[str]] = {}
+    for kpi in kpis:
+        for alternatives in kpi.events:
+            names = alternatives.split("|")
+            if not any(counts[name] for name in names):
+                listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+                empty.setdefault(f"no {listed} events", []).append(kpi.name)
+        for column in kpi.columns:
+            if source.config.source_column(column) not in source.raw_columns:
+                empty.setdefault(f"no {column} column", []).append(kpi.name)
+    if not empty:
+        return []
+    return ["some KPIs are empty: " + "; ".join(f"{cause} ({', '.join(names)})" for cause, names in empty.items())]
 
 
 def breakdown_columns(source: EventSource, by: Sequence[str], option: str = "--by") -> list[str]:
@@ -352,9 +390,6 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     With breakdown ``columns``, rows with fewer than ``min_group_size`` active users are pooled per
     period; the pooled row's ``days_with_events`` is null (days are not additive over groups).
     """
-    schema_keys = {c: units["day"].schema[c] for c in columns}
-    if not days_with_events:
-        return pl.DataFrame(schema={"period": pl.String, "period_start": pl.Date, **schema_keys})
     first, last = days_with_events[0], days_with_events[-1]
     span = [first + timedelta(days=k) for k in range((last - first).days + 1)]
     calendar = pl.DataFrame({unit: [Period(unit).start_of(d) for d in span] for unit in ("day", "week", "month")},
@@ -413,11 +448,13 @@ class KpiResult(AnalysisResult):
     periods: pl.DataFrame = field(default_factory=pl.DataFrame)
     first_day: date | None = None
     last_day: date | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
         return {
             "data_days": {"first": self.first_day, "last": self.last_day},
             "periods": self.periods.to_dicts(),
+            "warnings": self.warnings,
         }
 
     def to_frame(self) -> pl.DataFrame:
@@ -439,6 +476,7 @@ def kpi_table(source: EventSource, period: Period, by: Sequence[str] = (),
         params={"source": source.describe(), "period": period.value, "by": columns,
                 "min_group_size": min_group_size, "confidence": CONFIDENCE},
         periods=frames.breakdowns[0],
-        first_day=frames.days[0] if frames.days else None,
-        last_day=frames.days[-1] if frames.days else None,
+        first_day=frames.days[0],
+        last_day=frames.days[-1],
+        warnings=empty_kpi_warnings(source, frames.breakdowns[0]),
     )

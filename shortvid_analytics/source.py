@@ -217,8 +217,10 @@ class EventSource:
         self.columns = {
             row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
         }
-        if not self._has_rows():
+        if not self._has_rows("raw_events"):
             problems.append(f"{self.path}: no events (the input has no rows)")
+        elif (self.date_from or self.date_to) and not self._range_has_events():
+            problems.append(self._empty_range_message())
         return problems
 
     def _canonical_expr(self, canonical: str, src: str, problems: list[str]) -> str | None:
@@ -356,10 +358,37 @@ class EventSource:
         self.con.execute("SET VARIABLE shortvid_alias_from = $v::VARCHAR[]", {"v": [a for a, _ in pairs]})
         self.con.execute("SET VARIABLE shortvid_alias_to = $v::VARCHAR[]", {"v": [c for _, c in pairs]})
 
-    def _has_rows(self) -> bool:
+    def _has_rows(self, view: str) -> bool:
         # not EXISTS (...): Spark allows subquery predicates only in filters
-        probe = "SELECT count(*) > 0 FROM (SELECT 1 FROM raw_events LIMIT 1) AS probe"
+        probe = f"SELECT count(*) > 0 FROM (SELECT 1 FROM {view} LIMIT 1) AS probe"
         return self.con.execute(probe).fetchall()[0][0]
+
+    def _range_has_events(self) -> bool:
+        """Whether the --from/--to range holds an event.
+
+        The Parquet statistics settle it without reading data when they can (see :meth:`_statistics`): a row
+        group whose first or last time lies in the range holds an event in it, and when no row group meets
+        the range there is none. Otherwise the range is read up to its first event.
+        """
+        start, end = self.utc_range()
+        stats = self._statistics(start or datetime.min, end or datetime.max)
+        if stats is not None:
+            _first, _last, in_range, meets_range = stats
+            if in_range or not meets_range:
+                return in_range
+        return self._has_rows("events")
+
+    def _empty_range_message(self) -> str:
+        """``no events between A and B (the data covers C .. D)``: the requested local days (an open end
+        stands for the data's first or last day) and the local days of the export's first and last event."""
+        first, last = self.event_time_bounds()
+        if first is None or last is None:
+            return (f"no events between {self.date_from or 'the start'} and {self.date_to or 'the end'} "
+                    f"(no event of {self.path} has a time)")
+        zone = ZoneInfo(self.config.timezone)
+        covers = [moment.replace(tzinfo=timezone.utc).astimezone(zone).date() for moment in (first, last)]
+        return (f"no events between {self.date_from or covers[0]} and {self.date_to or covers[1]} "
+                f"(the data covers {covers[0]} .. {covers[1]})")
 
     # ----------------------------------------------------------------- helpers for analysis modules
     def event_names(self) -> list[str]:
@@ -394,18 +423,32 @@ class EventSource:
         unchanged (a timestamp with time zone, or a naive one read as UTC), every row group has exact
         statistics and the engine is DuckDB; else by a scan of the column.
         """
+        stats = self._statistics()
+        if stats is not None:
+            return stats[0], stats[1]
+        return tuple(self.con.execute("SELECT min(event_time), max(event_time) FROM events_all").fetchall()[0])
+
+    def _statistics(self, start: datetime | None = None,
+                    end: datetime | None = None) -> tuple[datetime | None, datetime | None, bool, bool] | None:
+        """From the Parquet footers' statistics of the event-time column (queries/event_time_statistics.sql):
+        the first and last ``event_time`` (naive UTC), whether [``start``, ``end``) (naive UTC) surely holds an
+        event and whether any row group meets it. ``None`` when the statistics cannot tell: ``event_time`` is
+        not the export's timestamp column unchanged (a timestamp with time zone, or a naive one read as UTC),
+        a row group lacks exact statistics, or the engine is not DuckDB.
+        """
         column = self.config.source_column("event_time")
         typ = self.raw_columns.get(column, "").upper()
         stats_type = ("TIMESTAMPTZ" if _is_tz_aware(typ)
                       else "TIMESTAMP" if typ == "TIMESTAMP" and self.config.source_timezone == "UTC" else None)
         # parquet_metadata() is DuckDB's; Spark (possibly over hdfs:// or s3a:// paths) scans the column
-        if stats_type and is_duckdb(self.con):
-            first, last, usable = self.con.execute(
-                render("event_time_statistics", {"stats_type": stats_type}),
-                {"files": self.files, "column": column}).fetchall()[0]
-            if usable:
-                return _naive_utc(first), _naive_utc(last)
-        return tuple(self.con.execute("SELECT min(event_time), max(event_time) FROM events_all").fetchall()[0])
+        if not stats_type or not is_duckdb(self.con):
+            return None
+        first, last, usable, in_range, meets_range = self.con.execute(
+            render("event_time_statistics", {"stats_type": stats_type}),
+            {"files": self.files, "column": column, "start": start, "end": end}).fetchall()[0]
+        if not usable:
+            return None
+        return _naive_utc(first), _naive_utc(last), bool(in_range), bool(meets_range)
 
     def require_column(self, name: str, what: str = "property") -> str:
         """The DuckDB type of column ``name`` of the events view; raise listing the columns if absent."""

@@ -303,3 +303,11 @@ def test_model_parsing():
     assert str(AttributionModel.parse(" Time_Decay:3d ")) == "time_decay:3d"
     with pytest.raises(OptionError):
         AttributionModel.parse("time_decay:")  # an empty half-life is the default, written without the colon
+
+
+def test_no_conversion_in_the_range_is_a_note_not_an_internal_error(write_events, cli):
+    result = cli("attribution", write_events(U1), "--conversion", "purchase[creator_id=Z]", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["totals"] == {"conversions": 0, "orders": 0.0, "gmv": 0.0} and doc["groups"] == []
+    assert any("nothing to attribute" in note for note in doc["notes"])

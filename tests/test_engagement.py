@@ -102,3 +102,17 @@ def test_bad_options_fail_in_one_line(write_events, cli, args, message):
 def test_missing_input_is_an_input_error(cli, tmp_path):
     result = cli("engagement", tmp_path / "nothing.parquet", "--by", "creator_id")
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_kpis_without_their_base_are_named_in_one_warning(tmp_path, cli):
+    from tests.test_kpi import _store_log
+
+    path = _store_log(tmp_path)
+    table = cli("engagement", path, "--by", "creator_id", "--sort", "clicks")
+    assert table.exit_code == 0
+    lines = table.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: some KPIs are empty: no video_view events (views, ")
+    assert "no revenue column (gmv, refund_revenue, net_gmv, aov, gpm)" in lines[0]
+    doc = json.loads(cli("engagement", path, "--by", "creator_id", "--format", "json").stdout)
+    assert doc["warnings"] == [lines[0].removeprefix("warning: ")]
+    assert engagement(EventSource.open(path), ["creator_id"]).warnings == doc["warnings"]

@@ -234,3 +234,44 @@ def test_kpi_command_bad_options(write_events, cli, args, message):
     result = cli("kpi", write_events(SHOP), *args)
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- KPIs whose base is absent
+CLICKS_ONLY = [  # a store log: clicks, carts and purchases, no video views, no revenue column, no refunds
+    {"user_id": "u1", "event_name": "product_click", "event_time": at(0), "creator_id": "c1"},
+    {"user_id": "u1", "event_name": "add_to_cart", "event_time": at(1), "creator_id": "c1"},
+    {"user_id": "u1", "event_name": "purchase", "event_time": at(2), "creator_id": "c1", "order_id": "o1"},
+]
+
+
+def _store_log(tmp_path) -> str:
+    path = tmp_path / "store.parquet"
+    pl.DataFrame(CLICKS_ONLY).write_parquet(path)
+    return str(path)
+
+
+def test_kpis_without_their_base_events_or_columns_are_named_in_one_warning(tmp_path, cli):
+    result = cli("kpi", _store_log(tmp_path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["warnings"]) == 1
+    warning = doc["warnings"][0]
+    assert result.stderr == f"warning: {warning}\n"
+    assert warning.startswith("some KPIs are empty: no video_view events (views, viewers, engagement_rate, "
+                              "completion_rate, mean_watch_time_s, ctr, gpm, user_conversion_rate); ")
+    for cause in ("no like, comment or share events (engagement_rate)", "no like events (likes)",
+                  "no video_complete events (completes, completion_rate)",
+                  "no watch_time_s column (mean_watch_time_s)",
+                  "no revenue column (gmv, refund_revenue, net_gmv, aov, gpm)",
+                  "no refund events (refund_revenue, refunded_orders, refund_rate)"):
+        assert cause in warning, cause
+    for present in ("(clicks", "(orders", "(purchasers"):
+        assert present not in warning
+    assert doc["periods"][0]["clicks"] == 1 and doc["periods"][0]["orders"] == 1
+
+
+def test_no_warning_when_every_base_is_present(write_events, cli):
+    result = cli("kpi", write_events(SHOP), "--format", "json")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["warnings"] == []
+    assert kpi_table(EventSource.open(write_events(SHOP)), Period.week).warnings == []

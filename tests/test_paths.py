@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shortvid_analytics.errors import InputError
 from shortvid_analytics.paths import PATH_END, PATH_START, paths
 from shortvid_analytics.source import EventSource
 
@@ -211,6 +212,10 @@ def test_paths_match_the_reference(tmp_path_factory, raw, forward, anchor, conve
                    collapse=collapse, session=session, window=window, date_from=date_from, date_to=date_to)
     if forward and conversion is None:
         options["end"] = None
+    if ranged and not any(r[2].date() == date_from for r in rows):
+        with pytest.raises(InputError, match="^no events between "):  # a range without events is refused
+            EventSource.open(path, date_from=date_from, date_to=date_to)
+        return
     source = EventSource.open(path, date_from=date_from, date_to=date_to)
     result = paths(
         source,

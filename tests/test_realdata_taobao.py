@@ -6,6 +6,8 @@ on the raw file."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,3 +128,31 @@ def test_funnel_click_cart_purchase(cli, taobao):
     assert doc["steps"][0]["users"] >= doc["steps"][1]["users"] >= doc["steps"][2]["users"] > 0
     same_numbers(cli, taobao, "funnel", "--steps", "product_click,add_to_cart,purchase", "--window", "24h",
                  "--hold", "product_id", "--trends", "day")
+
+
+def readme_taobao_commands() -> dict[str, list[str]]:
+    """The shell commands of the README's Taobao example (``../shared/realdata/...`` paths), by command."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Bring your own export", 1)[1].split("\n### ", 1)[0]
+    block = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)[0]
+    commands = [shlex.split(c) for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+    return {argv[3]: argv[1:] for argv in commands}
+
+
+def test_readme_engagement_example_shows_numbers_and_says_what_is_empty(cli, realdata):
+    argv = [str(ROOT / a) if a.startswith("examples/") else a.replace("../shared/realdata", str(realdata))
+            for a in readme_taobao_commands()["engagement"]]
+    result = cli(*argv)
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert rows and all(int(row[-1].replace(",", "")) > 0 for row in rows)  # the clicks ranked by
+    assert all(int(row[6]) > 0 for row in rows)  # orders
+    warning = result.stderr.strip()
+    assert len(warning.splitlines()) == 1 and warning.startswith("warning: some KPIs are empty: ")
+    assert "no video_view events (views, " in warning and "no revenue column (gmv, " in warning
+    assert "(clicks" not in warning and "(orders" not in warning and "(likes" not in warning
+    # the README shows what the command prints
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert warning in readme and all(" ".join(row) in " ".join(readme.split()) for row in rows)
+    doc = json.loads(cli(*argv, "--format", "json").stdout)
+    assert doc["warnings"] == [warning.removeprefix("warning: ")]

@@ -314,9 +314,12 @@ def test_bad_options_one_line_error(write_events, cli, tmp_path, args, message, 
 
 def test_range_without_start_events(write_events, cli):
     path = write_events(ROWS)
-    out = cli("retention", path, "--from", "2026-11-25", "--to", "2026-11-28")
+    out = cli("retention", path, "--from", "2026-11-23", "--to", "2026-11-28")  # one purchase, no view
     assert out.exit_code == 1
     assert out.stderr.strip() == f"error: {path}: no video_view events in the analysed range"
+    out = cli("retention", path, "--from", "2026-11-25", "--to", "2026-11-28")
+    assert out.exit_code == 1
+    assert out.stderr.strip() == "error: no events between 2026-11-25 and 2026-11-28 (the data covers 2026-11-02 .. 2026-11-30)"
     out = cli("retention", path, "--from", "2027-01-01")
-    assert out.exit_code == 1 and "no events in the --from/--to range" in out.stderr
+    assert out.exit_code == 1 and "error: no events between 2027-01-01 and " in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1

@@ -24,6 +24,7 @@ import pytest
 
 from shortvid_analytics.abtest.metrics import load_assignments, parse_metric, variant_sums
 from shortvid_analytics.config import Config, EngineSettings
+from shortvid_analytics.errors import InputError
 from shortvid_analytics.eventspec import EventSpec
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.funnel import funnel
@@ -146,6 +147,20 @@ def test_date_range_is_in_local_days(engines, engine):
            .with_columns(local=pl.col("event_time").dt.convert_time_zone(ZONE).dt.replace_time_zone(None))
            .filter(pl.col("local").dt.date().is_between(date(2026, 10, 12), date(2026, 10, 18))))
     assert counted == (raw.height, raw["local"].min(), raw["local"].max())
+
+
+@needs_spark
+def test_a_range_without_events_is_refused_as_on_duckdb():
+    """The check of EventSource.open runs on Spark too (no Parquet statistics there: a LIMIT 1 probe and
+    a scan of the bounds for the message), with DuckDB's message; a range with events opens."""
+    messages = {}
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(InputError) as caught:
+            EventSource.open(DATA / "events", _config(engine), date_from=date(2027, 1, 1))
+        messages[engine] = str(caught.value)
+    assert messages["spark"] == messages["duckdb"] == (
+        "no events between 2027-01-01 and 2026-11-02 (the data covers 2026-10-05 .. 2026-11-02)")
+    assert EventSource.open(DATA / "events", _config("spark"), date(2026, 11, 2), date(2026, 11, 2))
 
 
 @needs_spark

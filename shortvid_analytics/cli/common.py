@@ -198,6 +198,12 @@ def _as_date(value: datetime | date | None) -> date | None:
     return value
 
 
+def warn(warnings: list[str]) -> None:
+    """Each warning as one ``warning: ...`` line on stderr (whatever the format of the result on stdout)."""
+    for warning in warnings:
+        stderr_console().print(f"warning: {warning}", markup=False)
+
+
 def emit(
     result: AnalysisResult,
     fmt: OutputFormat | None,

@@ -12,7 +12,7 @@ from ..engagement import engagement as engagement_kpis
 from ..render.engagement import engagement_table
 from . import app
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events)
+                     open_events, warn)
 
 
 @app.command()
@@ -50,3 +50,4 @@ def engagement(
         result = engagement_kpis(source, by, top=top, min_views=min_views, sort=sort,
                                  rank_by_lower_bound=rank_by_lower_bound, min_group_size=min_group_size)
         emit(result, fmt, output, engagement_table, inputs=tuple(source.files))
+        warn(result.warnings)

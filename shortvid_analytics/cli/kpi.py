@@ -9,7 +9,7 @@ import typer
 from ..options import TERMINAL_MIN_GROUP_SIZE
 from . import app
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events)
+                     open_events, warn)
 
 
 @app.command()
@@ -38,3 +38,4 @@ def kpi(
         source = open_events(ctx, events, date_from, date_to)
         result = compute_kpis(source, chosen, by or [], min_group_size=min_group_size)
         emit(result, fmt, output, kpi_table, inputs=tuple(source.files))
+        warn(result.warnings)
