@@ -15,6 +15,7 @@ between the start-up markers.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -22,10 +23,12 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import RESULTS, Timing, run_once  # noqa: E402 - the harness of the scale benchmark (this repo's package)
-
 HERE = Path(__file__).resolve().parent
+# the scale benchmark's harness (benchmarks/ is a folder of scripts, not a package)
+_spec = importlib.util.spec_from_file_location("benchmark_run", HERE / "run.py")
+run = sys.modules["benchmark_run"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run)
+RESULTS, Timing, run_once = run.RESULTS, run.Timing, run.run_once
 ROWS = HERE / "results-startup.jsonl"
 BEGIN = "<!-- start-up table, written by benchmarks/startup.py -->"
 END = "<!-- end of the start-up table -->"

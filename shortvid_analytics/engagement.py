@@ -18,6 +18,7 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
+from .kpi_definitions import INTERVAL_KEYS, SORT_KEYS
 from .kpi import (
     COMMERCE_SUMS, CONFIDENCE, EVENT_SUMS, INGREDIENTS, KPIS, breakdown_columns, create_kpi_events, derive,
     empty_kpi_warnings, kpi_columns, sums_fragment,
@@ -27,10 +28,6 @@ from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 
-#: Metrics ``--sort`` accepts (every KPI of a group); sorting is always largest first.
-SORT_KEYS: tuple[str, ...] = tuple(k.name for k in KPIS)
-#: Metrics that carry an interval, so ``--rank-by-lower-bound`` applies to them.
-INTERVAL_KEYS: tuple[str, ...] = tuple(k.name for k in KPIS if k.interval)
 
 
 @dataclass

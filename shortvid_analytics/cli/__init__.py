@@ -152,9 +152,11 @@ class _LazyCommands(TyperGroup):
             ctx.fail(f"No such command {name!r}.{hint}")
         return super().resolve_command(ctx, args)
 
-    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(self, args: Any = None, prog_name: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
         """Click's usage errors as one ``error:`` line on stderr (exit 2), not a framed box."""
-        extra.pop("standalone_mode", None)
+        if not standalone_mode:  # the caller handles the exceptions
+            return super().main(args, prog_name, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
         except typer.Abort:

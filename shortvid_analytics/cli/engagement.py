@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ..engagement import INTERVAL_KEYS, SORT_KEYS
+from ..kpi_definitions import INTERVAL_KEYS, SORT_KEYS
 from ..options import TERMINAL_MIN_GROUP_SIZE
-from ..engagement import engagement as engagement_kpis
-from ..render.engagement import engagement_table
 from . import app
 from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
                      open_events, warn)
@@ -45,6 +43,9 @@ def engagement(
 
     Definitions: docs/engagement.md and docs/kpi.md.
     """
+    from ..engagement import engagement as engagement_kpis
+    from ..render.engagement import engagement_table
+
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
         result = engagement_kpis(source, by, top=top, min_views=min_views, sort=sort,

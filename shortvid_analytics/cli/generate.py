@@ -50,11 +50,11 @@ def generate(
     console.print(
         f"wrote {fmt_number(summary.events)} events in {len(summary.files)} files to {summary.events_dir} "
         f"({fmt_number(users)} users x {days} days from {summary.start}, seed {seed}) "
-        f"in {summary.seconds:.1f} s", markup=False)
+        f"in {summary.seconds:.1f} s", markup=False, soft_wrap=True)
     console.print(f"assignments: {summary.assignments_path} "
-                  f"({fmt_number(experiment['assigned_users'])} users in {experiment['id']})", markup=False)
+                  f"({fmt_number(experiment['assigned_users'])} users in {experiment['id']})", markup=False, soft_wrap=True)
     lifts = [f"{name} {fmt_pct(experiment[key], 1)}" for name, key in
              (("conversion", "conversion_lift"), ("revenue per user", "revenue_per_user_lift"))
              if experiment[key] is not None]
     console.print(f"truth: {summary.truth_path}"
-                  + (f" (expected lift: {', '.join(lifts)})" if lifts else ""), markup=False)
+                  + (f" (expected lift: {', '.join(lifts)})" if lifts else ""), markup=False, soft_wrap=True)

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
 
 from ..digest import DigestResult
-from ..kpi import KPI_BY_NAME
+from ..kpi_definitions import KPI_BY_NAME
 from ..privacy import suppressed_label
 from .export import write_bytes_atomic
 from .templates import environment

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.text import Text
 
 from ..engagement import EngagementResult
-from ..kpi import KPI_BY_NAME
+from ..kpi_definitions import KPI_BY_NAME
 from .blocks import unclipped
 from .kpi import add_key_columns, add_kpi_columns, compact_table, fmt_interval, fmt_kpi, key_cells
 

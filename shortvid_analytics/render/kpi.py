@@ -10,7 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..kpi import KPI_BY_NAME, KpiResult
+from ..kpi import KpiResult
+from ..kpi_definitions import KPI_BY_NAME
 from ..privacy import SUPPRESSED, SUPPRESSED_GROUPS, suppressed_label
 from .blocks import unclipped
 from .console import fmt_number, fmt_pct
