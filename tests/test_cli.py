@@ -29,13 +29,13 @@ def run(*args: object):
 
 def loaded_after(argv: list[str]) -> dict[str, list[str]]:
     """The heavy libraries and the command modules imported by one whole ``shortvid`` process."""
-    code = ("import sys; from shortvid_analytics.cli import main; sys.argv = ['shortvid', *sys.argv[1:]]\n"
+    code = ("import json, sys; from shortvid_analytics.cli import main; sys.argv = ['shortvid', *sys.argv[1:]]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            f"print({{'heavy': [m for m in {HEAVY!r} if m in sys.modules], 'commands': sorted("
+            f"print(json.dumps({{'heavy': [m for m in {HEAVY!r} if m in sys.modules], 'commands': sorted("
             "m for m in sys.modules if m.startswith('shortvid_analytics.cli.') and m != 'shortvid_analytics.cli.common')}"
-            ", file=sys.stderr)")
+            "), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT)
-    return eval(result.stderr.strip().splitlines()[-1])  # noqa: S307 - our own subprocess' repr of a dict
+    return json.loads(result.stderr.strip().splitlines()[-1])
 
 
 # ------------------------------------------------------------------------------------------ start-up
