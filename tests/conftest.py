@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from shortvid_analytics.cli import app
+
+# pytest-xdist's workers get COLUMNS=80 and LINES=24 from execnet; results off a terminal honour COLUMNS, so
+# every test sees the width of a plain pipe (120) unless it asks for one (CliRunner's env=).
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 T0 = datetime(2026, 11, 2, 0, 0, 0)  # a Monday, UTC
 
