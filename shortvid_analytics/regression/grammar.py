@@ -41,7 +41,7 @@ _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<string>'[^'"\\\n]*'|"[^'"\\\n]*")
+  | (?P<string>'[^'\\\n]*'|"[^"\\\n]*")
   | (?P<op>\*\*|[~+\-*/:(),.=])
 """, re.VERBOSE)
 
@@ -311,8 +311,11 @@ class _Parser:
             self.take()
             value = "-" + self.take().text
         elif level.kind == "string":
+            if "'" in level.text[1:-1] or '"' in level.text[1:-1]:
+                self.fail(f"reference level {level.text} at position {level.pos + 1}: quotes inside a level "
+                          f"are not supported")
             self.take()
-            # the tokenizer admits no quotes or backslashes inside: quoting it again is exact
+            # no quotes or backslashes inside (the tokenizer admits no backslash): quoting it again is exact
             value = "'" + level.text[1:-1] + "'"
         else:
             self.unexpected("expected the reference level: Treatment('level') or Treatment(reference='level')")
