@@ -32,7 +32,7 @@ def regress(
         typer.Option("--controls", help="Control terms (default: platform and traffic-source dummies; 'none')."),
     ] = None,
     formula: Annotated[
-        str | None, typer.Option("--formula", help="A full patsy formula; replaces outcome/features/controls.")
+        str | None, typer.Option("--formula", help="A full formula (grammar in docs/regress.md); replaces outcome/features/controls.")
     ] = None,
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="Cluster-robust standard errors by this column (creator_id, user_id).")

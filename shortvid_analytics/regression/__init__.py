@@ -11,27 +11,22 @@
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
-import patsy.builtins
 import polars as pl
 
 from ..errors import InputError, OptionError
 from ..periods import format_window
 from ..privacy import check_min_group_size
 from ..options import TERMINAL_MIN_GROUP_SIZE
-from . import formulas
+from . import formulas, grammar
 from .frame import (Assignments, Frame, build_frame, check_frame_path, default_controls, default_features,
                     save_frame)
-from .models import FORMULA_NAMESPACE, FittedModel, estimate, interaction_test
+from .models import FittedModel, estimate, interaction_test
 from .result import RegressionResult
 from .spec import ModelSpec, RunSpec, load_spec
-
-_PATSY_NAMES = set(patsy.builtins.__all__)
-_PYTHON_NAMES = set(dir(builtins))
 
 __all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec", "model_terms",
            "regress", "save_frame", "check_frame_path"]
@@ -80,12 +75,16 @@ def regress(frame: Frame, run: RunSpec, source: dict[str, Any] | None = None,
 
 
 def model_terms(spec: ModelSpec, frame: Frame) -> tuple[str, tuple[str, ...]]:
-    """The formula of ``spec`` and its control terms (defaults of the frame's unit where not given)."""
+    """The formula of ``spec`` and its control terms (defaults of the frame's unit where not given),
+    both in the canonical text of :mod:`.grammar` (a term outside the grammar is an OptionError)."""
     if spec.formula is not None:
-        return spec.formula, ()
+        return grammar.check_formula(spec.formula).text, ()
     features = spec.features if spec.features is not None else tuple(default_features(frame))
     controls = spec.controls if spec.controls is not None else tuple(default_controls(frame))
-    return formulas.compose(spec.outcome, (*features, *controls)), tuple(controls)
+    # canonical controls: their patsy term names must match those of the fitted formula (roles)
+    controls = tuple(grammar.check_terms(c).text for c in controls)
+    features = tuple(grammar.check_terms(f).text for f in features)
+    return grammar.check_formula(formulas.compose(spec.outcome, (*features, *controls))).text, controls
 
 
 def _columns_read(spec: ModelSpec, formula: str, frame: Frame) -> set[str]:
@@ -95,8 +94,8 @@ def _columns_read(spec: ModelSpec, formula: str, frame: Frame) -> set[str]:
         if column is not None and column not in columns:
             raise OptionError(f"{option} {column!r} is not a column of the {frame.unit} frame; columns: "
                               f"{', '.join(columns)}")
-    read = formulas.names_read(formula)
-    unknown = sorted(read - set(columns) - set(FORMULA_NAMESPACE) - _PATSY_NAMES - _PYTHON_NAMES)
+    read = set(grammar.check_formula(formula).columns)
+    unknown = sorted(read - set(columns))
     if unknown:
         raise OptionError(f"formula {formula!r}: {unknown[0]!r} is not a column of the {frame.unit} frame; "
                           f"columns: {', '.join(columns)}")

@@ -2,18 +2,19 @@
 
 Formulas are what statsmodels' formula API fits and what the JSON reports, so every rewrite (dropping
 a degenerate term, removing the ``--by`` variable from per-level models, interacting the pooled
-model with it) goes through patsy's own term list rather than through text surgery.
+model with it) goes through patsy's own term list rather than through text surgery. Patsy only
+parses here (``ModelDesc``); what may be in a formula at all is :mod:`.grammar`'s business.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable
 
 from patsy import ModelDesc, PatsyError
 from patsy.desc import Term
 
 from ..errors import OptionError
+from . import grammar
 
 
 def compose(outcome: str, terms: Iterable[str]) -> str:
@@ -44,21 +45,8 @@ def term_names(text: str) -> list[str]:
 
 
 def variables(term: Term) -> set[str]:
-    """The Python names a term reads (``C(platform, Treatment('a'))`` reads ``C``, ``Treatment``, ``platform``)."""
-    names: set[str] = set()
-    for factor in term.factors:
-        try:
-            tree = ast.parse(factor.code, mode="eval")
-        except SyntaxError:
-            continue
-        names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    return names
-
-
-def names_read(formula: str) -> set[str]:
-    """Every Python name the formula reads, on both sides (columns, ``np``, ``C``, ...)."""
-    desc = parse(formula)
-    return set().union(*(variables(t) for t in (*desc.lhs_termlist, *desc.rhs_termlist)))
+    """The columns a term reads (``C(platform, Treatment('a'))`` reads ``platform``)."""
+    return set(grammar.check_terms(term.name()).columns) if term.factors else set()
 
 
 def drop_terms(formula: str, names: Iterable[str]) -> str:

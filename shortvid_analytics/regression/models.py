@@ -11,21 +11,24 @@ without variance or perfectly collinear with earlier ones are dropped before fit
 
 from __future__ import annotations
 
+import builtins
 import math
 import warnings as pywarnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import patsy.builtins
 import statsmodels.formula.api as smf
 from scipy.linalg import solve_triangular
 from patsy import EvalEnvironment, ModelDesc, PatsyError, dmatrix
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from ..errors import InputError, OptionError
-from . import formulas
+from . import formulas, grammar
 from .margins import average_marginal_effects
 
 _FACTORIES: dict[str, Callable[..., Any]] = {
@@ -44,8 +47,28 @@ FIT_OPTIONS: dict[str, dict[str, Any]] = {
     "negbin": {"disp": 0, "maxiter": 200},
 }
 BINARY_MODELS = ("logit", "probit")
-#: Names a formula can use besides frame columns and patsy's built-ins (C, I, Q, center, standardize...).
-FORMULA_NAMESPACE: dict[str, Any] = {"np": np}
+
+
+class _Refused:
+    """Stands in for a name patsy would otherwise resolve to a Python or patsy built-in."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise NameError(f"{self.name!r} is not available in formulas")
+
+
+#: The names a formula evaluated by patsy resolves: the grammar's transforms (``np`` holds only
+#: log, log1p and sqrt) and patsy's C, I, Treatment, center, scale/standardize. Every other Python
+#: and patsy built-in is shadowed by a :class:`_Refused`, so that a formula that somehow bypassed
+#: :mod:`.grammar` still reaches no ``__import__``, ``open`` or ``eval`` (patsy evaluates factors
+#: with the interpreter's built-ins in scope, and adds all of its own after this namespace).
+FORMULA_NAMESPACE: dict[str, Any] = {
+    **{name: _Refused(name) for name in (*dir(builtins), *patsy.builtins.__all__)},
+    "np": SimpleNamespace(log=np.log, log1p=np.log1p, sqrt=np.sqrt),
+    **{name: getattr(patsy.builtins, name) for name in ("C", "I", "Treatment", "center", "scale", "standardize")},
+}
 VIF_WARN = 10.0
 #: Fitted probabilities this close to 0 or 1 count as perfect predictions (separation).
 _PERFECT = 1e-10
@@ -139,6 +162,7 @@ def estimate(
     heteroscedasticity-robust ``robust`` (HC0-HC3 for ols; HC0 or HC1 for the maximum-likelihood
     models, see :func:`covariance`), else classical. ``controls`` are the terms reported with role ``control``.
     """
+    formula = _checked(formula, data)  # the reported formula is the fitted, canonical one
     notes: list[str] = []
     if cluster is not None:
         missing = int(data[cluster].isna().sum())
@@ -150,7 +174,7 @@ def estimate(
     if degenerate:
         for term, reason in degenerate.items():
             notes.append(f"term {term} {reason}; dropped from the model")
-        formula = formulas.drop_terms(formula, degenerate)
+        formula = _checked(formulas.drop_terms(formula, degenerate), data)
         sm_model = _build(model, formula, data)
     outcome = sm_model.endog_names
     _check_variance(sm_model.endog, outcome)
@@ -226,6 +250,8 @@ def interaction_test(fitted: Fitted, column: str) -> WaldTest | None:
 
 
 def _build(model: str, formula: str, data: pd.DataFrame) -> Any:
+    # the last gate before patsy: only a formula the grammar accepts, over the columns of the data
+    formula = _checked(formula, data)
     env = EvalEnvironment([FORMULA_NAMESPACE])
     try:
         with pywarnings.catch_warnings():
@@ -242,6 +268,16 @@ def _build(model: str, formula: str, data: pd.DataFrame) -> Any:
     if sm_model.exog.shape[0] == 0:
         raise InputError(f"formula {formula!r}: no rows left once rows with missing values are dropped")
     return sm_model
+
+
+def _checked(formula: str, data: pd.DataFrame) -> str:
+    """The canonical text of ``formula`` (:mod:`.grammar`); every column it reads must be in ``data``."""
+    checked = grammar.check_formula(formula)
+    unknown = sorted(checked.columns - set(data.columns))
+    if unknown:
+        raise OptionError(f"formula {formula!r}: {unknown[0]!r} is not a column; frame columns: "
+                          f"{', '.join(data.columns)}")
+    return checked.text
 
 
 def _degenerate_terms(sm_model: Any) -> dict[str, str]:

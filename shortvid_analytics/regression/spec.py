@@ -30,6 +30,7 @@ from typing import Any
 from ..errors import InputError, OptionError
 from ..eventspec import split_top_level
 from ..periods import parse_window
+from . import grammar
 
 UNITS: tuple[str, ...] = ("user", "user_video", "session")
 OUTCOMES: tuple[str, ...] = ("purchased", "revenue", "orders")
@@ -80,6 +81,13 @@ class ModelSpec:
                 )
         if self.formula is not None and (self.features is not None or self.controls is not None):
             raise OptionError(f"{at}--formula replaces --features and --controls; give one or the other")
+        # the grammar, before any data is read: a shared spec file must not get a formula to patsy
+        # that the grammar refuses (patsy evaluates formulas as Python)
+        if self.formula is not None:
+            grammar.check_formula(self.formula, what=f"{at}formula")
+        for option, terms in (("--features", self.features), ("--controls", self.controls)):
+            for term in terms or ():
+                grammar.check_terms(term, what=f"{at}{option} term")
         return self
 
 

@@ -19,7 +19,7 @@ PARAMS = (
     Param("model", "strs", ["logit"], "models (repeatable --model)"),
     Param("features", "list", None, "focal terms (default: the unit's features)"),
     Param("controls", "list", None, "control terms (default: platform and traffic-source dummies)"),
-    Param("formula", "str", None, "a full patsy formula"),
+    Param("formula", "str", None, "a full formula (grammar in docs/regress.md)"),
     Param("cluster", "str", None, "cluster-robust standard errors by this column"),
     Param("robust", "str", None, "HC0|HC1|HC2|HC3", choices=("HC0", "HC1", "HC2", "HC3")),
     Param("by", "str", None, "fit per level plus a pooled interaction model"),
