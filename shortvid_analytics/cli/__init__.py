@@ -26,31 +26,54 @@ from .common import AppState, output_format
 
 @dataclass(frozen=True)
 class CommandEntry:
-    """A command as the root help lists it, without importing the module that defines it."""
+    """A command as the root help lists it, without importing the module that defines it.
+
+    ``example`` is a small complete invocation: the arguments after the command name, with ``EVENTS``,
+    ``OUT`` (a new folder), ``ASSIGNMENTS`` and ``SPEC`` standing for files of the user's; the hostile-input
+    test matrix runs every registered command through it, so a new command joins the matrix by being
+    registered here.
+    """
 
     module: str
     summary: str
+    example: str
 
 
-#: Every command, in the order help lists them: the module of this package that registers it and the
-#: one-line summary of the command list (the command's own help is its docstring).
+#: Every command, in the order help lists them: the module of this package that registers it, the one-line
+#: summary of the command list (the command's own help is its docstring) and an example invocation.
 COMMANDS: dict[str, CommandEntry] = {
-    "validate": CommandEntry("validate", "Check an export: rows, time range, events, users, nulls, duplicates."),
-    "anonymize": CommandEntry("anonymize", "Write a shareable copy: keyed-hash ids, optional time coarsening."),
-    "funnel": CommandEntry("funnel", "Users reaching each step within the window; conversion, drop-off, time."),
-    "retention": CommandEntry("retention", "Cohort retention triangle and the overall retention curve."),
-    "lifecycle": CommandEntry("lifecycle", "New, returning, resurrecting and dormant users per period."),
-    "stickiness": CommandEntry("stickiness", "Users by active days per week or month; DAU/MAU stickiness."),
-    "engagement": CommandEntry("engagement", "Engagement and commerce KPIs per creator, video, product, ..."),
-    "kpi": CommandEntry("kpi", "The KPI table per day, week or month (DAU/WAU/MAU, GMV, conversion, ...)."),
-    "digest": CommandEntry("digest", "Weekly KPI digest for cron: HTML, Markdown and JSON."),
-    "ab": CommandEntry("abtest", "A/B experiments: analyse (SRM, lift, CUPED, sequential) or plan (power)."),
-    "regress": CommandEntry("regress", "Regress purchase outcomes on engagement; publication tables."),
-    "paths": CommandEntry("paths", "Most frequent journeys; transition and step matrices."),
-    "attribution": CommandEntry("attribution", "Credit orders and GMV to creators, videos or traffic sources."),
-    "report": CommandEntry("report", "Build a case-study report (HTML, PDF, JSON) from a spec."),
-    "demo": CommandEntry("demo", "Generate example data and build the example case study."),
-    "generate": CommandEntry("generate", "Write a synthetic export with planted ground truth."),
+    "validate": CommandEntry("validate", "Check an export: rows, time range, events, users, nulls, duplicates.",
+                             "EVENTS"),
+    "anonymize": CommandEntry("anonymize", "Write a shareable copy: keyed-hash ids, optional time coarsening.",
+                              "EVENTS --out OUT"),
+    "funnel": CommandEntry("funnel", "Users reaching each step within the window; conversion, drop-off, time.",
+                           "EVENTS --steps video_view,product_click,purchase --window 24h"),
+    "retention": CommandEntry("retention", "Cohort retention triangle and the overall retention curve.",
+                              "EVENTS --start video_view --period day --periods 4"),
+    "lifecycle": CommandEntry("lifecycle", "New, returning, resurrecting and dormant users per period.",
+                              "EVENTS --period day"),
+    "stickiness": CommandEntry("stickiness", "Users by active days per week or month; DAU/MAU stickiness.",
+                               "EVENTS"),
+    "engagement": CommandEntry("engagement", "Engagement and commerce KPIs per creator, video, product, ...",
+                               "EVENTS --by creator_id"),
+    "kpi": CommandEntry("kpi", "The KPI table per day, week or month (DAU/WAU/MAU, GMV, conversion, ...).",
+                        "EVENTS --period day"),
+    "digest": CommandEntry("digest", "Weekly KPI digest for cron: HTML, Markdown and JSON.",
+                           "EVENTS --out OUT --allow-partial"),
+    "ab": CommandEntry("abtest", "A/B experiments: analyse (SRM, lift, CUPED, sequential) or plan (power).",
+                       "EVENTS --assignments ASSIGNMENTS --metric conversion:purchase"),
+    "regress": CommandEntry("regress", "Regress purchase outcomes on engagement; publication tables.",
+                            "EVENTS --unit user --model ols --outcome revenue"),
+    "paths": CommandEntry("paths", "Most frequent journeys; transition and step matrices.",
+                          "EVENTS --start video_view --steps 3"),
+    "attribution": CommandEntry("attribution", "Credit orders and GMV to creators, videos or traffic sources.",
+                                "EVENTS --touch video_view --conversion purchase --window 7d"),
+    "report": CommandEntry("report", "Build a case-study report (HTML, PDF, JSON) from a spec.",
+                           "EVENTS --spec SPEC --out OUT/report.json"),
+    "demo": CommandEntry("demo", "Generate example data and build the example case study.",
+                         "--out OUT --users 200"),
+    "generate": CommandEntry("generate", "Write a synthetic export with planted ground truth.",
+                             "--out OUT --users 50 --days 2"),
 }
 
 
