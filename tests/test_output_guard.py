@@ -315,3 +315,36 @@ def test_the_guard_matches_recursive_globs_and_resolves_spellings(tmp_path):
     guard.add_folder(tmp_path / "hive", "the events")
     assert guard.conflict(tmp_path / "hive" / "dt=1" / "x.csv") and guard.conflict(tmp_path / "hive")
     assert guard.conflict(tmp_path / "hive-2" / "x.csv") is None  # a sibling sharing the prefix
+
+
+def test_anonymize_killed_mid_copy_leaves_only_a_temporary_the_next_run_sweeps(cli, hive, tmp_path, monkeypatch):
+    """SIGKILL while DuckDB writes the copy: the one leftover is our temporary file (no DuckDB tmp_ file),
+    and once it is an hour old the next run into the folder removes it."""
+    import signal
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("SHORTVID_PSEUDONYM_KEY", KEY)
+    out = tmp_path / "share"
+    checkout = str(Path(__file__).resolve().parents[1])  # this checkout's package, not an installed one
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([checkout, os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "shortvid_analytics.cli", "anonymize", str(hive), "--out", str(out)]
+    run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    try:
+        while run.poll() is None and time.time() < deadline:
+            writing = list(out.glob(".*shortvid-tmp-*")) if out.is_dir() else []
+            if writing and writing[0].stat().st_size > 0:
+                os.kill(run.pid, signal.SIGKILL)
+                break
+            time.sleep(0.001)
+    finally:
+        run.wait()
+    if run.returncode != -signal.SIGKILL:
+        pytest.skip("the copy finished before it could be killed")
+    left = sorted(out.iterdir())
+    assert left and all(files._TEMP_NAME.match(p.name) and not p.name.startswith("tmp_") for p in left), left
+    for path in left:
+        old(path)
+    assert cli("anonymize", hive, "--out", out).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["events.parquet", "manifest.json"]
