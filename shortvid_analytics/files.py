@@ -76,9 +76,9 @@ class Guard:
         if "://" in text:  # a data-lake location: never a local destination
             return
         if any(ch in text for ch in "*?["):
-            self.add_glob(text, what)
+            self.add_glob(text, f"{what} glob")
         elif os.path.isdir(text):
-            self.add_folder(text, what)
+            self.add_folder(text, f"{what} folder")
         else:
             self.add_file(text, what)
 
