@@ -6,4 +6,4 @@ COPY (
     SELECT
     {{ select_list }}
     FROM read_parquet($files, hive_partitioning = {{ hive }}, union_by_name = true)
-) TO $target (FORMAT parquet, COMPRESSION zstd);
+) TO $target (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false);

@@ -37,7 +37,7 @@ from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
 from .errors import InputError, OptionError
 from .privacy import IDENTIFIER_COLUMNS, hmac_sql, key_id, pseudonym_key
-from .render.export import atomic_path, write_text_atomic
+from .files import atomic_path, check_destination, protect, write_text_atomic
 from .results import AnalysisResult
 from .source import EventSource, resolve_files
 from .sql import Params, quote_ident
@@ -113,10 +113,9 @@ def anonymize(
         raise OptionError(f"--time-resolution {time_resolution!r}: expected one of {', '.join(TIME_RESOLUTIONS)}")
     out = Path(out_dir)
     assignment_files, hive = resolve_files(assignments) if assignments is not None else ([], False)
-    inputs = {Path(f).resolve() for f in [*source.files, *assignment_files]}
-    for name in (OUTPUT_FILE, ASSIGNMENTS_FILE, MANIFEST_FILE):
-        if (out / name).resolve() in inputs:
-            raise OptionError(f"--out {out}: would overwrite the input {out / name}")
+    protect(assignments, "the assignments")
+    for name in (OUTPUT_FILE, ASSIGNMENTS_FILE, MANIFEST_FILE):  # before the work, not at the first write
+        check_destination(out / name, "--out", [*source.files, *assignment_files])
     property_columns = [c for c in source.columns if c not in CANONICAL_COLUMNS and c != "local_time"]
     assignment_columns = _assignment_columns(source, assignments, assignment_files, hive)
     extra_assignment_columns = [c for c in assignment_columns if c not in REQUIRED_ASSIGNMENT_COLUMNS]
@@ -155,7 +154,7 @@ def anonymize(
     select += _kept(property_columns, keep, transformations, dropped)
 
     target = out / OUTPUT_FILE
-    with atomic_path(target) as tmp:
+    with atomic_path(target, "--out") as tmp:
         sql.execute(source.con, "anonymize_copy", {**params.values, "target": str(tmp)},
                 {"select_list": ",\n    ".join(select)})
         rows = _rows(source, tmp)
@@ -181,7 +180,8 @@ def anonymize(
         dropped_columns=dropped,
         assignments=copied,
     )
-    write_text_atomic(out / MANIFEST_FILE, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(out / MANIFEST_FILE, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                      "--out")
     return result
 
 
@@ -239,7 +239,7 @@ def _copy_assignments(source: EventSource, files: list[str], hive: bool, columns
     ]
     dropped: list[str] = []
     select += _kept([c for c in columns if c not in REQUIRED_ASSIGNMENT_COLUMNS], keep, transformations, dropped)
-    with atomic_path(target) as tmp:
+    with atomic_path(target, "--out") as tmp:
         sql.execute(source.con, "anonymize_assignments", {**params.values, "files": files, "target": str(tmp)},
                     {"select_list": ",\n    ".join(select), "hive": "true" if hive else "false"})
         rows = _rows(source, tmp)

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,6 +41,7 @@ from scipy.special import expit
 
 from . import __version__
 from .errors import OptionError
+from .files import sweep_stale, temp_name
 from .options import DEFAULT_DAYS, DEFAULT_START
 
 #: Bumped whenever a change alters the generated data for the same arguments.
@@ -258,7 +258,9 @@ def generate(
     out = Path(out_dir)
     _check_out_dir(out, overwrite)
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".shortvid-generate-", dir=out))
+    sweep_stale(out)  # the staging folders of killed runs
+    staging = out / temp_name("generate")  # a name the next run's sweep recognises if this one is killed
+    staging.mkdir(mode=0o700)
     try:
         run = _Run(users=users, days=days, seed=seed, start=start, staging=staging)
         total_events, truth = run.execute(progress)

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ShortvidError
+from .errors import OptionError, ShortvidError
+from .files import OutputError
 
 #: Exit code of a run that finds the lock held (EX_TEMPFAIL: "try again later").
 EXIT_LOCKED = 75
@@ -39,9 +40,14 @@ def folder_lock(folder: Path, name: str) -> Iterator[Path]:
 
     Raises :class:`LockHeld` at once, without waiting, when another process holds it.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise OptionError(f"{folder}: exists and is not a folder; expected a folder for the {name} files")
     path = lock_path(folder, name)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # read-only, permission, a folder where the lock file goes
+        raise OutputError(f"cannot lock {folder}: cannot open {path}: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

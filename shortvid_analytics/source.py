@@ -29,6 +29,7 @@ import duckdb
 from . import progress
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
 from .errors import InputError, OptionError
+from .files import protect_events
 from .sql import quote_ident, render
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ class EventSource:
         if date_from and date_to and date_from > date_to:
             raise OptionError(f"--from {date_from} is after --to {date_to}")
         files, hive = resolve_files(path)
+        protect_events(path, files)  # no write of this run may replace them
         con = connect(config)
         zones = local_duckdb(con)
         check_timezone(zones, config.timezone, "timezone")

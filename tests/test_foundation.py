@@ -149,7 +149,7 @@ def test_write_result_formats_and_input_protection(tmp_path, write_events):
     import polars as pl
 
     assert pl.read_parquet(tmp_path / "r.parquet")["events"].to_list() == [2]
-    with pytest.raises(OptionError, match="one of the input files"):
+    with pytest.raises(OptionError, match="refusing to write over an input"):
         write_result(result, "json", events, protected=(str(events),))
     with pytest.raises(OptionError, match="needs -o"):
         write_result(result, "parquet", None)

@@ -155,7 +155,7 @@ def test_anonymize_bad_input(write_events, tmp_path, cli, monkeypatch):
     assert result.exit_code == 2 and "--keep 'nope'" in result.stderr
     result = cli("anonymize", src, "--out", src.parent)
     if src.name == "events.parquet":
-        assert "would overwrite the input" in result.stderr
+        assert "refusing to write over an input" in result.stderr
 
 
 def test_key_from_config(write_events, tmp_path, cli, monkeypatch):

@@ -168,5 +168,5 @@ def test_outputs_never_overwrite_the_input(cli, write_events):
     before = path.read_bytes()
     for option in ("--save-frame", "--output"):
         result = cli("regress", path, option, path)
-        assert result.exit_code == 2 and "is one of the input files" in result.stderr
+        assert result.exit_code == 2 and "refusing to write over an input" in result.stderr
     assert path.read_bytes() == before

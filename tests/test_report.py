@@ -363,7 +363,7 @@ def test_unknown_output_suffix_and_overwriting_inputs_are_refused(small_events, 
     result = run_cli("report", small_events, "--spec", spec, "--out", tmp_path / "r.docx")
     assert result.exit_code == 2 and "cannot tell the format" in result.stderr
     result = run_cli("report", small_events, "--spec", spec, "--out", spec, "--format", "html")
-    assert result.exit_code == 2 and "one of the inputs" in result.stderr
+    assert result.exit_code == 2 and "refusing to write over an input" in result.stderr
 
 
 def test_section_parameters_mirror_the_cli_options():

@@ -100,8 +100,10 @@ def analyze(
     """Analyse an experiment: SRM check, lift with CI and p-value (or chance to win) per metric x variant."""
     with guarded(ctx):
         from ..abtest import analyze as analyze_experiment
+        from ..files import protect
         from ..render.abtest import ab_table, write_forest_plot
 
+        protect(assignments, "the assignments file")
         source = open_events(ctx, events, date_from, date_to)
         result = analyze_experiment(
             source, assignments, metric, experiment=experiment, control=control,

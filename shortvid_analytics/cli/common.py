@@ -147,10 +147,20 @@ def state(ctx: typer.Context) -> AppState:
 
 @contextlib.contextmanager
 def guarded(ctx: typer.Context) -> Iterator[None]:
-    """Turn expected errors into one line on stderr and an exit code; tracebacks only with --debug."""
+    """Turn expected errors into one line on stderr and an exit code; tracebacks only with --debug.
+
+    Also the output guard of the command: the config and everything the command reads (events, specs,
+    assignments) are inputs that no write inside the block may replace (:mod:`..files`).
+    """
+    from ..files import guarding, protect
+
     debug = state(ctx).debug
     try:
-        yield
+        with guarding():
+            config_path = state(ctx).config.path
+            if config_path is not None and Path(config_path).is_file():
+                protect(config_path, "the config file")
+            yield
     except (typer.Exit, typer.Abort):
         raise
     except ShortvidError as exc:
@@ -162,6 +172,11 @@ def guarded(ctx: typer.Context) -> Iterator[None]:
     except Exception as exc:
         if debug:
             raise
+        if isinstance(exc, OSError):
+            # the file system (a folder in the way, permission, no space): the user's to fix, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            stderr_console().print(f"error: {where}{exc.strerror or exc}", markup=False)
+            raise typer.Exit(1) from None
         if _is_duckdb_error(exc):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             stderr_console().print(f"error: query failed: {first}", markup=False)
@@ -181,15 +196,25 @@ def _is_duckdb_error(exc: Exception) -> bool:
 
 def open_events(ctx: typer.Context, path: str, date_from: datetime | None = None,
                 date_to: datetime | None = None) -> EventSource:
-    """Open the events source with the global config and the --from/--to range."""
+    """Open the events source with the global config and the --from/--to range.
+
+    Then the command's ``-o``/``--chart`` are checked against the inputs, so that a destination that would
+    overwrite one is refused before the analysis runs, not after (the write refuses it too).
+    """
+    from ..files import check_destination
     from ..source import EventSource
 
-    return EventSource.open(
+    source = EventSource.open(
         path,
         config=state(ctx).config,
         date_from=_as_date(date_from),
         date_to=_as_date(date_to),
     )
+    for param, option in (("output", "--output"), ("chart", "--chart")):
+        destination = ctx.params.get(param)
+        if isinstance(destination, (str, Path)):
+            check_destination(destination, option)
+    return source
 
 
 def _as_date(value: datetime | date | None) -> date | None:
@@ -213,7 +238,7 @@ def emit(
 ) -> None:
     """Render ``result``: a rich table on stdout; the table as text or Markdown, or JSON/CSV/Parquet, to
     ``output`` or stdout (the format from ``-f`` or ``output``'s extension)."""
-    from ..render.export import refuse_input, write_result, write_text_atomic
+    from ..render.export import check_destination, write_result, write_text_atomic
 
     chosen = output_format(fmt, output)
     if chosen is OutputFormat.table and output is None:
@@ -223,8 +248,8 @@ def emit(
         if output is None:
             sys.stdout.write(table_text(table(result), chosen))
             return
-        refuse_input(output, inputs, "--output")
-        write_text_atomic(output, table_text(table(result), chosen))
+        check_destination(output, "--output", inputs)
+        write_text_atomic(output, table_text(table(result), chosen), "--output")
         return
     write_result(result, chosen.value, output, stdout=sys.stdout, protected=inputs)
 

@@ -53,11 +53,14 @@ def digest(
     """
     from ..digest import digest as build_digest
     from ..digest import parse_week_option
+    from ..files import check_destination, protect_events
     from ..render.digest import write_digest
 
     log = stderr_console()
     with guarded(ctx):
         parse_week_option(week)
+        protect_events(events)  # --out inside the input folder is refused before the lock file goes there
+        check_destination(out, "--out")
         with folder_lock(out, "digest"):
             source = open_events(ctx, events, date_from, date_to)
             log.print(f"digest: {len(source.files)} file(s) from {source.path}", markup=False)

@@ -81,7 +81,7 @@ def regress(
     from ..regression import Assignments, build_frame, check_frame_path, regress as fit_models, save_frame
     from ..regression.spec import from_options
     from ..regression.tables import publication_table, table_format
-    from ..render.export import refuse_input, write_bytes_atomic, write_text_atomic
+    from ..files import protect, refuse_input, write_bytes_atomic, write_text_atomic
     from ..render.regression import chart_format, coefficient_chart, regression_table
 
     with guarded(ctx):
@@ -93,6 +93,8 @@ def regress(
             check_frame_path(save_frame_path)
         table_fmt = table_format(table) if table else None
         chart_fmt = chart_format(chart) if chart else None
+        protect(spec, "the regression spec")
+        protect(run.assignments, "the assignments file")
         source = open_events(ctx, events, date_from, date_to)
         inputs = (*source.files, *([run.assignments] if run.assignments else []))
         for option, path in (("--save-frame", save_frame_path), ("--table", table), ("--chart", chart)):
@@ -111,7 +113,7 @@ def regress(
         if save_frame_path is not None:
             save_frame(frame, save_frame_path, key, source.con)
         if table is not None and table_text is not None:
-            write_text_atomic(table, table_text)
+            write_text_atomic(table, table_text, "--table")
         if chart is not None and chart_bytes is not None:
-            write_bytes_atomic(chart, chart_bytes)
+            write_bytes_atomic(chart, chart_bytes, "--chart")
         emit(result, fmt, output, regression_table, inputs=inputs)

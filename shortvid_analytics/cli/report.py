@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from ..errors import OptionError
 from ..render.console import stderr_console
 from . import app
 from .common import EventsArg, guarded, state
@@ -54,22 +52,19 @@ def report(
     PDF is the same HTML rendered by WeasyPrint; JSON holds every number of the report.
     """
     # Imported here: matplotlib, Jinja2 and the sections would slow every other command's start-up.
+    from ..files import check_destination, protect, protect_events
     from ..report import build_report, load_spec, output_format, write_report
 
     with guarded(ctx):
+        protect(spec, "the report spec")
+        protect(assignments, "the assignments file")
+        protect_events(events)  # the sections open it later; refuse an --out over it before any work
         report_spec = load_spec(spec)
         formats = [output_format(path, fmt.value if fmt else None) for path in out]
         for path in out:
-            protect_inputs(path, [spec, assignments, *([Path(events)] if os.path.isfile(events) else [])])
+            check_destination(path, "--out")
         built = build_report(events, report_spec, config=state(ctx).config, as_of=as_of, assignments=assignments)
         for path, fmt_name in zip(out, formats, strict=True):
-            write_report(built, path, fmt_name)
+            write_report(built, path, fmt_name, option="--out")
             stderr_console().print(f"wrote {path} ({fmt_name}, {len(built.sections)} sections)", markup=False)
 
-
-def protect_inputs(out: Path, inputs: list[Path | None]) -> None:
-    """Refuse an output path that is one of the inputs."""
-    target = os.path.realpath(out)
-    for path in inputs:
-        if path is not None and os.path.realpath(path) == target:
-            raise OptionError(f"--out {out} is one of the inputs; refusing to overwrite it")

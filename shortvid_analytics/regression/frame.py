@@ -21,7 +21,7 @@ from .. import sql
 from ..errors import InputError, OptionError
 from ..periods import format_window
 from ..privacy import pseudonymize_frame
-from ..render.export import atomic_path
+from ..files import atomic_path, writer_file
 from ..abtest.metrics import load_assignments
 from ..source import EventSource
 
@@ -179,8 +179,8 @@ def save_frame(frame: Frame, path: str | Path, key: bytes | None, con: duckdb.Du
     """
     check_frame_path(path)
     data = frame.data if key is None else pseudonymize_frame(frame.data, key, con)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, "--save-frame") as tmp, writer_file(tmp) as handle:
         if Path(path).suffix.lower() == ".parquet":
-            data.write_parquet(tmp)
+            data.write_parquet(handle)
         else:
-            data.write_csv(tmp)
+            data.write_csv(handle)

@@ -1,72 +1,26 @@
-"""Writing results to files: atomic (temp file + rename), never partial, never over an input."""
+"""Writing analysis results as JSON, CSV or Parquet to a file or stdout.
+
+The file writing itself (atomic, refusing inputs, sweeping stale temporary files) is
+:mod:`shortvid_analytics.files`.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from ..errors import OptionError
+# re-exported: the writers of render/ and the older imports use them from here
+from ..files import atomic_path, check_destination, refuse_input, write_bytes_atomic, write_text_atomic
 from ..results import AnalysisResult
 
+__all__ = ["FORMATS", "atomic_path", "check_destination", "refuse_input", "write_bytes_atomic", "write_result",
+           "write_text_atomic"]
+
 FORMATS = ("table", "json", "csv", "parquet")
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename.
-
-    The file gets the permissions a plain ``open()`` would give it (``0o666`` minus the umask), not the
-    owner-only ``0o600`` of the temporary file. An existing non-regular ``path`` (``/dev/null``,
-    ``/dev/stdout``, a FIFO) is yielded itself: renaming over it would replace the device node with a
-    regular file.
-    """
-    target = Path(path)
-    if target.exists() and not target.is_file():
-        yield target
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    # The umask can only be read by setting it; the CLI is single-threaded when it writes.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def refuse_input(path: str | Path, protected: tuple[str, ...], option: str) -> None:
-    """Raise :class:`OptionError` when ``path`` (the value of ``option``) is one of the ``protected`` inputs."""
-    resolved = os.path.realpath(path)
-    if any(os.path.realpath(p) == resolved for p in protected):
-        raise OptionError(f"{option} {path} is one of the input files; refusing to overwrite it")
 
 
 def write_result(
@@ -83,7 +37,7 @@ def write_result(
     if fmt not in FORMATS or fmt == "table":
         raise OptionError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if output is not None:
-        refuse_input(output, protected, "--output")
+        check_destination(output, "--output", protected)
     writers: dict[str, Callable[[], bytes]] = {
         "json": lambda: (result.to_json() + "\n").encode("utf-8"),
         "csv": lambda: result.to_frame().write_csv().encode("utf-8"),
@@ -94,7 +48,7 @@ def write_result(
             raise OptionError("--format parquet needs -o/--output PATH")
         (stdout or sys.stdout).write(writers[fmt]().decode("utf-8"))
         return
-    write_bytes_atomic(output, writers[fmt]())
+    write_bytes_atomic(output, writers[fmt](), "--output")
 
 
 def _parquet_bytes(result: AnalysisResult) -> bytes:

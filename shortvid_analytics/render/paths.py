@@ -16,7 +16,7 @@ from ..paths import PATH_END, PATH_START, PathsResult
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped
 from .console import fmt_number, fmt_pct
-from .export import write_bytes_atomic
+from .export import check_destination, write_bytes_atomic
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with the command
     from matplotlib.figure import Figure
@@ -196,8 +196,7 @@ def chart_format(path: str | Path, protected: tuple[str, ...] = ()) -> str:
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in CHART_FORMATS:
         raise OptionError(f"--chart {path}: expected a file name ending in .png, .svg or .pdf")
-    if any(Path(p).resolve() == target.resolve() for p in protected):
-        raise OptionError(f"--chart {path} is one of the input files; refusing to overwrite it")
+    check_destination(target, "--chart", protected)
     return fmt
 
 
@@ -206,4 +205,4 @@ def write_sankey(result: PathsResult, path: str | Path, protected: tuple[str, ..
     fmt = chart_format(path, protected)
     buffer = io.BytesIO()
     sankey_figure(result).savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
-    write_bytes_atomic(path, buffer.getvalue())
+    write_bytes_atomic(path, buffer.getvalue(), "--chart")

@@ -269,17 +269,18 @@ def output_format(out: Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def write_report(report: Report, out: Path, fmt: str | None = None) -> str:
-    """Write the report to ``out`` atomically in ``fmt`` (default: from the suffix); return the format."""
-    from ..render.export import write_bytes_atomic, write_text_atomic
+def write_report(report: Report, out: Path, fmt: str | None = None, option: str | None = None) -> str:
+    """Write the report to ``out`` atomically in ``fmt`` (default: from the suffix); return the format.
+    ``option`` names ``out`` in the message when it is refused (an input of the run)."""
+    from ..files import write_bytes_atomic, write_text_atomic
 
     fmt = output_format(out, fmt)
     if fmt == "json":
-        write_text_atomic(out, report.to_json() + "\n")
+        write_text_atomic(out, report.to_json() + "\n", option)
     elif fmt == "html":
-        write_text_atomic(out, render_html(report))
+        write_text_atomic(out, render_html(report), option)
     else:
-        write_bytes_atomic(out, render_pdf(render_html(report), report.as_of))
+        write_bytes_atomic(out, render_pdf(render_html(report), report.as_of), option)
     return fmt
 
 
