@@ -65,14 +65,16 @@ def resolve_files(path: str | Path) -> tuple[list[str], bool]:
     if is_uri(text):
         # a data-lake location (hdfs://, s3a://, file://...) that the engine lists itself (Spark)
         return [text], True
-    if any(ch in text for ch in "*?["):
+    # a path that exists is literal even when it holds glob characters (a folder named "a[1]"); only the
+    # part this function adds to a folder is a pattern, so the folder's own name is escaped
+    if os.path.isfile(text):
+        files, hive = [text], False
+    elif os.path.isdir(text):
+        files = sorted(globlib.glob(os.path.join(globlib.escape(text), "**", "*.parquet"), recursive=True))
+        hive = True
+    elif any(ch in text for ch in "*?["):
         files = sorted(f for f in globlib.glob(text, recursive=True) if os.path.isfile(f))
         hive = True
-    elif os.path.isdir(text):
-        files = sorted(globlib.glob(os.path.join(text, "**", "*.parquet"), recursive=True))
-        hive = True
-    elif os.path.isfile(text):
-        files, hive = [text], False
     else:
         raise InputError(f"{text}: no such file or folder")
     if not files:
