@@ -67,3 +67,109 @@ def test_folder_with_glob_characters_is_a_literal_path(tmp_path):
         result = run("validate", target, "-f", "json")
         assert result.exit_code == 0, result.output
         assert '"rows": 6' in result.stdout
+
+
+# ------------------------------------------------------------------------------------- refused data
+def _write(tmp_path: Path, frame: pl.DataFrame, name: str = "events.parquet") -> Path:
+    path = tmp_path / name
+    frame.write_parquet(path)
+    return path
+
+
+def _with(column: str, values: list, dtype=None) -> pl.DataFrame:
+    frame = events_frame(basic_rows())
+    return frame.with_columns(pl.Series(column, values, dtype=dtype or frame.schema[column]))
+
+
+@pytest.mark.parametrize("value, shown", [(math.nan, "nan"), (math.inf, "inf"), (-math.inf, "-inf")])
+def test_non_finite_revenue_is_refused_naming_file_column_value_and_count(tmp_path, value, shown):
+    path = _write(tmp_path, _with("revenue", [10.0, None, value, None, value, None]))
+    refused_everywhere(path, tmp_path, str(path), "'revenue'", "2 non-finite", shown)
+
+
+def test_negative_revenue_is_refused_naming_the_value_and_event(tmp_path):
+    path = _write(tmp_path, _with("revenue", [10.0, None, -4.5, None, 3.0, None]))
+    refused_everywhere(path, tmp_path, str(path), "'revenue'", "1 negative", "-4.5", "'purchase'")
+
+
+def test_negative_revenue_in_ab_is_refused_not_a_zero_division(tmp_path):
+    path = _write(tmp_path, _with("revenue", [-10.0, None, -4.5, None, -3.0, None]))
+    assignments = tmp_path / "assignments.parquet"
+    pl.DataFrame({"user_id": ["u0", "u1", "u2"], "experiment_id": ["e"] * 3, "variant": ["control", "b", "control"],
+                  "assigned_at": [at()] * 3}).write_parquet(assignments)
+    result = run("ab", "analyze", path, "--assignments", assignments, "-m", "revenue:purchase")
+    assert_refused(result, "'revenue'", "3 negative")
+
+
+def test_all_null_event_time_is_refused(tmp_path):
+    path = _write(tmp_path, _with("event_time", [None] * 6))
+    refused_everywhere(path, tmp_path, str(path), "'event_time'", "NULL in all 6")
+
+
+def test_all_null_user_id_is_refused(tmp_path):
+    path = _write(tmp_path, _with("user_id", [None] * 6))
+    refused_everywhere(path, tmp_path, str(path), "'user_id'", "NULL in all 6")
+
+
+def test_rows_with_a_null_event_time_are_dropped_with_one_warning(tmp_path):
+    times = [at(hours=i) for i in range(6)]
+    times[2] = None
+    path = _write(tmp_path, _with("event_time", times))
+    for command in ("kpi", "lifecycle", "stickiness", "attribution"):
+        result = run(command, path, "-f", "json")
+        assert result.exit_code == 0, (command, result.output, result.stderr)
+        dropped = [line for line in result.stderr.splitlines() if "left out" in line]
+        assert len(dropped) == 1 and dropped[0].startswith("warning: "), result.stderr
+        assert "'event_time'" in dropped[0] and "1 of 6 row(s)" in dropped[0]
+    kpi = run("kpi", path, "--period", "week", "-f", "json")
+    assert '"gmv": 20.0' in kpi.stdout.replace(" ", "").replace('"gmv":20.0', '"gmv": 20.0')
+    report = run("validate", path, "-f", "json")
+    assert report.exit_code == 0 and "left out" in report.stdout
+
+
+def test_rows_with_a_null_required_column_are_refused_under_strict(tmp_path):
+    users = [f"u{i}" for i in range(6)]
+    users[1] = None
+    path = _write(tmp_path, _with("user_id", users))
+    config = tmp_path / "strict.toml"
+    config.write_text("[data]\nstrict = true\n", encoding="utf-8")
+    refused_everywhere(path, tmp_path, str(path), "'user_id'", "NULL in 1 of 6", config=config)
+
+
+def test_epoch_milliseconds_read_as_seconds_are_refused_with_the_unit_that_fits(tmp_path):
+    millis = [int(at(hours=i).replace(tzinfo=timezone.utc).timestamp() * 1000) for i in range(6)]
+    path = _write(tmp_path, _with("event_time", millis, pl.Int64))
+    config = tmp_path / "seconds.toml"
+    config.write_text('[time]\nepoch_unit = "s"\n', encoding="utf-8")
+    refused_everywhere(path, tmp_path, str(path), "'event_time'", "6 value(s)", "epoch_unit = \"ms\"",
+                       config=config)
+
+
+def test_events_in_year_9999_are_refused(tmp_path):
+    times = [at(hours=i) for i in range(6)]
+    times[3] = datetime(9999, 12, 31, 23, 59, 59)
+    path = _write(tmp_path, _with("event_time", times))
+    refused_everywhere(path, tmp_path, str(path), "'event_time'", "1 value(s)", "9999-12-31")
+    for command in (["digest", path, "--out", tmp_path / "digest", "--week", "last"],):
+        assert_refused(run(*command), "'event_time'")
+    assert not list((tmp_path / "digest").glob("digest-*")), "no partial digest"
+
+
+def test_epochs_beyond_any_unit_are_refused_naming_the_year(tmp_path):
+    path = _write(tmp_path, _with("event_time", [253402300799 * 10**6] * 5 + [10**18 * 9], pl.Int64))
+    error = assert_refused(run("kpi", path), "'event_time'", "year")
+    assert "epoch_unit" in error
+
+
+def test_an_export_with_no_rows_is_refused(tmp_path):
+    path = _write(tmp_path, events_frame(basic_rows()).head(0))
+    refused_everywhere(path, tmp_path, str(path), "no rows")
+
+
+def test_the_file_named_is_the_one_holding_the_bad_rows(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    events_frame(basic_rows()).write_parquet(folder / "good.parquet")
+    _with("revenue", [10.0, None, math.nan, None, 3.0, None]).write_parquet(folder / "bad.parquet")
+    error = assert_refused(run("kpi", folder), "'revenue'", "1 non-finite")
+    assert "bad.parquet" in error and "good.parquet" not in error

@@ -180,16 +180,20 @@ def _is_duckdb_error(exc: Exception) -> bool:
 
 
 def open_events(ctx: typer.Context, path: str, date_from: datetime | None = None,
-                date_to: datetime | None = None) -> EventSource:
-    """Open the events source with the global config and the --from/--to range."""
+                date_to: datetime | None = None, announce: bool = True) -> EventSource:
+    """Open the events source with the global config and the --from/--to range; its warnings (rows left
+    out) go to stderr unless ``announce`` is false (a command that reports them in its result)."""
     from ..source import EventSource
 
-    return EventSource.open(
+    source = EventSource.open(
         path,
         config=state(ctx).config,
         date_from=_as_date(date_from),
         date_to=_as_date(date_to),
     )
+    if announce:
+        warn(source.warnings)
+    return source
 
 
 def _as_date(value: datetime | date | None) -> date | None:
