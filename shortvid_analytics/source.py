@@ -503,8 +503,14 @@ class EventSource:
         for zones such as Asia/Shanghai) this adds or subtracts the offset; other rows go through ICU. Both
         give the same timestamps; the addition is many times cheaper per row than the ICU lookup.
         """
-        icu = (f"timezone(getvariable('{zone_variable}'), timezone('UTC', {naive}))" if to_local
-               else _utc_wall_time(f"timezone(getvariable('{zone_variable}'), {naive})"))
+        zone = f"getvariable('{zone_variable}')"
+        if to_local:
+            icu = f"timezone({zone}, timezone('UTC', {naive}))"
+        elif not is_duckdb(self.con):
+            # Spark's to_utc_timestamp (java.time) already takes the earlier offset of a repeated hour
+            icu = _utc_wall_time(f"timezone({zone}, {naive})")
+        else:
+            icu = _first_occurrence(naive, zone)
         if not is_duckdb(self.con):
             return icu  # Spark's conversion is plain Java time arithmetic: no ICU cost to spare
         zone = self.con.execute(f"SELECT getvariable('{zone_variable}')").fetchall()[0][0]
@@ -656,6 +662,24 @@ class EventSource:
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
         }
+
+
+def _first_occurrence(naive: str, zone: str) -> str:
+    """SQL turning the wall-clock time ``naive`` in ``zone`` (an SQL expression of its IANA name) into the
+    naive UTC TIMESTAMP by the rule of Python's zoneinfo with fold=0 (PEP 495) and of java.time: a time that
+    occurs twice (the repeated hour when clocks go back) is its first occurrence, a time that never occurs
+    (skipped when clocks go forward) is read with the offset in force before the change.
+
+    DuckDB's ``timezone(zone, naive)`` takes the second occurrence of a repeated hour (and agrees for
+    skipped ones). The offset in force a day earlier is the earlier offset of any change near ``naive``
+    (zones never change twice within two days); when ``naive`` minus that offset shows ``naive`` again
+    it is the first occurrence, else the time exists only with the later offset and DuckDB's answer stands.
+    """
+    day_before = f"({naive} - INTERVAL 1 DAY)"
+    earlier_offset = f"(timezone({zone}, timezone('UTC', {day_before})) - {day_before})"
+    candidate = f"({naive} - {earlier_offset})"
+    return (f"CASE WHEN timezone({zone}, timezone('UTC', {candidate})) = {naive} THEN {candidate} "
+            f"ELSE {_utc_wall_time(f'timezone({zone}, {naive})')} END")
 
 
 def _utc_wall_time(tz_aware: str) -> str:

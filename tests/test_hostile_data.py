@@ -173,3 +173,70 @@ def test_the_file_named_is_the_one_holding_the_bad_rows(tmp_path):
     _with("revenue", [10.0, None, math.nan, None, 3.0, None]).write_parquet(folder / "bad.parquet")
     error = assert_refused(run("kpi", folder), "'revenue'", "1 non-finite")
     assert "bad.parquet" in error and "good.parquet" not in error
+
+
+# ------------------------------------------------------------------------------- time correctness
+def _naive_utc(wall: datetime, zone: str, fold: int = 0) -> datetime:
+    """What Python's zoneinfo makes of wall-clock time ``wall`` in ``zone`` (fold=0 unless told)."""
+    return wall.replace(tzinfo=ZoneInfo(zone), fold=fold).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _event_times(path: Path, zone: str) -> list[datetime]:
+    source = EventSource.open(path, Config(source_timezone=zone))
+    return sorted(row[0] for row in source.con.execute("SELECT event_time FROM events_all").fetchall())
+
+
+# a repeated (clocks back) and a skipped (clocks forward) wall time in 2026 per zone, and ordinary ones
+DST_CASES = {
+    "America/New_York": [datetime(2026, 11, 1, 1, 30), datetime(2026, 3, 8, 2, 30)],
+    "Europe/London": [datetime(2026, 10, 25, 1, 30), datetime(2026, 3, 29, 1, 30)],
+    "Australia/Lord_Howe": [datetime(2026, 4, 5, 1, 45), datetime(2026, 10, 4, 2, 15)],
+}
+ORDINARY = [datetime(2026, 7, 1, 12, 0), datetime(2026, 12, 24, 23, 59, 59)]
+
+
+@pytest.mark.parametrize("zone", sorted(DST_CASES))
+def test_a_repeated_wall_time_is_its_first_occurrence_as_in_zoneinfo(tmp_path, zone):
+    repeated = DST_CASES[zone][0]
+    assert _naive_utc(repeated, zone, fold=0) != _naive_utc(repeated, zone, fold=1), "the hour is repeated"
+    walls = [*DST_CASES[zone], *ORDINARY]
+    path = _write(tmp_path, pl.DataFrame({"event_time": walls, "user_id": ["a"] * len(walls),
+                                          "event_name": ["like"] * len(walls)}))
+    assert _event_times(path, zone) == sorted(_naive_utc(w, zone) for w in walls)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+def test_text_timestamps_without_a_zone_are_read_in_source_timezone(tmp_path, zone):
+    walls = [datetime(2026, 11, 2, 8, 0), datetime(2026, 11, 1, 1, 30), datetime(2026, 6, 1, 23, 15, 30, 250000)]
+    frame = pl.DataFrame({"event_time": walls, "user_id": ["a", "b", "c"], "event_name": ["like"] * 3})
+    naive = _write(tmp_path, frame, "naive.parquet")
+    text = _write(tmp_path, frame.with_columns(pl.col("event_time").dt.to_string("%Y-%m-%d %H:%M:%S%.f")),
+                  "text.parquet")
+    expected = sorted(_naive_utc(w, zone) for w in walls)
+    assert _event_times(naive, zone) == expected
+    assert _event_times(text, zone) == expected
+
+
+def test_text_timestamps_with_a_zone_keep_it_whatever_source_timezone(tmp_path):
+    values = ["2026-11-02 08:00:00+08:00", "2026-11-02T00:00:00Z", "2026-11-01 20:00:00-04", "2026-11-02 09:00:00 UTC",
+              "2026-11-02 08:00:00"]
+    path = _write(tmp_path, pl.DataFrame({"event_time": values, "user_id": list("abcde"),
+                                          "event_name": ["like"] * 5}))
+    assert _event_times(path, "Asia/Shanghai") == sorted(
+        [datetime(2026, 11, 2, 0, 0)] * 4 + [datetime(2026, 11, 2, 9, 0)])
+
+
+def test_kpi_of_text_and_timestamp_exports_agree_under_source_timezone(tmp_path):
+    rows = [("u1", "video_view", datetime(2026, 11, 2, 3, 0)), ("u2", "video_view", datetime(2026, 11, 2, 9, 0))]
+    frame = events_frame(rows)
+    naive = _write(tmp_path, frame, "naive.parquet")
+    text = _write(tmp_path, frame.with_columns(pl.col("event_time").dt.to_string("%Y-%m-%d %H:%M:%S")), "text.parquet")
+    config = tmp_path / "china.toml"
+    config.write_text('[time]\nsource_timezone = "Asia/Shanghai"\n', encoding="utf-8")
+    outputs = []
+    for path in (naive, text):
+        result = run("--config", config, "kpi", path, "--period", "day", "-f", "csv")
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    assert "2026-11-01" in outputs[0]  # 03:00 in Shanghai is the previous day in UTC
