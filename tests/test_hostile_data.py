@@ -240,3 +240,34 @@ def test_kpi_of_text_and_timestamp_exports_agree_under_source_timezone(tmp_path)
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
     assert "2026-11-01" in outputs[0]  # 03:00 in Shanghai is the previous day in UTC
+
+
+# --------------------------------------------------------------------------------------- assignments
+def _assignments(tmp_path: Path, assigned_at: pl.Series, rows: int | None = None) -> Path:
+    frame = pl.DataFrame({"experiment_id": ["e"] * 4, "user_id": ["u0", "u1", "u2", "u0"],
+                          "variant": ["control", "b", "control", "control"], "assigned_at": assigned_at})
+    path = tmp_path / "assignments.parquet"
+    (frame.head(rows) if rows is not None else frame).write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("case, needles", [
+    ("no rows", ("no assignments", "no rows")),
+    ("all-NULL timestamp", ("'assigned_at'", "NULL in all 4")),
+    ("all-NULL untyped", ("'assigned_at'", "NULL in all 4")),
+    ("year 9999", ("'assigned_at'", "1 value(s)", "9999-01-01")),
+])
+def test_unusable_assignments_are_refused_as_input_not_as_an_option(tmp_path, case, needles):
+    events = _write(tmp_path, events_frame(basic_rows()))
+    series = {
+        "no rows": pl.Series([at()] * 4),
+        "all-NULL timestamp": pl.Series([None] * 4, dtype=pl.Datetime("us")),
+        "all-NULL untyped": pl.Series([None] * 4),
+        "year 9999": pl.Series([at(), at(), datetime(9999, 1, 1), at()]),
+    }[case]
+    path = _assignments(tmp_path, series.alias("assigned_at"), rows=0 if case == "no rows" else None)
+    before = path.read_bytes()
+    out = tmp_path / "ab.json"
+    result = run("ab", "analyze", events, "--assignments", path, "-m", "conversion:purchase", "-o", out)
+    assert_refused(result, str(path), *needles)
+    assert not out.exists() and path.read_bytes() == before
