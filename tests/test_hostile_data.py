@@ -271,3 +271,23 @@ def test_unusable_assignments_are_refused_as_input_not_as_an_option(tmp_path, ca
     result = run("ab", "analyze", events, "--assignments", path, "-m", "conversion:purchase", "-o", out)
     assert_refused(result, str(path), *needles)
     assert not out.exists() and path.read_bytes() == before
+
+
+# -------------------------------------------------------------------------------- nested breakdowns
+@pytest.mark.parametrize("column", ["context", "tags"])
+@pytest.mark.parametrize("command", ["engagement", "kpi", "attribution"])
+def test_a_struct_or_list_column_as_breakdown_is_written_in_every_format(tmp_path, command, column):
+    frame = events_frame(basic_rows()).with_columns(
+        pl.Series("context", [{"app": "a", "build": i % 2} for i in range(6)]),
+        pl.Series("tags", [["x"], ["y", "z"], [], None, ["x"], ["y", "z"]]),
+    )
+    path = _write(tmp_path, frame)
+    for suffix in ("csv", "json", "parquet", "md", "txt"):
+        out = tmp_path / f"{command}_{column}.{suffix}"
+        result = run(command, path, "--by", column, "-o", out)
+        assert result.exit_code == 0, (suffix, result.output, result.stderr)
+        assert out.exists()
+    if command == "attribution":
+        return  # attribution groups by the column's text (DuckDB's rendering), not by the nested value
+    text = (tmp_path / f"{command}_{column}.csv").read_text(encoding="utf-8")
+    assert ('{""app"": ""a""' if column == "context" else '[""y"", ""z""]') in text

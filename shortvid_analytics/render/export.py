@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..errors import OptionError
 from ..results import AnalysisResult
+
+if TYPE_CHECKING:
+    import polars as pl
 
 FORMATS = ("table", "json", "csv", "parquet")
 
@@ -86,7 +90,7 @@ def write_result(
         refuse_input(output, protected, "--output")
     writers: dict[str, Callable[[], bytes]] = {
         "json": lambda: (result.to_json() + "\n").encode("utf-8"),
-        "csv": lambda: result.to_frame().write_csv().encode("utf-8"),
+        "csv": lambda: csv_text(result.to_frame()).encode("utf-8"),
         "parquet": lambda: _parquet_bytes(result),
     }
     if output is None:
@@ -95,6 +99,21 @@ def write_result(
         (stdout or sys.stdout).write(writers[fmt]().decode("utf-8"))
         return
     write_bytes_atomic(output, writers[fmt]())
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    """``frame`` as CSV; a nested column (a struct, map or list column of the export used as a breakdown)
+    as one JSON text per cell, since CSV has no nested values."""
+    import polars as pl
+
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    if nested:
+        frame = frame.with_columns(
+            pl.Series(name, [None if value is None else json.dumps(value, default=str, ensure_ascii=False)
+                             for value in frame[name].to_list()], dtype=pl.String)
+            for name in nested
+        )
+    return frame.write_csv()
 
 
 def _parquet_bytes(result: AnalysisResult) -> bytes:
