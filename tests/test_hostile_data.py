@@ -291,3 +291,24 @@ def test_a_struct_or_list_column_as_breakdown_is_written_in_every_format(tmp_pat
         return  # attribution groups by the column's text (DuckDB's rendering), not by the nested value
     text = (tmp_path / f"{command}_{column}.csv").read_text(encoding="utf-8")
     assert ('{""app"": ""a""' if column == "context" else '[""y"", ""z""]') in text
+
+
+# ------------------------------------------------------------------------------------------- validate
+@pytest.mark.parametrize("extra", [[], ["-f", "json"], ["-o", "report.json"]])
+def test_validate_strict_fails_on_an_event_name_outside_the_vocabulary(tmp_path, extra):
+    rows = basic_rows() + [("u9", "pay_success", at(hours=9))]
+    path = _write(tmp_path, events_frame(rows))
+    extra = [str(tmp_path / e) if e.endswith(".json") else e for e in extra]
+    assert run("validate", path, *extra).exit_code == 0
+    result = run("validate", path, "--strict", *extra)
+    assert result.exit_code == 1
+    assert "pay_success" in (result.stdout + result.stderr + "".join(
+        Path(e).read_text(encoding="utf-8") for e in extra if e.endswith(".json")))
+
+
+def test_config_data_strict_must_be_a_boolean(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[data]\nstrict = "yes"\n', encoding="utf-8")
+    path = _write(tmp_path, events_frame(basic_rows()))
+    assert_refused(run("--config", config, "validate", path), "[data] strict")
+    assert Config.load(Path(__file__).resolve().parents[1] / "examples" / "config.toml").strict is False
