@@ -617,8 +617,9 @@ class EventSource:
         typ = self.raw_columns.get(column, "").upper()
         stats_type = ("TIMESTAMPTZ" if _is_tz_aware(typ)
                       else "TIMESTAMP" if typ == "TIMESTAMP" and self.config.source_timezone == "UTC" else None)
-        # parquet_metadata() is DuckDB's; Spark (possibly over hdfs:// or s3a:// paths) scans the column
-        if not stats_type or not is_duckdb(self.con):
+        # parquet_metadata() is DuckDB's; Spark (possibly over hdfs:// or s3a:// paths) scans the column.
+        # The footers also count rows the views leave out (a NULL user_id or event_name): then scan too.
+        if not stats_type or not is_duckdb(self.con) or self._complete != "TRUE":
             return None
         first, last, usable, in_range, meets_range = self.con.execute(
             render("event_time_statistics", {"stats_type": stats_type}),

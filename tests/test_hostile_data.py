@@ -312,3 +312,11 @@ def test_config_data_strict_must_be_a_boolean(tmp_path):
     path = _write(tmp_path, events_frame(basic_rows()))
     assert_refused(run("--config", config, "validate", path), "[data] strict")
     assert Config.load(Path(__file__).resolve().parents[1] / "examples" / "config.toml").strict is False
+
+
+def test_a_range_whose_only_event_was_left_out_is_refused_as_empty(tmp_path):
+    rows = basic_rows() + [(None, "video_view", at(days=20))]
+    path = _write(tmp_path, events_frame(rows))
+    day = at(days=20).date().isoformat()
+    result = run("kpi", path, "--from", day, "--to", day)
+    assert_refused(result, "no events between")
