@@ -320,3 +320,34 @@ def test_a_range_whose_only_event_was_left_out_is_refused_as_empty(tmp_path):
     day = at(days=20).date().isoformat()
     result = run("kpi", path, "--from", day, "--to", day)
     assert_refused(result, "no events between")
+
+
+REPORT_SPEC = '''
+title = "Hostile"
+
+[[sections]]
+type = "data"
+title = "Data"
+
+[[sections]]
+type = "kpi"
+title = "KPIs"
+period = "day"
+'''
+
+
+def test_report_refuses_bad_data_and_says_once_which_rows_it_left_out(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(REPORT_SPEC, encoding="utf-8")
+    bad = _write(tmp_path, _with("revenue", [10.0, None, math.nan, None, 3.0, None]), "bad.parquet")
+    out = tmp_path / "r.json"
+    assert_refused(run("report", bad, "--spec", spec, "--out", out), "'revenue'", "non-finite")
+    assert not out.exists()
+    times = [at(hours=i) for i in range(6)]
+    times[4] = None
+    holed = _write(tmp_path, _with("event_time", times), "holed.parquet")
+    result = run("report", holed, "--spec", spec, "--out", out)
+    assert result.exit_code == 0, (result.output, result.stderr)
+    assert [line for line in result.stderr.splitlines() if "left out" in line] == [
+        f"warning: {holed}: 1 of 6 row(s) left out: NULL 'event_time' (event_time) in 1; "
+        f"set [data] strict = true to refuse such input"]

@@ -232,9 +232,9 @@ def _check_assignments(source: EventSource, path: str | Path, columns: dict[str,
         count = source.con.execute(
             f"SELECT count(*) FROM ab_assignments_raw WHERE epoch_us({converted}) < {low} "
             f"OR epoch_us({converted}) > {high}").fetchall()[0][0]
+        example = _micros_text(first if first < low else last)
         raise InputError(f"{path}: column 'assigned_at' has {count:,} value(s) outside {TIME_FIRST:%Y-%m-%d} .. "
-                         f"{TIME_LAST:%Y-%m-%d} (e.g. {_micros_text(first if first < low else last)}); such times are a sentinel, "
-                         f"not assignments")
+                         f"{TIME_LAST:%Y-%m-%d} (e.g. {example}); such times are a sentinel, not assignments")
 
 
 def _us(moment: datetime) -> int:

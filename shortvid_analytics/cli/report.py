@@ -13,7 +13,7 @@ import typer
 from ..errors import OptionError
 from ..render.console import stderr_console
 from . import app
-from .common import EventsArg, guarded, state
+from .common import EventsArg, guarded, state, warn
 
 
 class ReportFormat(str, Enum):
@@ -62,6 +62,7 @@ def report(
         for path in out:
             protect_inputs(path, [spec, assignments, *([Path(events)] if os.path.isfile(events) else [])])
         built = build_report(events, report_spec, config=state(ctx).config, as_of=as_of, assignments=assignments)
+        warn(built.warnings)
         for path, fmt_name in zip(out, formats, strict=True):
             write_report(built, path, fmt_name)
             stderr_console().print(f"wrote {path} ({fmt_name}, {len(built.sections)} sections)", markup=False)
