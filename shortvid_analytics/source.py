@@ -3,14 +3,19 @@
 ``EventSource.open(path)`` accepts one Parquet file, a glob (``exports/*.parquet``) or a folder
 (read recursively, hive partitions such as ``dt=2026-11-01/`` become columns). It creates:
 
-- ``events_all``: every row, canonical columns (see :data:`config.CANONICAL_COLUMNS`), all other
+- ``events_all``: every usable row (rows lacking event_time, user_id or event_name are left out with a
+  warning, or refused under ``[data] strict``), canonical columns (see :data:`config.CANONICAL_COLUMNS`), all other
   export columns kept under their own names as properties, plus ``local_time`` = ``event_time``
   in the configured reporting time zone (naive timestamp, used for day/week/month boundaries);
 - ``events``: ``events_all`` restricted to the optional date range (inclusive local dates).
 
 ``event_time`` is always a naive ``TIMESTAMP`` in UTC. tz-aware input is converted; tz-naive input
-is read in ``[time] source_timezone`` (default UTC); integers are Unix epochs in ``[time] epoch_unit``
-(inferred from magnitude when absent).
+(and text without a zone) is read in ``[time] source_timezone`` (default UTC), a repeated DST hour as its
+first occurrence; integers are Unix epochs in ``[time] epoch_unit`` (inferred from magnitude when absent).
+
+Before the views exist one aggregate query checks the data (:meth:`EventSource._check_data`) and refuses,
+one line per problem naming file, column, value and count: no rows, a required column NULL in every row,
+times outside 1970..2200, non-finite or negative revenue. The rules and their reasons: docs/data.md.
 """
 
 from __future__ import annotations
