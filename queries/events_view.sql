@@ -2,6 +2,8 @@
 -- The select_list fragment holds one expression per canonical column (quoted source identifiers, casts,
 -- time conversions and event-name aliases built by source.py) followed by the export's other
 -- columns, kept as properties usable in filters and breakdowns.
+-- The complete fragment is TRUE, or the predicate keeping only rows whose required columns are all set
+-- (source.py drops the others with a warning, so that no analysis meets a NULL time, user or event).
 -- The local_time fragment is the wall-clock time in the reporting time zone, the basis of every
 -- day/week/month boundary: event_time itself for UTC, else a conversion through the session
 -- variable shortvid_tz.
@@ -13,4 +15,5 @@ FROM (
     SELECT
         {{ select_list }}
     FROM raw_events
+    WHERE {{ complete }}
 ) AS canonical;

@@ -16,6 +16,9 @@ Example (every table and key is optional)::
     epoch_unit = "s"                  # integer timestamps: s | ms | us (inferred from magnitude if absent)
     source_timezone = "UTC"           # zone of tz-naive timestamps in the export
 
+    [data]
+    strict = false                    # refuse rows lacking event_time/user_id/event_name (default: drop, warn)
+
     [engine]
     name = "duckdb"                   # duckdb | spark (needs the [spark] extra and Java 17+)
     spark_master = "spark://host:7077"  # Spark only; default local[threads or *]
@@ -100,6 +103,8 @@ class Config:
     timezone: str = "UTC"
     source_timezone: str = "UTC"
     epoch_unit: str | None = None
+    #: refuse input with rows lacking a required column instead of leaving them out with a warning
+    strict: bool = False
     engine: EngineSettings = field(default_factory=EngineSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     path: str | None = None
@@ -121,7 +126,7 @@ class Config:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "config") -> Config:
         """Build a config from parsed TOML, rejecting unknown keys with a message naming them."""
-        known = {"timezone", "columns", "events", "time", "engine", "privacy"}
+        known = {"timezone", "columns", "events", "time", "data", "engine", "privacy"}
         _reject_unknown(raw, known, source, "")
         columns = _str_table(raw.get("columns", {}), source, "columns")
         for canonical in columns:
@@ -152,6 +157,11 @@ class Config:
             raise InputError(
                 f"{source}: [time] epoch_unit = {epoch_unit!r}; expected one of {', '.join(EPOCH_UNITS)}"
             )
+        data = raw.get("data", {})
+        _reject_unknown(data, {"strict"}, source, "data")
+        strict = data.get("strict", False)
+        if not isinstance(strict, bool):
+            raise InputError(f"{source}: [data] strict = {strict!r}; expected true or false")
         engine = raw.get("engine", {})
         _reject_unknown(engine, {"name", "spark_master", "memory_limit", "threads", "temp_directory"},
                         source, "engine")
@@ -179,6 +189,7 @@ class Config:
             timezone=str(raw.get("timezone", time.get("timezone", "UTC"))),
             source_timezone=str(time.get("source_timezone", "UTC")),
             epoch_unit=epoch_unit,
+            strict=strict,
             engine=EngineSettings(
                 memory_limit=engine.get("memory_limit"),
                 threads=threads,

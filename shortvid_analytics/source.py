@@ -3,19 +3,25 @@
 ``EventSource.open(path)`` accepts one Parquet file, a glob (``exports/*.parquet``) or a folder
 (read recursively, hive partitions such as ``dt=2026-11-01/`` become columns). It creates:
 
-- ``events_all``: every row, canonical columns (see :data:`config.CANONICAL_COLUMNS`), all other
+- ``events_all``: every usable row (rows lacking event_time, user_id or event_name are left out with a
+  warning, or refused under ``[data] strict``), canonical columns (see :data:`config.CANONICAL_COLUMNS`), all other
   export columns kept under their own names as properties, plus ``local_time`` = ``event_time``
   in the configured reporting time zone (naive timestamp, used for day/week/month boundaries);
 - ``events``: ``events_all`` restricted to the optional date range (inclusive local dates).
 
 ``event_time`` is always a naive ``TIMESTAMP`` in UTC. tz-aware input is converted; tz-naive input
-is read in ``[time] source_timezone`` (default UTC); integers are Unix epochs in ``[time] epoch_unit``
-(inferred from magnitude when absent).
+(and text without a zone) is read in ``[time] source_timezone`` (default UTC), a repeated DST hour as its
+first occurrence; integers are Unix epochs in ``[time] epoch_unit`` (inferred from magnitude when absent).
+
+Before the views exist one aggregate query checks the data (:meth:`EventSource._check_data`) and refuses,
+one line per problem naming file, column, value and count: no rows, a required column NULL in every row,
+times outside 1970..2200, non-finite or negative revenue. The rules and their reasons: docs/data.md.
 """
 
 from __future__ import annotations
 
 import glob as globlib
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -42,6 +48,22 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 # Largest |epoch| seen as seconds / milliseconds before the next finer unit is assumed.
 _EPOCH_SECONDS_MAX = 1e11
 _EPOCH_MILLIS_MAX = 1e14
+#: Microseconds per epoch unit.
+_EPOCH_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
+#: The span an event time must fall in (naive UTC, inclusive): earlier or later is an epoch read in the wrong
+#: unit or a sentinel such as 9999-12-31, and would overflow the date arithmetic of the analyses.
+TIME_FIRST = datetime(1970, 1, 1)
+TIME_LAST = datetime(2200, 12, 31, 23, 59, 59, 999999)
+_TIME_FIRST_US = 0
+_TIME_LAST_US = int((TIME_LAST - TIME_FIRST) / timedelta(microseconds=1))
+#: Text that ends in a zone after its time of day: Z, +08, +08:00, -0500 or a name (UTC, Asia/Shanghai).
+#: No backslashes: the pattern is an SQL literal that Spark's parser would unescape.
+_TEXT_ZONE = r":[0-9]{2}([.][0-9]*)?[ ]*([zZ]|[+-][0-9]{1,2}(:?[0-9]{2})?|[A-Za-z][A-Za-z0-9_/+-]*)[ ]*$"
+#: The columns every row needs; a row lacking one is dropped with a warning, or refused under [data] strict.
+_ROW_REQUIRED = ("event_time", "user_id", "event_name")
+_CHECK_FIELDS = ("rows", "null_event_time", "null_user_id", "null_event_name", "incomplete", "first_time",
+                 "last_time", "unparsed_time", "unparsed_example", "nonfinite_revenue", "nonfinite_example",
+                 "negative_revenue", "lowest_revenue", "negative_event")
 
 
 def is_uri(path: str) -> bool:
@@ -66,14 +88,16 @@ def resolve_files(path: str | Path) -> tuple[list[str], bool]:
     if is_uri(text):
         # a data-lake location (hdfs://, s3a://, file://...) that the engine lists itself (Spark)
         return [text], True
-    if any(ch in text for ch in "*?["):
+    # a path that exists is literal even when it holds glob characters (a folder named "a[1]"); only the
+    # part this function adds to a folder is a pattern, so the folder's own name is escaped
+    if os.path.isfile(text):
+        files, hive = [text], False
+    elif os.path.isdir(text):
+        files = sorted(globlib.glob(os.path.join(globlib.escape(text), "**", "*.parquet"), recursive=True))
+        hive = True
+    elif any(ch in text for ch in "*?["):
         files = sorted(f for f in globlib.glob(text, recursive=True) if os.path.isfile(f))
         hive = True
-    elif os.path.isdir(text):
-        files = sorted(globlib.glob(os.path.join(text, "**", "*.parquet"), recursive=True))
-        hive = True
-    elif os.path.isfile(text):
-        files, hive = [text], False
     else:
         raise InputError(f"{text}: no such file or folder")
     if not files:
@@ -140,6 +164,13 @@ class EventSource:
     date_from: date | None = None
     date_to: date | None = None
     notes: list[str] = field(default_factory=list)
+    #: one line each, for ``warning: ...`` on stderr (rows dropped for a NULL required column)
+    warnings: list[str] = field(default_factory=list)
+    #: rows of the whole export without each required column (dropped from the views), by canonical name
+    dropped: dict[str, int] = field(default_factory=dict)
+    hive: bool = False
+    _epoch_unit: str | None = None
+    _complete: str = "TRUE"
     _event_names: list[str] | None = None
     _found_events: set[str] = field(default_factory=set)
     #: (start, end, offset): the UTC span in which local_time is event_time + offset (see _zone_shift)
@@ -174,7 +205,7 @@ class EventSource:
         except duckdb.Error as exc:
             raise InputError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
         source = cls(con=con, path=str(path), files=files, config=config, raw_columns=raw_columns,
-                     columns={}, date_from=date_from, date_to=date_to)
+                     columns={}, date_from=date_from, date_to=date_to, hive=hive)
         problems = source._build_views()
         if problems:
             raise InputError("\n".join(problems))
@@ -183,18 +214,24 @@ class EventSource:
     def _build_views(self) -> list[str]:
         """Create ``events_all``/``events``; return the problems found (empty when usable)."""
         problems: list[str] = []
-        select: list[str] = []
-        mapped_sources: set[str] = set()
-        for canonical, (required, _meaning) in CANONICAL_COLUMNS.items():
+        for canonical in REQUIRED_COLUMNS:
             src = self.config.source_column(canonical)
             if src not in self.raw_columns:
-                if required:
-                    mapped = f" (mapped from {src!r})" if src != canonical else ""
-                    problems.append(
-                        f"{self.path}: missing required column {canonical!r}{mapped}; "
-                        f"columns present: {', '.join(self.raw_columns)}"
-                    )
-                    continue
+                mapped = f" (mapped from {src!r})" if src != canonical else ""
+                problems.append(
+                    f"{self.path}: missing required column {canonical!r}{mapped}; "
+                    f"columns present: {', '.join(self.raw_columns)}"
+                )
+        if problems:
+            return problems
+        problems = self._check_data()
+        if problems:
+            return problems
+        select: list[str] = []
+        mapped_sources: set[str] = set()
+        for canonical in CANONICAL_COLUMNS:
+            src = self.config.source_column(canonical)
+            if src not in self.raw_columns:
                 select.append(f"CAST(NULL AS {'DOUBLE' if canonical in _NUMERIC_CANONICAL else 'VARCHAR'})"
                               f" AS {canonical}")
                 continue
@@ -209,6 +246,7 @@ class EventSource:
                 select.append(quote_ident(raw))
         self._set_aliases()
         self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
+                                                "complete": self._complete,
                                                 "local_time": self.local_time_sql("canonical.event_time")}))
         range_predicate = []
         if self.date_from:
@@ -219,11 +257,162 @@ class EventSource:
         self.columns = {
             row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
         }
-        if not self._has_rows("raw_events"):
-            problems.append(f"{self.path}: no events (the input has no rows)")
-        elif (self.date_from or self.date_to) and not self._range_has_events():
+        if (self.date_from or self.date_to) and not self._range_has_events():
             problems.append(self._empty_range_message())
         return problems
+
+    def _check_data(self) -> list[str]:
+        """Refuse what no analysis can use, in one pass over the export (queries/source_checks.sql): no rows,
+        a required column NULL in every row, event-time text that does not parse, times outside
+        :data:`TIME_FIRST` .. :data:`TIME_LAST`, non-finite or negative revenue. Rows lacking a required
+        column are dropped from the views with a warning (refused under ``[data] strict``). Each problem is
+        one line naming the file, the column, a value and the number of rows."""
+        src = {c: self.config.source_column(c) for c in (*_ROW_REQUIRED, "revenue")}
+        col = {c: quote_ident(name) for c, name in src.items()}
+        time_type = self.raw_columns[src["event_time"]].upper()
+        time_value, unparsed = self._time_probe(col["event_time"], time_type)
+        revenue_type = self.raw_columns.get(src["revenue"], "").upper()
+        revenue = (f"CAST({col['revenue']} AS DOUBLE)" if src["revenue"] in self.raw_columns
+                   and _is_number(revenue_type) else "CAST(NULL AS DOUBLE)")
+        row = self.con.execute(render("source_checks", {
+            "event_time": time_value, "event_time_raw": col["event_time"], "user_id": col["user_id"],
+            "event_name": col["event_name"], "unparsed": unparsed, "revenue": revenue})).fetchall()[0]
+        checks = dict(zip(_CHECK_FIELDS, row))
+        rows = int(checks["rows"])
+        if not rows:
+            return [f"{self.path}: no events (the input has no rows)"]
+        problems: list[str] = []
+        for canonical in _ROW_REQUIRED:
+            if checks[f"null_{canonical}"] == rows:
+                problems.append(f"{self.path}: column {src[canonical]!r} ({canonical}) is NULL in all {rows:,} "
+                                f"row(s); no event can be used")
+        if problems:
+            return problems
+        if checks["unparsed_time"]:
+            where, count = self._locate(unparsed)
+            problems.append(
+                f"{where}: column {src['event_time']!r} (event_time) is text and {count:,} value(s) do not "
+                f"parse as timestamps, e.g. {checks['unparsed_example']!r}; expected ISO 8601 such as "
+                f"'2026-11-01 12:00:00'"
+            )
+        elif checks["first_time"] is not None:
+            problem = self._check_time_span(src["event_time"], col["event_time"], time_type, time_value,
+                                            int(checks["first_time"]), int(checks["last_time"]))
+            if problem:
+                problems.append(problem)
+        if checks["nonfinite_revenue"]:
+            where, count = self._locate(f"isnan({revenue}) OR abs({revenue}) = CAST('Infinity' AS DOUBLE)")
+            problems.append(
+                f"{where}: column {src['revenue']!r} (revenue) has {count:,} non-finite value(s) "
+                f"(e.g. {checks['nonfinite_example']}); revenue must be a finite amount"
+            )
+        if checks["negative_revenue"]:
+            where, count = self._locate(f"{revenue} < 0 AND {revenue} > CAST('-Infinity' AS DOUBLE)")
+            problems.append(
+                f"{where}: column {src['revenue']!r} (revenue) has {count:,} negative value(s) (lowest "
+                f"{checks['lowest_revenue']:g}, e.g. on {checks['negative_event']!r}); revenue is an amount >= 0: "
+                f"record a refund as a 'refund' event with the refunded amount (README, event model)"
+            )
+        if problems:
+            return problems
+        if checks["incomplete"]:
+            problems.extend(self._incomplete_rows(checks, src, col, rows))
+        return problems
+
+    def _incomplete_rows(self, checks: dict[str, object], src: dict[str, str], col: dict[str, str],
+                         rows: int) -> list[str]:
+        """Rows lacking a required column: refused under ``[data] strict``, else left out of the views."""
+        incomplete = int(checks["incomplete"])
+        nulls = {c: int(checks[f"null_{c}"]) for c in _ROW_REQUIRED if checks[f"null_{c}"]}
+        if self.config.strict:
+            problems = []
+            for canonical, count in nulls.items():
+                where, _count = self._locate(f"{col[canonical]} IS NULL")
+                problems.append(f"{where}: column {src[canonical]!r} ({canonical}) is NULL in {count:,} of "
+                                f"{rows:,} row(s); [data] strict refuses rows without {canonical}")
+            return problems
+        if incomplete == rows:
+            return [f"{self.path}: every row lacks one of the required columns "
+                    f"({', '.join(f'{src[c]!r} NULL in {n:,}' for c, n in nulls.items())}); no event can be used"]
+        self.dropped = nulls
+        self._complete = " AND ".join(f"{col[c]} IS NOT NULL" for c in _ROW_REQUIRED)
+        self.warnings.append(
+            f"{self.path}: {incomplete:,} of {rows:,} row(s) left out: NULL "
+            f"{', '.join(f'{src[c]!r} ({c}) in {n:,}' for c, n in nulls.items())}; "
+            f"set [data] strict = true to refuse such input"
+        )
+        return []
+
+    def _time_probe(self, col: str, typ: str) -> tuple[str, str]:
+        """(an orderable value of the event-time column: the integer epoch itself or the timestamp's epoch
+        in microseconds, a typed NULL for an unusable type; SQL that is TRUE for a value that is no time)."""
+        if typ in _INTEGER_TYPES:
+            return f"CAST({col} AS BIGINT)", "FALSE"
+        if _is_tz_aware(typ):
+            return f"epoch_us({col})", "FALSE"
+        if typ.startswith("TIMESTAMP") or typ == "DATE":
+            return f"epoch_us(CAST({col} AS TIMESTAMP))", "FALSE"
+        if typ == "VARCHAR":
+            return (f"epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))",
+                    f"({col} IS NOT NULL AND TRY_CAST({col} AS TIMESTAMPTZ) IS NULL)")
+        return "CAST(NULL AS BIGINT)", "FALSE"
+
+    def _check_time_span(self, src: str, col: str, typ: str, value: str, first: int, last: int) -> str | None:
+        """A problem when an event time lies outside TIME_FIRST .. TIME_LAST; for an integer epoch, the unit
+        (configured, else inferred from magnitude) and the units in which every value would fit."""
+        if typ not in _INTEGER_TYPES:
+            if _TIME_FIRST_US <= first and last <= _TIME_LAST_US:
+                return None
+            where, count = self._locate(f"{value} < {_TIME_FIRST_US} OR {value} > {_TIME_LAST_US}")
+            example = _micros_text(first if first < _TIME_FIRST_US else last)
+            return (f"{where}: column {src!r} (event_time) has {count:,} value(s) outside "
+                    f"{TIME_FIRST:%Y-%m-%d} .. {TIME_LAST:%Y-%m-%d} (e.g. {example}); such times are a sentinel "
+                    f"or a wrong unit, not events")
+        unit = self.config.epoch_unit
+        if unit is None:
+            largest = max(abs(first), abs(last))
+            unit = "s" if largest < _EPOCH_SECONDS_MAX else "ms" if largest < _EPOCH_MILLIS_MAX else "us"
+            self.notes.append(
+                f"event_time: integer epoch unit inferred as {unit!r} from magnitude (max {largest}); "
+                f"set [time] epoch_unit to fix it"
+            )
+        self._epoch_unit = unit
+
+        def fits(u: str) -> bool:
+            return _TIME_FIRST_US <= first * _EPOCH_MICROS[u] and last * _EPOCH_MICROS[u] <= _TIME_LAST_US
+
+        if fits(unit):
+            return None
+        scale = _EPOCH_MICROS[unit]
+        low, high = _TIME_FIRST_US // scale, _TIME_LAST_US // scale
+        where, count = self._locate(f"{value} < {low} OR {value} > {high}")
+        bad = first if first * scale < _TIME_FIRST_US else last
+        read = "[time] epoch_unit" if self.config.epoch_unit else "inferred from magnitude"
+        others = [u for u in _EPOCH_MICROS if u != unit and fits(u)]
+        hint = (f"read as {others[0]!r} they all fall in {TIME_FIRST.year}..{TIME_LAST.year}: set [time] "
+                f"epoch_unit = \"{others[0]}\"" if others
+                else f"no [time] epoch_unit ({', '.join(_EPOCH_MICROS)}) puts them all in "
+                     f"{TIME_FIRST.year}..{TIME_LAST.year}")
+        return (f"{where}: column {src!r} (event_time) holds integer epochs read as {unit!r} ({read}); "
+                f"{count:,} value(s) fall outside {TIME_FIRST.year}..{TIME_LAST.year} (e.g. {bad} = "
+                f"{_epoch_year(bad * scale)}); {hint}")
+
+    def _locate(self, condition: str) -> tuple[str, int]:
+        """(the file holding most rows that meet ``condition``, with how many other files hold some; the number
+        of such rows): read only when a check has failed, to name the file in the message."""
+        if not is_duckdb(self.con):
+            count = self.con.execute(f"SELECT count(*) FROM raw_events WHERE {condition}").fetchall()[0][0]
+            return self.path, int(count)
+        # read_parquet's filename virtual column: which file each row comes from (raw_events does not keep it)
+        found = self.con.execute(
+            f"SELECT filename, count(*) AS n FROM read_parquet(getvariable('shortvid_files'), "
+            f"hive_partitioning = {'true' if self.hive else 'false'}, union_by_name = true) "
+            f"WHERE {condition} GROUP BY filename ORDER BY n DESC, filename").fetchall()
+        if not found:
+            return self.path, 0
+        total = sum(int(n) for _f, n in found)
+        others = f" (and {len(found) - 1} other file(s))" if len(found) > 1 else ""
+        return f"{found[0][0]}{others}", total
 
     def _canonical_expr(self, canonical: str, src: str, problems: list[str]) -> str | None:
         col = quote_ident(src)
@@ -268,21 +457,17 @@ class EventSource:
         if timestamp is not None:
             return timestamp
         if typ in _INTEGER_TYPES:
-            unit = self.config.epoch_unit or self._infer_epoch_unit(col)
+            unit = self._epoch_unit or self.config.epoch_unit or "s"
             micros = {"s": f"{col} * 1000000", "ms": f"{col} * 1000", "us": col}[unit]
             return f"make_timestamp(CAST({micros} AS BIGINT))"
         if typ == "VARCHAR":
-            bad = self.con.execute(
-                f"SELECT count(*), any_value({col}) FROM raw_events "
-                f"WHERE {col} IS NOT NULL AND TRY_CAST({col} AS TIMESTAMPTZ) IS NULL"
-            ).fetchall()[0]
-            if bad and bad[0]:
-                problems.append(
-                    f"{self.path}: column {src!r} (event_time) is text and {bad[0]} value(s) do not parse "
-                    f"as timestamps, e.g. {bad[1]!r}; expected ISO 8601 such as '2026-11-01 12:00:00'"
-                )
-                return None
-            return _utc_wall_time(f"CAST({col} AS TIMESTAMPTZ)")
+            # (text that does not parse was refused by _check_data) text with a zone names its instant; text
+            # without one is wall-clock time in [time] source_timezone, as a naive timestamp column is
+            aware = _utc_wall_time(f"CAST({col} AS TIMESTAMPTZ)")
+            if self.config.source_timezone == "UTC":
+                return aware  # the session zone is UTC, which reads zone-less text as UTC already
+            naive = self._zone_shift(f"TRY_CAST({col} AS TIMESTAMP)", "shortvid_source_tz", to_local=False)
+            return f"CASE WHEN regexp_matches({col}, '{_TEXT_ZONE}') THEN {aware} ELSE {naive} END"
         problems.append(
             f"{self.path}: column {src!r} (event_time) has type {typ}; expected a timestamp, "
             f"ISO 8601 text or an integer Unix epoch"
@@ -325,8 +510,14 @@ class EventSource:
         for zones such as Asia/Shanghai) this adds or subtracts the offset; other rows go through ICU. Both
         give the same timestamps; the addition is many times cheaper per row than the ICU lookup.
         """
-        icu = (f"timezone(getvariable('{zone_variable}'), timezone('UTC', {naive}))" if to_local
-               else _utc_wall_time(f"timezone(getvariable('{zone_variable}'), {naive})"))
+        zone = f"getvariable('{zone_variable}')"
+        if to_local:
+            icu = f"timezone({zone}, timezone('UTC', {naive}))"
+        elif not is_duckdb(self.con):
+            # Spark's to_utc_timestamp (java.time) already takes the earlier offset of a repeated hour
+            icu = _utc_wall_time(f"timezone({zone}, {naive})")
+        else:
+            icu = _first_occurrence(naive, zone)
         if not is_duckdb(self.con):
             return icu  # Spark's conversion is plain Java time arithmetic: no ICU cost to spare
         zone = self.con.execute(f"SELECT getvariable('{zone_variable}')").fetchall()[0][0]
@@ -345,15 +536,6 @@ class EventSource:
         return (f"CASE WHEN {naive} >= getvariable('{zone_variable}_span_start') "
                 f"AND {naive} < getvariable('{zone_variable}_span_end') "
                 f"THEN {naive} + getvariable('{zone_variable}_offset') ELSE {icu} END")
-
-    def _infer_epoch_unit(self, col: str) -> str:
-        largest = self.con.execute(f"SELECT max(abs({col})) FROM raw_events").fetchall()[0][0] or 0
-        unit = "s" if largest < _EPOCH_SECONDS_MAX else "ms" if largest < _EPOCH_MILLIS_MAX else "us"
-        self.notes.append(
-            f"event_time: integer epoch unit inferred as {unit!r} from magnitude (max {largest}); "
-            f"set [time] epoch_unit to fix it"
-        )
-        return unit
 
     def _set_aliases(self) -> None:
         pairs = [(alias, canonical) for canonical, names in self.config.event_aliases.items() for alias in names]
@@ -442,8 +624,9 @@ class EventSource:
         typ = self.raw_columns.get(column, "").upper()
         stats_type = ("TIMESTAMPTZ" if _is_tz_aware(typ)
                       else "TIMESTAMP" if typ == "TIMESTAMP" and self.config.source_timezone == "UTC" else None)
-        # parquet_metadata() is DuckDB's; Spark (possibly over hdfs:// or s3a:// paths) scans the column
-        if not stats_type or not is_duckdb(self.con):
+        # parquet_metadata() is DuckDB's; Spark (possibly over hdfs:// or s3a:// paths) scans the column.
+        # The footers also count rows the views leave out (a NULL user_id or event_name): then scan too.
+        if not stats_type or not is_duckdb(self.con) or self._complete != "TRUE":
             return None
         first, last, usable, in_range, meets_range = self.con.execute(
             render("event_time_statistics", {"stats_type": stats_type}),
@@ -489,6 +672,24 @@ class EventSource:
         }
 
 
+def _first_occurrence(naive: str, zone: str) -> str:
+    """SQL turning the wall-clock time ``naive`` in ``zone`` (an SQL expression of its IANA name) into the
+    naive UTC TIMESTAMP by the rule of Python's zoneinfo with fold=0 (PEP 495) and of java.time: a time that
+    occurs twice (the repeated hour when clocks go back) is its first occurrence, a time that never occurs
+    (skipped when clocks go forward) is read with the offset in force before the change.
+
+    DuckDB's ``timezone(zone, naive)`` takes the second occurrence of a repeated hour (and agrees for
+    skipped ones). The offset in force a day earlier is the earlier offset of any change near ``naive``
+    (zones never change twice within two days); when ``naive`` minus that offset shows ``naive`` again
+    it is the first occurrence, else the time exists only with the later offset and DuckDB's answer stands.
+    """
+    day_before = f"({naive} - INTERVAL 1 DAY)"
+    earlier_offset = f"(timezone({zone}, timezone('UTC', {day_before})) - {day_before})"
+    candidate = f"({naive} - {earlier_offset})"
+    return (f"CASE WHEN timezone({zone}, timezone('UTC', {candidate})) = {naive} THEN {candidate} "
+            f"ELSE {_utc_wall_time(f'timezone({zone}, {naive})')} END")
+
+
 def _utc_wall_time(tz_aware: str) -> str:
     """SQL turning a TIMESTAMPTZ expression into the naive UTC TIMESTAMP.
 
@@ -496,6 +697,23 @@ def _utc_wall_time(tz_aware: str) -> str:
     lookup, which made that conversion the most expensive step of a scan (about 8x the cost here).
     """
     return f"make_timestamp(epoch_us({tz_aware}))"
+
+
+def _is_number(typ: str) -> bool:
+    return typ in _INTEGER_TYPES or typ.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL"))
+
+
+def _micros_text(micros: int) -> str:
+    """An epoch in microseconds as a readable UTC time, or its year when Python's datetime cannot hold it."""
+    try:
+        return f"{TIME_FIRST + timedelta(microseconds=micros):%Y-%m-%d %H:%M:%S}"
+    except OverflowError:
+        return _epoch_year(micros)
+
+
+def _epoch_year(micros: int) -> str:
+    """``year N``: the (approximate, Gregorian mean year) calendar year of an epoch in microseconds."""
+    return f"year {1970 + math.floor(micros / 1e6 / 31_556_952)}"
 
 
 def _is_tz_aware(typ: str) -> bool:

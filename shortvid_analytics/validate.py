@@ -97,7 +97,9 @@ def validate(source: EventSource, as_of: datetime | None = None) -> ValidationRe
     for canonical in CANONICAL_COLUMNS:
         src = source.config.source_column(canonical)
         present = src in source.raw_columns
-        nulls = int(summary[f"null_{canonical}"]) if present else rows
+        # rows lacking a required column are not in the views: the source counted them (whole export)
+        nulls = (source.dropped.get(canonical, 0) if canonical in REQUIRED_COLUMNS
+                 else int(summary[f"null_{canonical}"])) if present else rows
         columns.append(ColumnReport(canonical, src if present else None, nulls,
                                     nulls / rows if rows else None))
     events = [
@@ -106,11 +108,7 @@ def validate(source: EventSource, as_of: datetime | None = None) -> ValidationRe
         for r in counts.iter_rows(named=True)
     ]
 
-    warnings: list[str] = []
-    for col in columns:
-        if col.column in REQUIRED_COLUMNS and col.nulls:
-            warnings.append(f"column {col.source_column!r} ({col.column}) has {col.nulls:,} null value(s); "
-                            f"those rows are ignored by analyses")
+    warnings: list[str] = list(source.warnings)
     unknown = [e.event_name for e in events if not e.in_vocabulary]
     if unknown:
         warnings.append(

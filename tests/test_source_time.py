@@ -12,15 +12,16 @@ import pytest
 from shortvid_analytics.config import Config
 from shortvid_analytics.source import EventSource
 
-UTC_TIMES = [datetime(2026, 11, 1, 1, 30), datetime(2026, 3, 8, 7, 0, 0, 123456), datetime(1969, 12, 31, 23, 59, 59)]
+# the last time lies past 2100, where the constant-offset spans of source._zone_shift end: it goes through ICU
+UTC_TIMES = [datetime(2026, 11, 1, 1, 30), datetime(2026, 3, 8, 7, 0, 0, 123456), datetime(2150, 6, 1, 12, 0)]
 # The same instants written as wall-clock times of each reporting zone (by hand: New York is UTC-4 until
 # 2026-11-01 06:00 UTC and from 2026-03-08 07:00 UTC, UTC-5 otherwise; Shanghai is UTC+8 all year).
 LOCAL = {
     "UTC": UTC_TIMES,
     "America/New_York": [datetime(2026, 10, 31, 21, 30), datetime(2026, 3, 8, 3, 0, 0, 123456),
-                         datetime(1969, 12, 31, 18, 59, 59)],
+                         datetime(2150, 6, 1, 8, 0)],
     "Asia/Shanghai": [datetime(2026, 11, 1, 9, 30), datetime(2026, 3, 8, 15, 0, 0, 123456),
-                      datetime(1970, 1, 1, 7, 59, 59)],
+                      datetime(2150, 6, 1, 20, 0)],
 }
 
 
@@ -35,7 +36,7 @@ def _write(tmp_path: Path, name: str, times: list) -> Path:
 def test_event_time_is_utc_and_local_time_follows_the_reporting_zone(tmp_path, kind, reporting_tz):
     times = {
         "tz_aware": [t.replace(tzinfo=timezone.utc) for t in UTC_TIMES],
-        "text": ["2026-10-31T21:30:00-04:00", "2026-03-08 02:00:00.123456-05", "1969-12-31 23:59:59+00"],
+        "text": ["2026-10-31T21:30:00-04:00", "2026-03-08 02:00:00.123456-05", "2150-06-01 12:00:00+00"],
         "naive": UTC_TIMES,
     }[kind]
     source = EventSource.open(_write(tmp_path, kind, times), Config(timezone=reporting_tz))

@@ -38,7 +38,7 @@ import duckdb
 from .. import sql
 from ..errors import InputError, OptionError
 from ..eventspec import EventSpec, split_top_level
-from ..source import _INTEGER_TYPES, EventSource, resolve_files
+from ..source import _INTEGER_TYPES, TIME_FIRST, TIME_LAST, EventSource, _micros_text, resolve_files
 from .stats import MetricType, Sums
 
 Aggregate = Literal["has", "count", "sum", "orders"]
@@ -170,6 +170,7 @@ def load_assignments(
     if missing:
         raise InputError(f"{path}: assignments lack required column(s) {', '.join(missing)}; columns present: "
                          f"{', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
+    _check_assignments(source, path, columns)
     assigned_at = assigned_at_expr(source, path, columns["assigned_at"].upper())
     join_key = _join_key_expr(path, columns["user_id"].upper(), source.columns["user_id"].upper())
 
@@ -210,6 +211,34 @@ def load_assignments(
         first_needed=eligible["first_needed"].min() if eligible.height else None,
         last_needed=eligible["last_needed"].max() if eligible.height and window is not None else None,
     )
+
+
+def _check_assignments(source: EventSource, path: str | Path, columns: dict[str, str]) -> None:
+    """Refuse assignments without rows, with a required column NULL in every row or with an ``assigned_at``
+    outside the years event times may take (source.TIME_FIRST .. TIME_LAST): each would otherwise surface
+    later as a misleading "0 experiments" or "variant not found"."""
+    converted = source.utc_timestamp_sql(sql.quote_ident("assigned_at"), columns["assigned_at"].upper())
+    row = sql.run(source.con, "ab_assignment_checks",
+                  fragments={"assigned_at": converted or "CAST(NULL AS TIMESTAMP)"}).row(0, named=True)
+    rows = int(row["rows"])
+    if not rows:
+        raise InputError(f"{path}: no assignments (the file has no rows)")
+    for column in REQUIRED_ASSIGNMENT_COLUMNS:
+        if not row[column]:
+            raise InputError(f"{path}: column {column!r} is NULL in all {rows:,} row(s) of the assignments")
+    first, last = row["first_assigned"], row["last_assigned"]
+    low, high = _us(TIME_FIRST), _us(TIME_LAST)
+    if first is not None and (first < low or last > high):
+        count = source.con.execute(
+            f"SELECT count(*) FROM ab_assignments_raw WHERE epoch_us({converted}) < {low} "
+            f"OR epoch_us({converted}) > {high}").fetchall()[0][0]
+        example = _micros_text(first if first < low else last)
+        raise InputError(f"{path}: column 'assigned_at' has {count:,} value(s) outside {TIME_FIRST:%Y-%m-%d} .. "
+                         f"{TIME_LAST:%Y-%m-%d} (e.g. {example}); such times are a sentinel, not assignments")
+
+
+def _us(moment: datetime) -> int:
+    return (moment - TIME_FIRST) // timedelta(microseconds=1)
 
 
 def _listing(names: list[str], limit: int = 20) -> str:

@@ -195,8 +195,9 @@ def _is_duckdb_error(exc: Exception) -> bool:
 
 
 def open_events(ctx: typer.Context, path: str, date_from: datetime | None = None,
-                date_to: datetime | None = None) -> EventSource:
-    """Open the events source with the global config and the --from/--to range.
+                date_to: datetime | None = None, announce: bool = True) -> EventSource:
+    """Open the events source with the global config and the --from/--to range; its warnings (rows left
+    out) go to stderr unless ``announce`` is false (a command that reports them in its result).
 
     Then the command's ``-o``/``--chart`` are checked against the inputs, so that a destination that would
     overwrite one is refused before the analysis runs, not after (the write refuses it too).
@@ -214,6 +215,8 @@ def open_events(ctx: typer.Context, path: str, date_from: datetime | None = None
         destination = ctx.params.get(param)
         if isinstance(destination, (str, Path)):
             check_destination(destination, option)
+    if announce:
+        warn(source.warnings)
     return source
 
 

@@ -11,7 +11,7 @@ import typer
 
 from ..render.console import stderr_console
 from . import app
-from .common import EventsArg, guarded, state
+from .common import EventsArg, guarded, state, warn
 
 
 class ReportFormat(str, Enum):
@@ -64,6 +64,7 @@ def report(
         for path in out:
             check_destination(path, "--out")
         built = build_report(events, report_spec, config=state(ctx).config, as_of=as_of, assignments=assignments)
+        warn(built.warnings)
         for path, fmt_name in zip(out, formats, strict=True):
             write_report(built, path, fmt_name, option="--out")
             stderr_console().print(f"wrote {path} ({fmt_name}, {len(built.sections)} sections)", markup=False)

@@ -33,7 +33,7 @@ def validate(
     from ..validate import validate as validate_events
 
     with guarded(ctx):
-        source = open_events(ctx, events, date_from, date_to)
+        source = open_events(ctx, events, date_from, date_to, announce=False)
         result = validate_events(source, as_of=as_of)
         emit(result, fmt, output, validation_table, inputs=tuple(source.files))
     if strict and result.warnings:

@@ -7,18 +7,22 @@ The file writing itself (atomic, refusing inputs, sweeping stale temporary files
 from __future__ import annotations
 
 import io
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..errors import OptionError
 # re-exported: the writers of render/ and the older imports use them from here
 from ..files import atomic_path, check_destination, refuse_input, write_bytes_atomic, write_text_atomic
 from ..results import AnalysisResult
 
-__all__ = ["FORMATS", "atomic_path", "check_destination", "refuse_input", "write_bytes_atomic", "write_result",
-           "write_text_atomic"]
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = ["FORMATS", "atomic_path", "check_destination", "csv_text", "refuse_input", "write_bytes_atomic",
+           "write_result", "write_text_atomic"]
 
 FORMATS = ("table", "json", "csv", "parquet")
 
@@ -40,7 +44,7 @@ def write_result(
         check_destination(output, "--output", protected)
     writers: dict[str, Callable[[], bytes]] = {
         "json": lambda: (result.to_json() + "\n").encode("utf-8"),
-        "csv": lambda: result.to_frame().write_csv().encode("utf-8"),
+        "csv": lambda: csv_text(result.to_frame()).encode("utf-8"),
         "parquet": lambda: _parquet_bytes(result),
     }
     if output is None:
@@ -49,6 +53,21 @@ def write_result(
         (stdout or sys.stdout).write(writers[fmt]().decode("utf-8"))
         return
     write_bytes_atomic(output, writers[fmt](), "--output")
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    """``frame`` as CSV; a nested column (a struct, map or list column of the export used as a breakdown)
+    as one JSON text per cell, since CSV has no nested values."""
+    import polars as pl
+
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    if nested:
+        frame = frame.with_columns(
+            pl.Series(name, [None if value is None else json.dumps(value, default=str, ensure_ascii=False)
+                             for value in frame[name].to_list()], dtype=pl.String)
+            for name in nested
+        )
+    return frame.write_csv()
 
 
 def _parquet_bytes(result: AnalysisResult) -> bytes:

@@ -67,6 +67,8 @@ class Report(AnalysisResult):
     sections: list[BuiltSection] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     as_of: datetime | None = None
+    #: the events source's warnings (rows left out), for stderr; not part of the report's JSON
+    warnings: list[str] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
         assert self.spec is not None
@@ -149,11 +151,14 @@ def build_report(
         with sql.recording() as own_queries:
             prov = provenance.collect(base, as_of, {"path": spec.path, "sha256": spec.sha256}, assignments, truth)
         prov["queries"] = _query_list(ctx.opening_queries, built, own_queries)
+        # each date range opens the export again and finds the same rows to leave out: say it once
+        source_warnings = list(dict.fromkeys(w for source in ctx._sources.values() for w in source.warnings))
     finally:
         ctx.close()
     params = {"spec": spec.path, "events": events, "assignments": str(assignments) if assignments else None,
               "as_of": as_of.isoformat(), "config": config.path if config else None}
-    return Report(params=params, spec=spec, sections=built, provenance=prov, as_of=as_of)
+    return Report(params=params, spec=spec, sections=built, provenance=prov, as_of=as_of,
+                  warnings=source_warnings)
 
 
 def _refuse_identifier_tables(output: SectionOutput) -> None:
