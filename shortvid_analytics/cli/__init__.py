@@ -94,11 +94,8 @@ class ShortvidCommand(TyperCommand):
 
     def invoke(self, ctx: typer.Context) -> Any:
         if "fmt" in ctx.params and "output" in ctx.params:  # before any work: -f against -o's extension
-            output = ctx.params["output"]
-            if output is not None and output.is_dir():
-                ctx.fail(f"-o {output} is a folder; expected the path of a file")
             try:
-                ctx.params["fmt"] = output_format(ctx.params["fmt"], output)
+                ctx.params["fmt"] = output_format(ctx.params["fmt"], ctx.params["output"])
             except OptionError as exc:
                 ctx.fail(str(exc))
         return super().invoke(ctx)
