@@ -28,6 +28,7 @@ import duckdb
 
 from . import progress
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
+from .options import EARLIEST_DAY, LATEST_DAY
 from .errors import InputError, OptionError
 from .sql import quote_ident, render
 
@@ -156,6 +157,12 @@ class EventSource:
         config = config or Config()
         if date_from and date_to and date_from > date_to:
             raise OptionError(f"--from {date_from} is after --to {date_to}")
+        # --from 0001-01-01 is a valid way to say "from the start": clamped, it selects the same events and
+        # the date arithmetic on the bounds (a day either side, a window after --to) stays in range
+        if date_from is not None:
+            date_from = min(max(date_from, EARLIEST_DAY), LATEST_DAY)
+        if date_to is not None:
+            date_to = max(min(date_to, LATEST_DAY), EARLIEST_DAY)
         files, hive = resolve_files(path)
         con = connect(config)
         zones = local_duckdb(con)

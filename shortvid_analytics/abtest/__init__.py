@@ -17,7 +17,8 @@ import polars as pl
 from ..errors import OptionError
 from ..periods import format_window
 from ..privacy import check_min_group_size
-from ..options import TERMINAL_MIN_GROUP_SIZE
+from ..options import MAX_WINDOW, TERMINAL_MIN_GROUP_SIZE, check_int
+from ..periods import check_window
 from ..results import AnalysisResult
 from ..source import EventSource
 from . import stats
@@ -216,8 +217,10 @@ def analyze(
         raise OptionError(f"--method {method!r}: expected one of {', '.join(METHODS)}")
     if correction not in CORRECTIONS:
         raise OptionError(f"--correction {correction!r}: expected one of {', '.join(CORRECTIONS)}")
-    if cuped_days is not None and cuped_days <= 0:
-        raise OptionError(f"--cuped-days {cuped_days}: expected a positive number of days")
+    if cuped_days is not None:
+        check_int("--cuped-days", cuped_days, 1, MAX_WINDOW.days, "a number of days")
+    if window is not None:
+        check_window(window, "--window")
     if cap is not None and not 0 < cap < 1:
         raise OptionError(f"--cap {cap}: expected a quantile between 0 and 1, e.g. 0.99")
     if not sequential_tuning > 0:
