@@ -56,7 +56,7 @@ def render_digest(result: DigestResult) -> dict[str, bytes]:
         **context, charts={k: base64.b64encode(v).decode("ascii") for k, v in charts.items()})
     return {
         "json": (result.to_json() + "\n").encode("utf-8"),
-        "md": environment().get_template("digest.md.j2").render(**context).encode("utf-8"),
+        "md": environment(markdown=True).get_template("digest.md.j2").render(**context).encode("utf-8"),
         "html": html.encode("utf-8"),
     }
 
