@@ -52,12 +52,13 @@ def digest(
     Logs go to stderr, the written paths to stdout.
     """
     from ..digest import digest as build_digest
-    from ..digest import parse_week_option
+    from ..digest import parse_week_option, refuse_identifier
     from ..render.digest import write_digest
 
     log = stderr_console()
     with guarded(ctx):
         parse_week_option(week)
+        refuse_identifier(by)
         with folder_lock(out, "digest"):
             source = open_events(ctx, events, date_from, date_to)
             log.print(f"digest: {len(source.files)} file(s) from {source.path}", markup=False)
