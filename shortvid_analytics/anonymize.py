@@ -112,7 +112,7 @@ def anonymize(
     key = pseudonym_key(source.config)
     if round_revenue is not None:
         # DuckDB's round() takes an INTEGER number of places; beyond ±20 places nothing changes anyway
-        check_int("--round-revenue", round_revenue, -20, 20, "a number of decimal places")
+        check_int("--round-revenue", round_revenue, -20, 20, "number of decimal places")
     if time_resolution is not None and time_resolution not in TIME_RESOLUTIONS:
         raise OptionError(f"--time-resolution {time_resolution!r}: expected one of {', '.join(TIME_RESOLUTIONS)}")
     out = Path(out_dir)

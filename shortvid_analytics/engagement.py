@@ -58,8 +58,8 @@ class EngagementResult(AnalysisResult):
 
 def check_options(top: int, min_views: int, sort: str, rank_by_lower_bound: bool) -> None:
     """Raise :class:`OptionError` for an impossible ``--top``/``--min-views``/``--sort`` combination."""
-    check_int("--top", top, 1, what="a number of groups to show")
-    check_int("--min-views", min_views, 0, what="a number of views")
+    check_int("--top", top, 1, what="number of groups to show")
+    check_int("--min-views", min_views, 0, what="number of views")
     if sort not in SORT_KEYS:
         raise OptionError(f"--sort {sort!r}: expected one of {', '.join(SORT_KEYS)}")
     if rank_by_lower_bound and sort not in INTERVAL_KEYS:

@@ -51,12 +51,16 @@ class FunnelOrder(str, Enum):
     unordered = "unordered"
 
 
-def check_int(name: str, value: Any, minimum: int = 0, maximum: int = MAX_COUNT, what: str = "an integer") -> int:
-    """``value`` as an exact integer in ``minimum .. maximum``, else :class:`OptionError` naming ``name``.
+def check_int(name: str, value: Any, minimum: int = 0, maximum: int = MAX_COUNT, what: str = "number") -> int:
+    """``value`` as an exact integer in ``minimum .. maximum``, else :class:`OptionError` naming ``name``
+    (``what`` says what it counts: "number of periods").
 
     A bool is refused although Python counts it as an int (``threads = true`` is a mistake, not 1)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise OptionError(f"{name} {value!r}: expected {what} from {minimum} to {maximum}")
-    if not minimum <= value <= maximum:
-        raise OptionError(f"{name} {value}: expected {what} from {minimum} to {maximum}")
+        raise OptionError(f"{name} {value!r}: expected a whole {what}")
+    if value < minimum:
+        wanted = {0: f"0 or a positive {what}", 1: f"a positive {what}"}.get(minimum, f"a {what} of at least {minimum}")
+        raise OptionError(f"{name} {value}: expected {wanted}")
+    if value > maximum:
+        raise OptionError(f"{name} {value}: expected a {what} of at most {maximum}")
     return value

@@ -105,10 +105,9 @@ def pseudonym_key(config: Config, required: bool = True, alternative: str = "") 
     ``alternative`` is appended to the error, e.g. "or pass --raw-ids to export raw identifiers".
     """
     env = os.environ.get(KEY_ENV)
-    if env is not None and not env.strip():
-        # set but blank (often an unset shell variable expanded): hashing with it would give guessable
-        # pseudonyms, and silently falling back to the config's key would hide the mistake
-        raise OptionError(f"{KEY_ENV} is set but blank; set it to a secret key or unset it")
+    if env and not env.strip():
+        # only blanks: a key anyone can guess, so pseudonyms anyone can reverse (an empty value counts as unset)
+        raise OptionError(f"{KEY_ENV} is blank (only spaces); set it to a long random secret or unset it")
     key = env or config.privacy.pseudonym_key
     if not key:
         if required:

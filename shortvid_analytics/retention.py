@@ -179,7 +179,7 @@ class _Counts:
 
 def check_periods(periods: int) -> None:
     """Refuse a ``--periods`` outside 1 .. :data:`MAX_PERIODS` (the CLI calls this before opening the events)."""
-    check_int("--periods", periods, 1, MAX_PERIODS, "a number of periods (k = 0 .. N-1)")
+    check_int("--periods", periods, 1, MAX_PERIODS, "number of periods (k = 0 .. N-1)")
 
 
 def retention(

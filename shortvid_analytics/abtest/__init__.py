@@ -218,7 +218,7 @@ def analyze(
     if correction not in CORRECTIONS:
         raise OptionError(f"--correction {correction!r}: expected one of {', '.join(CORRECTIONS)}")
     if cuped_days is not None:
-        check_int("--cuped-days", cuped_days, 1, MAX_WINDOW.days, "a number of days")
+        check_int("--cuped-days", cuped_days, 1, MAX_WINDOW.days, "number of days")
     if window is not None:
         check_window(window, "--window")
     if cap is not None and not 0 < cap < 1:
