@@ -302,3 +302,22 @@ def test_dollar_signs_in_labels_are_text_not_mathtext(cli, write_events, tmp_pat
     events = write_events([("u1", "$x^$", at(0)), ("u1", "b$", at(1)), ("u2", "$x^$", at(2))])
     result = cli("funnel", events, "--steps", '"$x^$","b$"', "--chart", tmp_path / "f.png")
     assert result.exit_code == 0, result.stderr
+
+
+# ------------------------------------------------------------------------------------------- report specs
+
+@pytest.mark.parametrize(("section", "message"), [
+    ('type = "retention"\ntitle = "R"\nperiods = 1000000000', "--periods 1000000000"),
+    ('type = "retention"\ntitle = "R"\nperiods = true', "key 'periods': True is bool"),
+    ('type = "engagement"\ntitle = "E"\nby = "creator_id"\ntop = 99999999999999999999', "int64"),
+    ('type = "funnel"\ntitle = "F"\nsteps = "video_view,purchase"\nwindow = "99999999999999999999d"',
+     "expected at most 3653d"),
+    ('type = "ab"\ntitle = "A"\nmetric = "conversion:purchase"\nassignments = "a.parquet"\ncuped_days = 99999',
+     "--cuped-days 99999"),
+])
+def test_report_spec_values_get_the_same_bounds(cli, tmp_path, section, message):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'title = "T"\n\n[[sections]]\n{section}\n', encoding="utf-8")
+    # the events path does not exist: an error about it would mean the analysis started
+    line = one_error(cli("report", tmp_path / "missing.parquet", "--spec", spec, "--out", tmp_path / "r.html"), 2)
+    assert message in line

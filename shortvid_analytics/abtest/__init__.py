@@ -177,6 +177,11 @@ def parse_split(text: str | None, variants: list[str], control: str) -> dict[str
     return {v: weights[v] / total for v in order}
 
 
+def check_cuped_days(days: int) -> int:
+    """``--cuped-days``: a whole number of days, at most :data:`MAX_WINDOW` (ten years)."""
+    return check_int("--cuped-days", days, 1, MAX_WINDOW.days, "number of days")
+
+
 def analyze(
     source: EventSource,
     assignments: str | Path,
@@ -218,7 +223,7 @@ def analyze(
     if correction not in CORRECTIONS:
         raise OptionError(f"--correction {correction!r}: expected one of {', '.join(CORRECTIONS)}")
     if cuped_days is not None:
-        check_int("--cuped-days", cuped_days, 1, MAX_WINDOW.days, "number of days")
+        check_cuped_days(cuped_days)
     if window is not None:
         check_window(window, "--window")
     if cap is not None and not 0 < cap < 1:
