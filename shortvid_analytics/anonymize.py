@@ -36,6 +36,7 @@ from . import sql
 from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
 from .errors import InputError, OptionError
+from .options import check_int
 from .privacy import IDENTIFIER_COLUMNS, hmac_sql, key_id, pseudonym_key
 from .files import atomic_path, check_destination, protect, write_text_atomic
 from .results import AnalysisResult
@@ -109,6 +110,9 @@ def anonymize(
     """Write ``out_dir/events.parquet`` (the events of the source's date range), with ``assignments``
     also ``out_dir/assignments.parquet``, and ``out_dir/manifest.json``; return the manifest."""
     key = pseudonym_key(source.config)
+    if round_revenue is not None:
+        # DuckDB's round() takes an INTEGER number of places; beyond ±20 places nothing changes anyway
+        check_int("--round-revenue", round_revenue, -20, 20, "number of decimal places")
     if time_resolution is not None and time_resolution not in TIME_RESOLUTIONS:
         raise OptionError(f"--time-resolution {time_resolution!r}: expected one of {', '.join(TIME_RESOLUTIONS)}")
     out = Path(out_dir)

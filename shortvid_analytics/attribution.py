@@ -34,7 +34,7 @@ from . import sql
 from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .eventspec import EventSpec
-from .periods import format_window, parse_window
+from .periods import check_window, format_window, parse_window
 from .privacy import check_min_group_size
 from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
@@ -163,7 +163,7 @@ def attribution(
     check_min_group_size(min_group_size)
     touch_spec = EventSpec.parse(touch) if isinstance(touch, str) else touch
     conversion_spec = EventSpec.parse(conversion) if isinstance(conversion, str) else conversion
-    lookback = parse_window(window) if isinstance(window, str) else window
+    lookback = parse_window(window) if isinstance(window, str) else check_window(window)
     parsed = model if isinstance(model, AttributionModel) else AttributionModel.parse(model)
     if top is not None and top < 1:
         raise OptionError(f"--top {top}: expected a positive whole number (0 on the command line lists all)")

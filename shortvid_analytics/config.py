@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .options import MAX_COUNT
 
 #: Canonical columns: name -> (required, meaning). The order is the order of the `events` view.
 CANONICAL_COLUMNS: dict[str, tuple[bool, str]] = {
@@ -119,6 +120,14 @@ class Config:
             raw = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"config {p}: file not found") from None
+        except IsADirectoryError:
+            raise InputError(f"config {p}: is a directory; expected a TOML file") from None
+        except UnicodeDecodeError as exc:
+            # a Parquet or other binary file lands here too: its magic bytes are not UTF-8
+            raise InputError(f"config {p}: not UTF-8 text (byte {exc.start}); expected a TOML file "
+                             f"saved as UTF-8") from None
+        except OSError as exc:
+            raise InputError(f"config {p}: cannot read ({exc.strerror or exc})") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"config {p}: not valid TOML ({exc})") from None
         return cls.from_dict(raw, source=str(p))
@@ -135,8 +144,12 @@ class Config:
                     f"{source}: [columns] {canonical!r} is not a canonical column; "
                     f"expected one of {', '.join(CANONICAL_COLUMNS)}"
                 )
+        events = raw.get("events", {})
+        if not isinstance(events, dict):
+            raise InputError(f"{source}: events = {events!r}; expected a table [events] mapping each canonical "
+                             f"event to the export's names for it")
         aliases: dict[str, tuple[str, ...]] = {}
-        for canonical, names in raw.get("events", {}).items():
+        for canonical, names in events.items():
             if isinstance(names, str):
                 names = [names]
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -173,15 +186,18 @@ class Config:
             raise InputError(f"{source}: [engine] spark_master must be a Spark master URL such as "
                              f"'spark://host:7077' or 'local[4]'")
         threads = engine.get("threads")
-        if threads is not None and (not isinstance(threads, int) or threads < 1):
-            raise InputError(f"{source}: [engine] threads = {threads!r}; expected a positive integer")
+        if threads is not None and not _is_count(threads, 1):
+            raise InputError(f"{source}: [engine] threads = {_toml(threads)}; expected a positive integer")
+        for key in ("memory_limit", "temp_directory"):
+            if key in engine and not isinstance(engine[key], str):
+                raise InputError(f"{source}: [engine] {key} = {engine[key]!r}; expected a string")
         privacy = raw.get("privacy", {})
         _reject_unknown(privacy, {"pseudonym_key", "min_group_size"}, source, "privacy")
         min_group_size = privacy.get("min_group_size", 5)
-        if not isinstance(min_group_size, int) or min_group_size < 1:
-            raise InputError(f"{source}: [privacy] min_group_size = {min_group_size!r}; expected an integer >= 1")
+        if not _is_count(min_group_size, 1):
+            raise InputError(f"{source}: [privacy] min_group_size = {_toml(min_group_size)}; expected an integer >= 1")
         key = privacy.get("pseudonym_key")
-        if key is not None and (not isinstance(key, str) or not key):
+        if key is not None and (not isinstance(key, str) or not key.strip()):
             raise InputError(f"{source}: [privacy] pseudonym_key must be a non-empty string")
         return cls(
             columns=columns,
@@ -220,6 +236,18 @@ class Config:
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+def _toml(value: Any) -> str:
+    """A value as the config file spells it (``true``, not Python's ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _is_count(value: Any, minimum: int) -> bool:
+    """An exact integer (TOML's ``true`` is a bool, not 1) from ``minimum`` to :data:`MAX_COUNT`."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= MAX_COUNT
 
 
 def _reject_unknown(table: Any, known: set[str], source: str, section: str) -> None:

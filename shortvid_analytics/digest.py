@@ -27,7 +27,8 @@ import polars as pl
 from .errors import OptionError, ShortvidError
 from .kpi import ACTIVITY_KPIS, CONFIDENCE, KPIS, Kpi, breakdown_columns, period_kpis
 from .periods import Period, parse_iso_week
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .privacy import (SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, identifier_key, pool_small_groups,
+                      refusal)
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -108,6 +109,13 @@ def _prefixed(baseline: dict[str, Any]) -> dict[str, Any]:
     return {f"baseline_{k}": v for k, v in baseline.items()}
 
 
+def refuse_identifier(by: str | None) -> None:
+    """Refuse a ``--by`` identifier column (the CLI calls this before taking the --out lock)."""
+    if by is not None and identifier_key([by]) is not None:
+        # a digest is shared: whatever --min-group-size says, it never lists individuals
+        raise OptionError(f"--by {by}: {refusal(by)}")
+
+
 def digest(
     source: EventSource,
     week: str,
@@ -133,6 +141,7 @@ def digest(
     check_min_group_size(min_group_size)
     if by is None and _has_column(source, "platform"):
         by = "platform"
+    refuse_identifier(by)
     breakdown = breakdown_columns(source, [by], option="--by") if by else []
     movers = [c for c in MOVER_COLUMNS if _has_column(source, c)]
     frames = period_kpis(source, Period.week, breakdowns=[(), tuple(breakdown)] if breakdown else [()],

@@ -24,7 +24,7 @@ from .kpi import (
     empty_kpi_warnings, kpi_columns, sums_fragment,
 )
 from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
-from .options import TERMINAL_MIN_GROUP_SIZE
+from .options import TERMINAL_MIN_GROUP_SIZE, check_int
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -58,10 +58,8 @@ class EngagementResult(AnalysisResult):
 
 def check_options(top: int, min_views: int, sort: str, rank_by_lower_bound: bool) -> None:
     """Raise :class:`OptionError` for an impossible ``--top``/``--min-views``/``--sort`` combination."""
-    if top < 1:
-        raise OptionError(f"--top {top}: expected a positive number of groups to show")
-    if min_views < 0:
-        raise OptionError(f"--min-views {min_views}: expected 0 or more")
+    check_int("--top", top, 1, what="number of groups to show")
+    check_int("--min-views", min_views, 0, what="number of views")
     if sort not in SORT_KEYS:
         raise OptionError(f"--sort {sort!r}: expected one of {', '.join(SORT_KEYS)}")
     if rank_by_lower_bound and sort not in INTERVAL_KEYS:

@@ -9,6 +9,10 @@ A selector names one event or several alternatives, optionally with property fil
     purchase[platform in (douyin, kuaishou)]  membership; also "not in (...)"
     purchase[platform=douyin, revenue!=0]     several filters: all must hold
 
+Event and property names may use the letters of any script (``购买``, ``直播间[平台=抖音]``); a name
+with other characters, and any value, may be quoted: ``"直播间"[平台 = "抖音"]``, ``"live room"``,
+``purchase[note="a, b"]`` (a backslash escapes a quote inside quotes).
+
 Values are compared in the column's own type (``category_id=42`` against an integer column). A list
 of selectors is comma-separated; commas inside ``[...]`` belong to the selector.
 """
@@ -16,6 +20,7 @@ of selectors is comma-separated; commas inside ``[...]`` belong to the selector.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,11 +28,79 @@ from typing import Any
 from .errors import OptionError
 from .sql import Params, quote_ident
 
-_FILTER = re.compile(
-    r"^\s*(?P<prop>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>!=|=|\bnot\s+in\b|\bin\b)\s*(?P<value>.+?)\s*$",
-    re.IGNORECASE,
-)
-_EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\-]+$")
+_OPERATOR = re.compile(r"\s*(!=|=|not\s+in(?=[\s(])|in(?=[\s(]))\s*", re.IGNORECASE)
+_QUOTES = "\"'"
+
+
+def is_bare_name(text: str) -> bool:
+    """Whether ``text`` can be written without quotes: letters and digits of any script (Chinese
+    included), combining marks, and ``_ . : -``."""
+    return bool(text) and all(_name_char(ch) for ch in text)
+
+
+def quote_name(text: str) -> str:
+    """``text`` as written in a selector: bare when it can be, else in double quotes."""
+    if is_bare_name(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _quote_value(value: str) -> str:
+    """A filter value as written in a selector: quoted when it holds a separator, bracket or quote."""
+    if value and value == value.strip() and not any(ch in value for ch in ",()[]|\"'\\"):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _name_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_.:-" or unicodedata.category(ch).startswith("M")
+
+
+def _read_quoted(text: str, i: int) -> tuple[str, int]:
+    """The quoted string starting at ``text[i]`` (a quote) and the index after its closing quote;
+    a backslash escapes the next character."""
+    quote, out, j = text[i], [], i + 1
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\" and j + 1 < len(text):
+            out.append(text[j + 1])
+            j += 2
+            continue
+        if ch == quote:
+            return "".join(out), j + 1
+        out.append(ch)
+        j += 1
+    raise OptionError(f"{text!r}: unterminated quote {quote}")
+
+
+def _read_name(text: str, i: int, selector: str, what: str) -> tuple[str, int]:
+    """A quoted or bare name at ``text[i]`` (after blanks) and the index after it."""
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i < len(text) and text[i] in _QUOTES:
+        name, j = _read_quoted(text, i)
+        if not name.strip():
+            raise OptionError(f"event selector {selector!r}: empty quoted {what}")
+        return name, j
+    j = i
+    while j < len(text) and _name_char(text[j]):
+        j += 1
+    if j == i:
+        found = repr(text[i]) if i < len(text) else "the end"
+        raise OptionError(f"event selector {selector!r}: expected {what} (letters, digits, _ . : - or a "
+                          f"quoted name) at {found}")
+    return text[i:j], j
+
+
+def _unquote(value: str) -> str:
+    """A filter value: the text inside quotes (escapes resolved) or the bare text."""
+    value = value.strip()
+    if value and value[0] in _QUOTES:
+        inner, end = _read_quoted(value, 0)
+        if value[end:].strip():
+            raise OptionError(f"value {value!r}: text after the closing quote")
+        return inner
+    return value
 
 
 @dataclass(frozen=True)
@@ -39,9 +112,11 @@ class PropertyFilter:
     values: tuple[str, ...]
 
     def __str__(self) -> str:
+        prop = quote_name(self.prop)
+        values = [_quote_value(v) for v in self.values]
         if self.op in ("in", "not in"):
-            return f"{self.prop} {self.op} ({', '.join(self.values)})"
-        return f"{self.prop}{self.op}{self.values[0]}"
+            return f"{prop} {self.op} ({', '.join(values)})"
+        return f"{prop}{self.op}{values[0]}"
 
 
 @dataclass(frozen=True)
@@ -53,25 +128,36 @@ class EventSpec:
 
     @classmethod
     def parse(cls, text: str) -> EventSpec:
-        """Parse one selector such as ``purchase[platform=douyin]``."""
+        """Parse one selector such as ``purchase[platform=douyin]`` or ``"直播间"[平台 = "抖音"]``."""
         raw = text.strip()
-        match = re.fullmatch(r"(?P<names>[^\[\]]+?)\s*(\[(?P<filters>.*)\])?", raw, re.DOTALL)
-        if not raw or not match:
+        if not raw:
             raise OptionError(f"event selector {text!r}: expected event[|event...][prop=value, ...]")
-        names = tuple(n.strip() for n in match.group("names").split("|"))
-        for name in names:
-            if not _EVENT_NAME.match(name):
-                raise OptionError(f"event selector {text!r}: {name!r} is not an event name")
+        names: list[str] = []
+        i = 0
+        while True:
+            name, i = _read_name(raw, i, text, "an event name")
+            names.append(name)
+            while i < len(raw) and raw[i].isspace():
+                i += 1
+            if i < len(raw) and raw[i] == "|":
+                i += 1
+                continue
+            break
         filters: list[PropertyFilter] = []
-        if match.group("filters") is not None:
-            for part in split_top_level(match.group("filters"), ","):
+        if i < len(raw):
+            if raw[i] != "[" or not raw.endswith("]"):
+                raise OptionError(f"event selector {text!r}: unexpected {raw[i:]!r} after the event name; "
+                                  f"expected event[|event...][prop=value, ...]")
+            body = raw[i + 1:-1]
+            split_top_level(raw[i:], ",")  # the brackets must balance (outside quotes)
+            for part in split_top_level(body, ","):
                 filters.append(_parse_filter(part, text))
             if not filters:
                 raise OptionError(f"event selector {text!r}: empty filter brackets")
-        return cls(names=names, filters=tuple(filters))
+        return cls(names=tuple(names), filters=tuple(filters))
 
     def __str__(self) -> str:
-        label = "|".join(self.names)
+        label = "|".join(quote_name(n) for n in self.names)
         if self.filters:
             label += "[" + ", ".join(str(f) for f in self.filters) + "]"
         return label
@@ -116,12 +202,25 @@ def parse_list(text: str) -> list[EventSpec]:
 
 
 def split_top_level(text: str, sep: str) -> list[str]:
-    """Split ``text`` on ``sep`` outside brackets and parentheses; blank parts are dropped."""
+    """Split ``text`` on ``sep`` outside brackets, parentheses and quotes; blank parts are dropped."""
     parts: list[str] = []
     depth = 0
     current: list[str] = []
+    quote: str | None = None
+    escaped = False
     for ch in text:
-        if ch in "[(":
+        if quote is not None:  # inside quotes nothing separates or nests
+            current.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = None
+            continue
+        if ch in _QUOTES:
+            quote = ch
+        elif ch in "[(":
             depth += 1
         elif ch in "])":
             depth -= 1
@@ -132,6 +231,8 @@ def split_top_level(text: str, sep: str) -> list[str]:
             current = []
         else:
             current.append(ch)
+    if quote is not None:
+        raise OptionError(f"{text!r}: unterminated quote {quote}")
     if depth != 0:
         raise OptionError(f"{text!r}: unbalanced brackets")
     parts.append("".join(current))
@@ -139,23 +240,26 @@ def split_top_level(text: str, sep: str) -> list[str]:
 
 
 def _parse_filter(part: str, selector: str) -> PropertyFilter:
-    match = _FILTER.match(part)
-    if not match:
-        raise OptionError(
-            f"event selector {selector!r}: filter {part.strip()!r} must be prop=value, prop!=value, "
-            f"prop in (a, b) or prop not in (a, b)"
-        )
-    op = re.sub(r"\s+", " ", match.group("op").lower())
-    value = match.group("value")
+    shape = (f"event selector {selector!r}: filter {part.strip()!r} must be prop=value, prop!=value, "
+             f"prop in (a, b) or prop not in (a, b)")
+    try:
+        prop, i = _read_name(part, 0, selector, "a property name")
+    except OptionError:
+        raise OptionError(shape) from None
+    match = _OPERATOR.match(part, i)
+    if not match or not part[match.end():].strip():
+        raise OptionError(shape)
+    op = re.sub(r"\s+", " ", match.group(1).lower())
+    value = part[match.end():].strip()
     if op in ("in", "not in"):
         if not (value.startswith("(") and value.endswith(")")):
             raise OptionError(f"event selector {selector!r}: {op} needs a list in parentheses, e.g. (a, b)")
-        values = tuple(v.strip().strip("'\"") for v in split_top_level(value[1:-1], ","))
+        values = tuple(_unquote(v) for v in split_top_level(value[1:-1], ","))
         if not values:
             raise OptionError(f"event selector {selector!r}: empty list after {op}")
     else:
-        values = (value.strip("'\""),)
-    return PropertyFilter(prop=match.group("prop"), op=op, values=values)
+        values = (_unquote(value),)
+    return PropertyFilter(prop=prop, op=op, values=values)
 
 
 def _coerce(value: str, column_type: str, prop: str) -> Any:

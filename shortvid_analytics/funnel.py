@@ -35,7 +35,7 @@ from . import sql
 from .errors import OptionError
 from .options import DEFAULT_BY_LIMIT, FunnelOrder
 from .eventspec import EventSpec, parse_list
-from .periods import Period, format_window, parse_period, parse_window
+from .periods import Period, check_window, format_window, parse_period, parse_window
 from .privacy import check_min_group_size
 from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
@@ -260,8 +260,7 @@ def _parse_exclusions(exclude: Selectors, steps: tuple[EventSpec, ...]) -> tuple
 
 def _parse_window(window: str | timedelta) -> timedelta:
     if isinstance(window, timedelta):
-        if window <= timedelta(0):
-            raise OptionError(f"window {window}: must be positive")
+        check_window(window)
     else:
         window = parse_window(window)
     if window % timedelta(microseconds=1):

@@ -280,9 +280,14 @@ def generate(
 _OUTPUTS = ("events", "assignments.parquet", "creator_effects.parquet", "truth.json")
 
 
-def _check_args(users: int, days: int, seed: int, start: date) -> None:
-    if not isinstance(users, int) or not 1 <= users <= MAX_USERS:
+def check_users(users: int) -> None:
+    """``--users``: 1 to :data:`MAX_USERS` (``demo`` checks it before announcing the generation)."""
+    if isinstance(users, bool) or not isinstance(users, int) or not 1 <= users <= MAX_USERS:
         raise OptionError(f"--users {users}: expected an integer from 1 to {MAX_USERS:,}")
+
+
+def _check_args(users: int, days: int, seed: int, start: date) -> None:
+    check_users(users)
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise OptionError(f"--days {days}: expected an integer from 1 to {MAX_DAYS}")
     if not isinstance(seed, int) or not 0 <= seed < 2**63:

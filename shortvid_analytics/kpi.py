@@ -30,7 +30,7 @@ from .config import CANONICAL_COLUMNS
 from .kpi_definitions import ACTIVITY_KPIS, KPI_BY_NAME, KPIS, Kpi
 from .errors import OptionError
 from .periods import Period
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .privacy import IDENTIFIER_COLUMNS, SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
 from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
@@ -38,9 +38,10 @@ from .source import EventSource
 #: Two-sided coverage of every interval.
 CONFIDENCE = 0.95
 
-#: Columns that are measures, identities or times, never a breakdown dimension.
+#: Columns that are measures, identities or times, never a breakdown dimension. Every identifier column
+#: is one (a group per user, session or order lists individuals; docs/privacy.md).
 _NOT_DIMENSIONS = frozenset(
-    {"event_time", "local_time", "user_id", "event_name", "order_id", "revenue", "watch_time_s"}
+    {"event_time", "local_time", "event_name", "revenue", "watch_time_s", *IDENTIFIER_COLUMNS}
 )
 
 

@@ -6,8 +6,11 @@ load DuckDB, polars or statsmodels (``shortvid CMD --help`` stays well under hal
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
+from typing import Any
+
+from .errors import OptionError
 
 #: ``--min-group-size`` in the terminal: 1 shows every group (shareable outputs use the config's value).
 TERMINAL_MIN_GROUP_SIZE = 1
@@ -17,6 +20,23 @@ DEFAULT_BY_LIMIT = 10
 
 #: ``paths --steps``: the longest path, its anchor included.
 MAX_STEPS = 50
+
+#: The longest window (``--window``, ``--cuped-days``, lookbacks): ten years. Longer windows mean nothing
+#: for short-video events and would overflow date arithmetic (a window is added to --to).
+MAX_WINDOW = timedelta(days=3653)
+
+#: ``retention --periods``: periods per cohort. The triangle has periods x cohorts cells, so an absurd value
+#: is refused before any work starts.
+MAX_PERIODS = 10_000
+
+#: Sizes and counts (``--top``, ``--min-views``, ``--users``, ``min_group_size``, ...) must fit an int64: the
+#: engine's integer type.
+MAX_COUNT = 2**63 - 1
+
+#: ``--from``/``--to`` outside these days are clamped to them: no export has events that far out, and the
+#: margin keeps date arithmetic (a day either side plus at most :data:`MAX_WINDOW`) inside Python's calendar.
+EARLIEST_DAY = date(100, 1, 1)
+LATEST_DAY = date(9899, 12, 31)
 
 #: ``generate``: the first UTC day and the number of days of a synthetic export.
 DEFAULT_START = date(2026, 10, 5)  # a Monday
@@ -29,3 +49,18 @@ class FunnelOrder(str, Enum):
     ordered = "ordered"
     strict = "strict"
     unordered = "unordered"
+
+
+def check_int(name: str, value: Any, minimum: int = 0, maximum: int = MAX_COUNT, what: str = "number") -> int:
+    """``value`` as an exact integer in ``minimum .. maximum``, else :class:`OptionError` naming ``name``
+    (``what`` says what it counts: "number of periods").
+
+    A bool is refused although Python counts it as an int (``threads = true`` is a mistake, not 1)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OptionError(f"{name} {value!r}: expected a whole {what}")
+    if value < minimum:
+        wanted = {0: f"0 or a positive {what}", 1: f"a positive {what}"}.get(minimum, f"a {what} of at least {minimum}")
+        raise OptionError(f"{name} {value}: expected {wanted}")
+    if value > maximum:
+        raise OptionError(f"{name} {value}: expected a {what} of at most {maximum}")
+    return value

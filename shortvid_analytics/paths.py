@@ -34,7 +34,7 @@ from . import sql
 from .errors import OptionError
 from .options import MAX_STEPS
 from .eventspec import EventSpec
-from .periods import format_window, parse_window
+from .periods import check_window, format_window, parse_window
 from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
 from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
@@ -199,7 +199,8 @@ def paths(
         raise OptionError("--window and --session exclude each other: with --session the session bounds each path")
     horizon: timedelta | None = None  # with --session the session bounds the path
     if not session:
-        horizon = DEFAULT_WINDOW if window is None else parse_window(window) if isinstance(window, str) else window
+        horizon = (DEFAULT_WINDOW if window is None else parse_window(window) if isinstance(window, str)
+                   else check_window(window))
     forward = start_spec is not None
     anchor_spec = start_spec if forward else end_spec
     anchor_spec.validate(source, "start event" if forward else "end event")

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from .errors import OptionError
+from .options import MAX_WINDOW
 
 _WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -90,7 +91,19 @@ def parse_window(text: str) -> timedelta:
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds <= 0:
         raise OptionError(f"window {text!r}: must be positive")
+    # checked on the float: timedelta() itself overflows (an internal error) long before a float does
+    if seconds > MAX_WINDOW.total_seconds():
+        raise OptionError(f"window {text!r}: expected at most {format_window(MAX_WINDOW)} (10 years)")
     return timedelta(seconds=seconds)
+
+
+def check_window(window: timedelta, name: str = "window") -> timedelta:
+    """A window given as a ``timedelta`` (library callers): positive and at most :data:`MAX_WINDOW`."""
+    if window <= timedelta(0):
+        raise OptionError(f"{name} {window}: must be positive")
+    if window > MAX_WINDOW:
+        raise OptionError(f"{name} {window}: expected at most {format_window(MAX_WINDOW)} (10 years)")
+    return window
 
 
 def format_window(window: timedelta) -> str:

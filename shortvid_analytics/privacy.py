@@ -104,7 +104,11 @@ def pseudonym_key(config: Config, required: bool = True, alternative: str = "") 
 
     ``alternative`` is appended to the error, e.g. "or pass --raw-ids to export raw identifiers".
     """
-    key = os.environ.get(KEY_ENV) or config.privacy.pseudonym_key
+    env = os.environ.get(KEY_ENV)
+    if env and not env.strip():
+        # only blanks: a key anyone can guess, so pseudonyms anyone can reverse (an empty value counts as unset)
+        raise OptionError(f"{KEY_ENV} is blank (only spaces); set it to a long random secret or unset it")
+    key = env or config.privacy.pseudonym_key
     if not key:
         if required:
             hint = f" ({alternative})" if alternative else ""

@@ -38,6 +38,7 @@ from . import sql
 from .coverage import ObservedSpan, observed_span
 from .errors import InputError, OptionError
 from .eventspec import EventSpec
+from .options import MAX_PERIODS, check_int
 from .periods import Period
 from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
 from .options import TERMINAL_MIN_GROUP_SIZE
@@ -176,6 +177,11 @@ class _Counts:
         self.last.update(other.last)
 
 
+def check_periods(periods: int) -> None:
+    """Refuse a ``--periods`` outside 1 .. :data:`MAX_PERIODS` (the CLI calls this before opening the events)."""
+    check_int("--periods", periods, 1, MAX_PERIODS, "number of periods (k = 0 .. N-1)")
+
+
 def retention(
     source: EventSource,
     start: EventSpec,
@@ -194,8 +200,7 @@ def retention(
     """
     check_min_group_size(min_group_size)
     return_event = return_event or start
-    if periods < 1:
-        raise OptionError(f"--periods {periods}: expected a positive number of periods (k = 0 .. N-1)")
+    check_periods(periods)
     start.validate(source, "start event")
     return_event.validate(source, "return event")
     if by is not None:

@@ -34,6 +34,7 @@ import duckdb
 
 from . import progress
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
+from .options import EARLIEST_DAY, LATEST_DAY
 from .errors import InputError, OptionError
 from .files import protect_events
 from .sql import quote_ident, render
@@ -175,6 +176,8 @@ class EventSource:
     _found_events: set[str] = field(default_factory=set)
     #: (start, end, offset): the UTC span in which local_time is event_time + offset (see _zone_shift)
     _local_span: tuple[datetime, datetime, timedelta] | None = None
+    #: --from/--to as given (``date_from``/``date_to`` are clamped to options.EARLIEST_DAY .. LATEST_DAY)
+    requested: tuple[date | None, date | None] = (None, None)
 
     @classmethod
     def open(
@@ -188,6 +191,14 @@ class EventSource:
         config = config or Config()
         if date_from and date_to and date_from > date_to:
             raise OptionError(f"--from {date_from} is after --to {date_to}")
+        # --from 0001-01-01 is a valid way to say "from the start": clamped, it selects the same events and
+        # the date arithmetic on the bounds (a day either side, a window after --to) stays in range;
+        # messages and params show the days as asked
+        requested = (date_from, date_to)
+        if date_from is not None:
+            date_from = min(max(date_from, EARLIEST_DAY), LATEST_DAY)
+        if date_to is not None:
+            date_to = max(min(date_to, LATEST_DAY), EARLIEST_DAY)
         files, hive = resolve_files(path)
         protect_events(path, files)  # no write of this run may replace them
         con = connect(config)
@@ -205,7 +216,7 @@ class EventSource:
         except duckdb.Error as exc:
             raise InputError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
         source = cls(con=con, path=str(path), files=files, config=config, raw_columns=raw_columns,
-                     columns={}, date_from=date_from, date_to=date_to, hive=hive)
+                     columns={}, date_from=date_from, date_to=date_to, hive=hive, requested=requested)
         problems = source._build_views()
         if problems:
             raise InputError("\n".join(problems))
@@ -566,12 +577,13 @@ class EventSource:
         """``no events between A and B (the data covers C .. D)``: the requested local days (an open end
         stands for the data's first or last day) and the local days of the export's first and last event."""
         first, last = self.event_time_bounds()
+        asked_from, asked_to = self.requested_range
         if first is None or last is None:
-            return (f"no events between {self.date_from or 'the start'} and {self.date_to or 'the end'} "
+            return (f"no events between {asked_from or 'the start'} and {asked_to or 'the end'} "
                     f"(no event of {self.path} has a time)")
         zone = ZoneInfo(self.config.timezone)
         covers = [moment.replace(tzinfo=timezone.utc).astimezone(zone).date() for moment in (first, last)]
-        return (f"no events between {self.date_from or covers[0]} and {self.date_to or covers[1]} "
+        return (f"no events between {asked_from or covers[0]} and {asked_to or covers[1]} "
                 f"(the data covers {covers[0]} .. {covers[1]})")
 
     # ----------------------------------------------------------------- helpers for analysis modules
@@ -667,9 +679,15 @@ class EventSource:
             "files": len(self.files),
             "timezone": self.config.timezone,
             "engine": self.config.engine.name,
-            "date_from": self.date_from.isoformat() if self.date_from else None,
-            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "date_from": self.requested_range[0].isoformat() if self.date_from else None,
+            "date_to": self.requested_range[1].isoformat() if self.date_to else None,
         }
+
+    @property
+    def requested_range(self) -> tuple[date | None, date | None]:
+        """``--from``/``--to`` as given; the clamped ``date_from``/``date_to`` when built without them."""
+        asked_from, asked_to = self.requested
+        return (asked_from or self.date_from, asked_to or self.date_to)
 
 
 def _first_occurrence(naive: str, zone: str) -> str:

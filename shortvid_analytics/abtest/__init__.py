@@ -17,7 +17,8 @@ import polars as pl
 from ..errors import OptionError
 from ..periods import format_window
 from ..privacy import check_min_group_size
-from ..options import TERMINAL_MIN_GROUP_SIZE
+from ..options import MAX_WINDOW, TERMINAL_MIN_GROUP_SIZE, check_int
+from ..periods import check_window
 from ..results import AnalysisResult
 from ..source import EventSource
 from . import stats
@@ -176,6 +177,11 @@ def parse_split(text: str | None, variants: list[str], control: str) -> dict[str
     return {v: weights[v] / total for v in order}
 
 
+def check_cuped_days(days: int) -> int:
+    """``--cuped-days``: a whole number of days, at most :data:`MAX_WINDOW` (ten years)."""
+    return check_int("--cuped-days", days, 1, MAX_WINDOW.days, "number of days")
+
+
 def analyze(
     source: EventSource,
     assignments: str | Path,
@@ -216,8 +222,10 @@ def analyze(
         raise OptionError(f"--method {method!r}: expected one of {', '.join(METHODS)}")
     if correction not in CORRECTIONS:
         raise OptionError(f"--correction {correction!r}: expected one of {', '.join(CORRECTIONS)}")
-    if cuped_days is not None and cuped_days <= 0:
-        raise OptionError(f"--cuped-days {cuped_days}: expected a positive number of days")
+    if cuped_days is not None:
+        check_cuped_days(cuped_days)
+    if window is not None:
+        check_window(window, "--window")
     if cap is not None and not 0 < cap < 1:
         raise OptionError(f"--cap {cap}: expected a quantile between 0 and 1, e.g. 0.99")
     if not sequential_tuning > 0:

@@ -21,6 +21,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from .. import __version__, progress
 from ..config import Config
 from ..errors import OptionError, ShortvidError
+from ..options import MAX_COUNT
 from ..render.console import stderr_console
 from .common import AppState, output_format
 
@@ -93,12 +94,26 @@ class ShortvidCommand(TyperCommand):
         return [self.options_metavar or "[OPTIONS]", *argument_usage(self.get_params(ctx))]
 
     def invoke(self, ctx: typer.Context) -> Any:
+        refuse_huge_integers(self, ctx)
         if "fmt" in ctx.params and "output" in ctx.params:  # before any work: -f against -o's extension
             try:
                 ctx.params["fmt"] = output_format(ctx.params["fmt"], ctx.params["output"])
             except OptionError as exc:
                 ctx.fail(str(exc))
         return super().invoke(ctx)
+
+
+def refuse_huge_integers(command: Any, ctx: typer.Context) -> None:
+    """A usage error for an integer option beyond int64: click takes any size of integer, and such a value
+    would overflow a later conversion (an internal error) or ask for absurd work. Tighter bounds (periods,
+    windows) are checked by the library functions."""
+    for param in command.get_params(ctx):
+        value = ctx.params.get(param.name or "")
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, int) and not isinstance(item, bool) and not -MAX_COUNT <= item <= MAX_COUNT:
+                name = param.opts[0] if isinstance(param, TyperOption) else (param.name or "").upper()
+                ctx.fail(f"{name} {item}: expected an integer of at most {MAX_COUNT} (int64)")
 
 
 def plain_metavars(params: list[Any]) -> None:
@@ -163,7 +178,9 @@ class _LazyCommands(TyperGroup):
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         args = hoist_global_options(self, ctx, args)
         refuse_repeated_options(self, ctx, args)
-        return super().parse_args(ctx, args)
+        rest = super().parse_args(ctx, args)
+        refuse_huge_integers(self, ctx)
+        return rest
 
     def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
         name = args[0] if args else ""

@@ -32,6 +32,7 @@ def demo(
     """Generate example data with planted effects and build the Douyin-vs-Kuaishou case study from it
     (examples/douyin_vs_kuaishou.toml) as HTML and PDF; print where they are and the key numbers."""
     from ..demo import DEMO_DAYS, example_spec, run_demo
+    from ..generate import check_users
 
     with guarded(ctx):
         folder = out.absolute()
@@ -40,6 +41,7 @@ def demo(
         if not force and folder.is_dir() and any(folder.iterdir()):
             raise OptionError(f"--out {folder} is not empty; pass --force to replace its contents, or choose "
                               "another folder")
+        check_users(users)  # before the progress line that would announce it
         stderr_console().print(f"generating {users:,} users x {DEMO_DAYS} days into {folder / 'data'} ...",
                                markup=False)
         result = run_demo(folder, users=users, seed=seed, as_of=as_of)

@@ -52,13 +52,14 @@ def digest(
     Logs go to stderr, the written paths to stdout.
     """
     from ..digest import digest as build_digest
-    from ..digest import parse_week_option
+    from ..digest import parse_week_option, refuse_identifier
     from ..files import check_destination, protect_events
     from ..render.digest import write_digest
 
     log = stderr_console()
     with guarded(ctx):
         parse_week_option(week)
+        refuse_identifier(by)
         protect_events(events)  # --out inside the input folder is refused before the lock file goes there
         check_destination(out, "--out")
         with folder_lock(out, "digest"):

@@ -44,7 +44,7 @@ def retention(
     from ..periods import parse_period
     from ..render.charts import chart_format
     from ..render.retention import retention_chart, retention_table
-    from ..retention import parse_mode
+    from ..retention import check_periods, parse_mode
     from ..retention import retention as compute_retention
 
     with guarded(ctx):
@@ -53,6 +53,7 @@ def retention(
         start_spec = EventSpec.parse(start)
         return_spec = EventSpec.parse(return_) if return_ is not None else None
         period_value, mode_value = parse_period(period), parse_mode(mode)
+        check_periods(periods)
         source = open_events(ctx, events, date_from, date_to)
         result = compute_retention(source, start_spec, return_spec, period=period_value, periods=periods,
                                    mode=mode_value, unbounded=unbounded, by=by,

@@ -15,6 +15,7 @@ from ..abtest.stats import Comparison
 from ..errors import OptionError
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped
+from .charts import text_safe
 from .console import fmt_number, fmt_pct
 from .export import atomic_path
 
@@ -182,7 +183,8 @@ def forest_plot(result: ABResult) -> Figure | None:
     ax.set_xlabel(f"relative lift vs {result.control} (%), {100 * (1 - result.alpha):g}% {interval} interval")
     ax.set_title(f"Experiment {result.experiment}")
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    with text_safe(fig):  # tight_layout draws the labels already
+        fig.tight_layout()
     return fig
 
 
@@ -195,5 +197,5 @@ def write_forest_plot(result: ABResult, path: str | Path) -> None:
     fig = forest_plot(result)
     if fig is None:
         raise OptionError(f"--chart {path}: no comparison has a relative-lift interval to plot")
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, text_safe(fig):
         fig.savefig(tmp, format=fmt)

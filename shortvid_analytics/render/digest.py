@@ -23,6 +23,7 @@ from matplotlib.ticker import Formatter
 from ..digest import DigestResult
 from ..kpi_definitions import KPI_BY_NAME
 from ..privacy import suppressed_label
+from .charts import text_safe
 from .export import write_bytes_atomic
 from .templates import environment
 
@@ -56,7 +57,7 @@ def render_digest(result: DigestResult) -> dict[str, bytes]:
         **context, charts={k: base64.b64encode(v).decode("ascii") for k, v in charts.items()})
     return {
         "json": (result.to_json() + "\n").encode("utf-8"),
-        "md": environment().get_template("digest.md.j2").render(**context).encode("utf-8"),
+        "md": environment(markdown=True).get_template("digest.md.j2").render(**context).encode("utf-8"),
         "html": html.encode("utf-8"),
     }
 
@@ -99,7 +100,8 @@ def _group_name(doc: dict[str, Any], group: dict[str, Any], column: str) -> str:
 def _png(figure: Figure) -> bytes:
     """PNG bytes without the metadata (software version, time) that would vary between runs."""
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
+    with text_safe(figure):
+        FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
     return buffer.getvalue()
 
 

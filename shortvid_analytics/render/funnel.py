@@ -14,6 +14,7 @@ from ..errors import OptionError
 from ..funnel import BreakdownGroup, FunnelResult, FunnelStep
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped
+from .charts import text_safe
 from .console import fmt_number, fmt_pct
 from .export import write_bytes_atomic
 
@@ -135,7 +136,8 @@ def funnel_figure(result: FunnelResult) -> Figure:
     if result.breakdown:
         ax.legend(title=str(p["by"]), fontsize=8)
     ax.margins(y=0.15)
-    fig.tight_layout()
+    with text_safe(fig):  # tight_layout draws the labels already
+        fig.tight_layout()
     return fig
 
 
@@ -143,5 +145,7 @@ def write_funnel_chart(result: FunnelResult, path: Path) -> None:
     """Write :func:`funnel_figure` to ``path`` atomically as PNG or SVG."""
     fmt = check_chart_path(path)
     buffer = io.BytesIO()
-    funnel_figure(result).savefig(buffer, format=fmt)
+    figure = funnel_figure(result)
+    with text_safe(figure):
+        figure.savefig(buffer, format=fmt)
     write_bytes_atomic(path, buffer.getvalue())

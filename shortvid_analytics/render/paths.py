@@ -15,6 +15,7 @@ from ..errors import OptionError
 from ..paths import PATH_END, PATH_START, PathsResult
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped
+from .charts import text_safe
 from .console import fmt_number, fmt_pct
 from .export import check_destination, write_bytes_atomic
 
@@ -204,5 +205,7 @@ def write_sankey(result: PathsResult, path: str | Path, protected: tuple[str, ..
     """Draw :func:`sankey_figure` to ``path`` (PNG, SVG or PDF by its suffix), atomically."""
     fmt = chart_format(path, protected)
     buffer = io.BytesIO()
-    sankey_figure(result).savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
+    figure = sankey_figure(result)
+    with text_safe(figure):
+        figure.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
     write_bytes_atomic(path, buffer.getvalue(), "--chart")

@@ -15,6 +15,7 @@ from ..regression.models import FittedModel
 from ..regression.result import RegressionResult
 from ..regression.tables import label, stars
 from .blocks import Unclipped, unclipped
+from .charts import text_safe
 from .console import fmt_number
 
 if TYPE_CHECKING:
@@ -118,12 +119,15 @@ def coefficient_figure(result: RegressionResult) -> Figure:
     ax.set_xlabel("estimate with 95% confidence interval")
     if k > 1:
         ax.legend(fontsize="small", loc="best")
-    fig.tight_layout()
+    with text_safe(fig):  # tight_layout draws the labels already
+        fig.tight_layout()
     return fig
 
 
 def coefficient_chart(result: RegressionResult, fmt: str) -> bytes:
     """:func:`coefficient_figure` as PNG, SVG or PDF bytes."""
     buffer = io.BytesIO()
-    coefficient_figure(result).savefig(buffer, format=fmt, dpi=150)
+    figure = coefficient_figure(result)
+    with text_safe(figure):
+        figure.savefig(buffer, format=fmt, dpi=150)
     return buffer.getvalue()

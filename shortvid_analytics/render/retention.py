@@ -133,7 +133,8 @@ def retention_figure(result: RetentionResult) -> Figure:
     curve_ax.set_ylim(bottom=0)
     curve_ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
     curve_ax.set_title("Overall curve (user-weighted)" + (f" by {result.by}" if result.by else ""), loc="left")
-    curve_ax.legend(frameon=False, fontsize=8)
+    if curve_ax.get_legend_handles_labels()[0]:  # no curve has a rate yet: no legend (and no warning)
+        curve_ax.legend(frameon=False, fontsize=8)
     return fig
 
 

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import PercentFormatter
 
-from ..render.charts import PALETTE, new_figure, style_axes
+from ..render.charts import PALETTE, new_figure, style_axes, text_safe
 from .content import Figure as ReportFigure
 
 #: Fonts tried for Chinese labels, first found wins; Latin text uses DejaVu Sans.
@@ -91,14 +91,15 @@ def embed(fig: Figure, caption: str, alt: str, max_height: float = 3.2) -> Repor
         for loc in ("left", "center", "right"):
             ax.set_title("", loc=loc)
     if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
-        fig.tight_layout()  # laid out once (or never) at the old size: redo it at the new one
+        with text_safe(fig):
+            fig.tight_layout()  # laid out once (or never) at the old size: redo it at the new one
     return ReportFigure(caption, to_data_uri(fig), alt)
 
 
 def to_data_uri(fig: Figure) -> str:
     """The figure as an SVG ``data:`` URI (base64), byte-identical for identical content."""
     buffer = io.BytesIO()
-    with report_style():
+    with report_style(), text_safe(fig):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from ..errors import OptionError, ShortvidError
 from ..eventspec import split_top_level
+from ..options import MAX_COUNT
 from ..privacy import identifier_key, refusal
 
 #: Keys every section accepts besides its own parameters.
@@ -225,6 +226,8 @@ def _typed(table: dict[str, Any], key: str, kind: str, where: str, required: boo
     }[kind]
     if not ok:
         raise SpecError(f"{where}: key {key!r}: {value!r} is {type(value).__name__}; expected {_KIND_NAMES[kind]}")
+    if kind == "int" and not -MAX_COUNT <= value <= MAX_COUNT:
+        raise SpecError(f"{where}: key {key!r}: {value}; expected an integer of at most {MAX_COUNT} (int64)")
     if kind == "float":
         return float(value)
     if kind == "list":

@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...abtest import CORRECTIONS, METHODS, ABResult, analyze
+from ...abtest import CORRECTIONS, METHODS, ABResult, analyze, check_cuped_days
 from ...abtest.metrics import parse_metric
 from ...abtest.stats import DEFAULT_SEQUENTIAL_TUNING
 from ...errors import OptionError
@@ -26,7 +26,7 @@ PARAMS = (
     Param("window", "str", None, "count events up to this long after assignment", check=parse_window),
     Param("split", "str", None, "expected traffic split for the SRM check, e.g. 50,50"),
     Param("alpha", "float", 0.05, "significance level (two-sided)"),
-    Param("cuped_days", "int", None, "CUPED pre-period in days", minimum=1),
+    Param("cuped_days", "int", None, "CUPED pre-period in days", minimum=1, check=check_cuped_days),
     Param("method", "str", "frequentist", "statistics engine", choices=METHODS),
     Param("correction", "str", "holm", "multiple-testing correction", choices=CORRECTIONS),
     Param("by", "str", None, "segment column"),

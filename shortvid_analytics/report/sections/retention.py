@@ -7,7 +7,7 @@ from typing import Any
 from ...eventspec import EventSpec
 from ...periods import parse_period
 from ...render.retention import retention_figure
-from ...retention import parse_mode, retention
+from ...retention import check_periods, parse_mode, retention
 from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
@@ -17,7 +17,7 @@ PARAMS = (
     Param("start", "str", "video_view", "start event selector", check=EventSpec.parse),
     Param("return", "str", None, "return event selector (default: the start selector)", check=EventSpec.parse),
     Param("period", "str", "week", "day, week or month", check=parse_period),
-    Param("periods", "int", 8, "periods per cohort, k = 0 .. N-1", minimum=1),
+    Param("periods", "int", 8, "periods per cohort, k = 0 .. N-1", minimum=1, check=check_periods),
     Param("mode", "str", "first-time", "cohort entries", choices=("first-time", "recurring")),
     Param("unbounded", "bool", False, "retained at k = returned in period k or later"),
     Param("by", "str", None, "breakdown property of the first start event"),
