@@ -14,7 +14,7 @@
 first occurrence; integers are Unix epochs in ``[time] epoch_unit`` (inferred from magnitude when absent).
 
 Before the views exist one aggregate query checks the data (:meth:`EventSource._check_data`) and refuses,
-one line per problem naming file, column, value and count: no rows, a required column NULL in every row,
+naming each problem (file, column, value and count; the CLI prints them as one line): no rows, a required column NULL in every row,
 times outside 1970..2200, non-finite or negative revenue. The rules and their reasons: docs/data.md.
 """
 
@@ -187,7 +187,7 @@ class EventSource:
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> EventSource:
-        """Open an export; raises :class:`InputError` with one line per problem found."""
+        """Open an export; raises :class:`InputError` naming every problem found (one line on stderr)."""
         config = config or Config()
         if date_from and date_to and date_from > date_to:
             raise OptionError(f"--from {date_from} is after --to {date_to}")

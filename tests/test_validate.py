@@ -151,7 +151,8 @@ def test_missing_required_column_names_it_and_lists_columns(tmp_path, cli):
     message = one_line_error(result)
     assert "missing required column 'event_time'" in message and "columns present: user_id, ts, name" in message
     assert "missing required column 'event_name'" in message
-    assert len(message.splitlines()) == 2  # one line per problem
+    assert len(message.splitlines()) == 1  # both problems, in one line
+    assert message.index("'event_time'") < message.index("; ") < message.index("'event_name'")
 
 
 def test_event_time_text_that_does_not_parse(tmp_path, cli):

@@ -166,8 +166,9 @@ def guarded(ctx: typer.Context) -> Iterator[None]:
     except ShortvidError as exc:
         if debug:
             raise
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            stderr_console().print(f"error: {line}", markup=False)
+        # several problems found at once still make one line: scripts and cron logs read one error per run
+        problems = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+        stderr_console().print(f"error: {'; '.join(problems)}", markup=False)
         raise typer.Exit(exc.exit_code) from None
     except Exception as exc:
         if debug:

@@ -26,8 +26,8 @@ def validate(
 ) -> None:
     """Check an export: rows, time range, events per name, users, null rates, duplicates, future events.
 
-    Exits 1 with one line per problem when the input is unusable (no files, unreadable Parquet,
-    missing or mistyped required column, no rows).
+    Exits 1 with one error line naming every problem when the input is unusable (no files, unreadable
+    Parquet, missing or mistyped required column, no rows).
     """
     from ..render.validate import validation_table
     from ..validate import validate as validate_events
