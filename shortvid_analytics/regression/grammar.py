@@ -23,7 +23,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import OptionError
 
@@ -174,22 +174,20 @@ class _Parser:
             self.fail("empty term")
         return self.done(columns, self.sum())
 
-    def sum(self) -> str:
-        text = ""
-        if self.at("-", "+"):  # patsy's unary minus/plus: "-1 + x"
-            text = self.take().text
-        text += self.product()
-        while self.at("+", "-"):
+    def chain(self, operand: Callable[[], str], *ops: str) -> str:
+        """``operand (op operand)*``, left-associative, as canonical text: one precedence level of a grammar."""
+        text = operand()
+        while self.at(*ops):
             op = self.take().text
-            text += f" {op} {self.product()}"
+            text += f" {op} {operand()}"
         return text
 
+    def sum(self) -> str:
+        prefix = self.take().text if self.at("-", "+") else ""  # patsy's unary minus/plus: "-1 + x"
+        return prefix + self.chain(self.product, "+", "-")
+
     def product(self) -> str:
-        text = self.interaction()
-        while self.at("*", "/"):
-            op = self.take().text
-            text += f" {op} {self.interaction()}"
-        return text
+        return self.chain(self.interaction, "*", "/")
 
     def interaction(self) -> str:
         text = self.term_atom()
@@ -324,18 +322,10 @@ class _Parser:
 
     # -- arithmetic inside I() and the transforms (Python precedence: ** above unary minus above * /)
     def arith(self) -> str:
-        text = self.arith_term()
-        while self.at("+", "-"):
-            op = self.take().text
-            text += f" {op} {self.arith_term()}"
-        return text
+        return self.chain(self.arith_term, "+", "-")
 
     def arith_term(self) -> str:
-        text = self.arith_unary()
-        while self.at("*", "/"):
-            op = self.take().text
-            text += f" {op} {self.arith_unary()}"
-        return text
+        return self.chain(self.arith_unary, "*", "/")
 
     def arith_unary(self) -> str:
         if self.at("-", "+"):
