@@ -36,9 +36,9 @@ from . import sql
 from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
 from .errors import InputError, OptionError
+from .files import atomic_path, check_destination, protect, write_text_atomic
 from .options import check_int
 from .privacy import IDENTIFIER_COLUMNS, hmac_sql, key_id, pseudonym_key
-from .files import atomic_path, check_destination, protect, write_text_atomic
 from .results import AnalysisResult
 from .source import EventSource, resolve_files
 from .sql import Params, quote_ident

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -27,8 +27,7 @@ import polars as pl
 from .errors import OptionError, ShortvidError
 from .kpi import ACTIVITY_KPIS, CONFIDENCE, KPIS, Kpi, breakdown_columns, period_kpis
 from .periods import Period, parse_iso_week
-from .privacy import (SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, identifier_key, pool_small_groups,
-                      refusal)
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, identifier_key, pool_small_groups, refusal
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -162,7 +161,7 @@ def digest(
     history_starts = [start - timedelta(weeks=k) for k in range(BASELINE_WEEKS, -1, -1)]
     history = totals.filter(pl.col("period_start").is_in(history_starts)).select(
         "period", "period_start", "complete", "weeks_complete", "months_complete", *(k.name for k in DIGEST_KPIS))
-    stamp = _utc(as_of) if as_of else datetime.now(timezone.utc)
+    stamp = _utc(as_of) if as_of else datetime.now(UTC)
     return DigestResult(
         params={
             "source": source.describe(),
@@ -196,7 +195,7 @@ def digest(
 
 def _utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive time is taken as UTC already (not as the machine's local time)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _has_column(source: EventSource, name: str) -> bool:

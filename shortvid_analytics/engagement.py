@@ -18,16 +18,24 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
-from .kpi_definitions import INTERVAL_KEYS, SORT_KEYS
 from .kpi import (
-    COMMERCE_SUMS, CONFIDENCE, EVENT_SUMS, INGREDIENTS, KPIS, breakdown_columns, create_kpi_events, derive,
-    empty_kpi_warnings, kpi_columns, sums_fragment,
+    COMMERCE_SUMS,
+    CONFIDENCE,
+    EVENT_SUMS,
+    INGREDIENTS,
+    KPIS,
+    breakdown_columns,
+    create_kpi_events,
+    derive,
+    empty_kpi_warnings,
+    kpi_columns,
+    sums_fragment,
 )
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .kpi_definitions import INTERVAL_KEYS, SORT_KEYS
 from .options import TERMINAL_MIN_GROUP_SIZE, check_int
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
-
 
 
 @dataclass

@@ -33,11 +33,10 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
-from .options import DEFAULT_BY_LIMIT, FunnelOrder
 from .eventspec import EventSpec, parse_list
+from .options import DEFAULT_BY_LIMIT, TERMINAL_MIN_GROUP_SIZE, FunnelOrder
 from .periods import Period, check_window, format_window, parse_period, parse_window
 from .privacy import check_min_group_size
-from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 

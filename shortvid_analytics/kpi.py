@@ -27,11 +27,11 @@ import polars as pl
 
 from . import sql
 from .config import CANONICAL_COLUMNS
-from .kpi_definitions import ACTIVITY_KPIS, KPI_BY_NAME, KPIS, Kpi
 from .errors import OptionError
+from .kpi_definitions import ACTIVITY_KPIS, KPI_BY_NAME, KPIS, Kpi
+from .options import TERMINAL_MIN_GROUP_SIZE
 from .periods import Period
 from .privacy import IDENTIFIER_COLUMNS, SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
-from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 

@@ -13,7 +13,7 @@ import fcntl
 import os
 import socket
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import OptionError, ShortvidError
@@ -55,7 +55,7 @@ def folder_lock(folder: Path, name: str) -> Iterator[Path]:
             holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "unknown process"
             raise LockHeld(f"{folder}: another {name} run holds {path} ({holder}); "
                            f"not starting a second one, try again later") from None
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {started}\n".encode())
         yield path

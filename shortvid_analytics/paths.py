@@ -32,11 +32,10 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
-from .options import MAX_STEPS
 from .eventspec import EventSpec
+from .options import MAX_STEPS, TERMINAL_MIN_GROUP_SIZE
 from .periods import check_window, format_window, parse_window
 from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
-from .options import TERMINAL_MIN_GROUP_SIZE
 from .results import AnalysisResult
 from .source import EventSource
 

@@ -22,17 +22,15 @@ import hashlib
 import hmac
 import os
 import re
-from dataclasses import dataclass
-
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
+from . import sql
 from .config import Config
 from .errors import OptionError
-from .options import TERMINAL_MIN_GROUP_SIZE
-from . import sql
 from .sql import Params, quote_ident
 
 KEY_ENV = "SHORTVID_PSEUDONYM_KEY"

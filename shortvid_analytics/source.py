@@ -25,18 +25,18 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from . import progress
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
-from .options import EARLIEST_DAY, LATEST_DAY
 from .errors import InputError, OptionError
 from .files import protect_events
+from .options import EARLIEST_DAY, LATEST_DAY
 from .sql import quote_ident, render
 
 if TYPE_CHECKING:
@@ -372,7 +372,7 @@ class EventSource:
         """A problem when an event time lies outside TIME_FIRST .. TIME_LAST; for an integer epoch, the unit
         (configured, else inferred from magnitude) and the units in which every value would fit."""
         if typ not in _INTEGER_TYPES:
-            if _TIME_FIRST_US <= first and last <= _TIME_LAST_US:
+            if first >= _TIME_FIRST_US and last <= _TIME_LAST_US:
                 return None
             where, count = self._locate(f"{value} < {_TIME_FIRST_US} OR {value} > {_TIME_LAST_US}")
             example = _micros_text(first if first < _TIME_FIRST_US else last)
@@ -390,7 +390,7 @@ class EventSource:
         self._epoch_unit = unit
 
         def fits(u: str) -> bool:
-            return _TIME_FIRST_US <= first * _EPOCH_MICROS[u] and last * _EPOCH_MICROS[u] <= _TIME_LAST_US
+            return first * _EPOCH_MICROS[u] >= _TIME_FIRST_US and last * _EPOCH_MICROS[u] <= _TIME_LAST_US
 
         if fits(unit):
             return None
@@ -582,7 +582,7 @@ class EventSource:
             return (f"no events between {asked_from or 'the start'} and {asked_to or 'the end'} "
                     f"(no event of {self.path} has a time)")
         zone = ZoneInfo(self.config.timezone)
-        covers = [moment.replace(tzinfo=timezone.utc).astimezone(zone).date() for moment in (first, last)]
+        covers = [moment.replace(tzinfo=UTC).astimezone(zone).date() for moment in (first, last)]
         return (f"no events between {asked_from or covers[0]} and {asked_to or covers[1]} "
                 f"(the data covers {covers[0]} .. {covers[1]})")
 
@@ -667,7 +667,7 @@ class EventSource:
         zone = ZoneInfo(self.config.timezone)
 
         def utc(day: date) -> datetime:
-            return datetime.combine(day, time.min, zone).astimezone(timezone.utc).replace(tzinfo=None)
+            return datetime.combine(day, time.min, zone).astimezone(UTC).replace(tzinfo=None)
 
         return (utc(self.date_from) if self.date_from else None,
                 utc(self.date_to + timedelta(days=1)) if self.date_to else None)
@@ -743,7 +743,7 @@ def _naive_utc(value: datetime | None) -> datetime | None:
     """A timestamp from DuckDB (aware when it was a TIMESTAMPTZ) as naive UTC."""
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _first_line(exc: BaseException) -> str:

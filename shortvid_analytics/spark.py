@@ -56,7 +56,7 @@ import re
 import tempfile
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -521,7 +521,7 @@ def _base_path(files: list[str]) -> str:
 def _spark_value(value: Any) -> Any:
     # tz-aware datetimes are bound as the naive UTC time, as DuckDB compares them with naive columns
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ def queries_dir() -> Path:
     return data_dir("_queries", "queries")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_query(name: str) -> str:
     """Text of ``queries/<name>.sql``."""
     return (queries_dir() / f"{name}.sql").read_text(encoding="utf-8")

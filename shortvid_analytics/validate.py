@@ -9,7 +9,7 @@ duplicate rows and events later than ``as_of``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -87,7 +87,7 @@ class ValidationResult(AnalysisResult):
 
 def validate(source: EventSource, as_of: datetime | None = None) -> ValidationResult:
     """Summarise ``source`` and list warnings. ``as_of`` (UTC, default now) bounds "future" events."""
-    as_of = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    as_of = (as_of or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     summary = sql.run(source.con, "validate_summary", {"as_of": as_of}).row(0, named=True)
     counts = sql.run(source.con, "validate_event_counts")
     duplicates = int(sql.run(source.con, "validate_duplicates").item())

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 from scipy import stats as sps
+from statsmodels.stats import proportion as smp  # module import: pytest would collect test_* names
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
-from statsmodels.stats import proportion as smp  # module import: pytest would collect test_* names
 
 from shortvid_analytics.abtest import stats as S
 

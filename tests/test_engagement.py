@@ -7,9 +7,9 @@ import json
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from tests.conftest import at
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.source import EventSource
+from tests.conftest import at
 
 
 def _creator(creator: str, views: int, clicks: int, start: int = 0) -> list[tuple]:

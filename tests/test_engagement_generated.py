@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from shortvid_analytics.digest import digest
 from shortvid_analytics.config import EVENT_VOCABULARY
+from shortvid_analytics.digest import digest
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.eventspec import EventSpec
 from shortvid_analytics.kpi import kpi_table

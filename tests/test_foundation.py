@@ -129,10 +129,9 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
 
     from shortvid_analytics.render.export import atomic_path
 
-    with pytest.raises(Boom):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise Boom
+    with pytest.raises(Boom), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise Boom
     assert target.read_text() == "first"
     assert os.listdir(tmp_path) == ["out.txt"]  # the temp file is gone
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from xml.etree import ElementTree
 from datetime import date, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import matplotlib.image
 import numpy as np
 import polars as pl
 import pytest
-from .conftest import at, events_frame
-from .funnel_reference import quantiles, reference_funnel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +20,9 @@ from shortvid_analytics.config import Config
 from shortvid_analytics.errors import OptionError
 from shortvid_analytics.funnel import HISTOGRAM_EDGES_S, FunnelResult, funnel
 from shortvid_analytics.source import EventSource
+
+from .conftest import at, events_frame
+from .funnel_reference import quantiles, reference_funnel
 
 VV, CLICK, CART, BUY = "video_view", "product_click", "add_to_cart", "purchase"
 

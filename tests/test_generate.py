@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,7 +21,7 @@ from shortvid_analytics.generate import generate
 from .test_validate import one_line_error
 
 START = date(2026, 10, 5)
-EXP_START = datetime(2026, 10, 19, tzinfo=timezone.utc)  # start + 28 // 2 days
+EXP_START = datetime(2026, 10, 19, tzinfo=UTC)  # start + 28 // 2 days
 REPO = Path(__file__).resolve().parent.parent
 
 

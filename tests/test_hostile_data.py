@@ -8,7 +8,7 @@ byte-identical. Plus the time rules that used to give wrong answers without an e
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -137,7 +137,7 @@ def test_rows_with_a_null_required_column_are_refused_under_strict(tmp_path):
 
 
 def test_epoch_milliseconds_read_as_seconds_are_refused_with_the_unit_that_fits(tmp_path):
-    millis = [int(at(hours=i).replace(tzinfo=timezone.utc).timestamp() * 1000) for i in range(6)]
+    millis = [int(at(hours=i).replace(tzinfo=UTC).timestamp() * 1000) for i in range(6)]
     path = _write(tmp_path, _with("event_time", millis, pl.Int64))
     config = tmp_path / "seconds.toml"
     config.write_text('[time]\nepoch_unit = "s"\n', encoding="utf-8")
@@ -178,7 +178,7 @@ def test_the_file_named_is_the_one_holding_the_bad_rows(tmp_path):
 # ------------------------------------------------------------------------------- time correctness
 def _naive_utc(wall: datetime, zone: str, fold: int = 0) -> datetime:
     """What Python's zoneinfo makes of wall-clock time ``wall`` in ``zone`` (fold=0 unless told)."""
-    return wall.replace(tzinfo=ZoneInfo(zone), fold=fold).astimezone(timezone.utc).replace(tzinfo=None)
+    return wall.replace(tzinfo=ZoneInfo(zone), fold=fold).astimezone(UTC).replace(tzinfo=None)
 
 
 def _event_times(path: Path, zone: str) -> list[datetime]:

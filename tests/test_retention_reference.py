@@ -8,7 +8,7 @@ written out here (not the package's period helpers), on random tiny exports in t
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ PERIODS = 4
 
 
 def local(t: datetime, tz: str) -> datetime:
-    return t.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    return t.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
 
 
 def period_start(t: datetime, unit: str) -> date:

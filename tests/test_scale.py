@@ -6,7 +6,7 @@ import io
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -95,7 +95,7 @@ ZONE_INSTANTS = {
 
 def zoneinfo_local(instant: datetime, zone: str) -> datetime:
     """Independent conversion of a naive UTC instant to naive wall-clock time."""
-    return instant.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return instant.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
 @pytest.mark.parametrize("zone", sorted(ZONE_INSTANTS))
@@ -129,7 +129,7 @@ def test_naive_source_times_are_converted_to_utc_inside_and_outside_the_span(tmp
                   "event_time": local}).write_parquet(path)
     source = EventSource.open(path, Config(source_timezone=zone))
     got = [r[0] for r in source.con.execute("SELECT event_time FROM events_all ORDER BY user_id").fetchall()]
-    assert got == [t.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc).replace(tzinfo=None) for t in local]
+    assert got == [t.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None) for t in local]
 
 
 @pytest.mark.parametrize("zone, day, compared_on", [

@@ -3,7 +3,7 @@ epoch arithmetic instead of per-row ICU conversions must give the same values)."
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -35,7 +35,7 @@ def _write(tmp_path: Path, name: str, times: list) -> Path:
 @pytest.mark.parametrize("kind", ["tz_aware", "text", "naive"])
 def test_event_time_is_utc_and_local_time_follows_the_reporting_zone(tmp_path, kind, reporting_tz):
     times = {
-        "tz_aware": [t.replace(tzinfo=timezone.utc) for t in UTC_TIMES],
+        "tz_aware": [t.replace(tzinfo=UTC) for t in UTC_TIMES],
         "text": ["2026-10-31T21:30:00-04:00", "2026-03-08 02:00:00.123456-05", "2150-06-01 12:00:00+00"],
         "naive": UTC_TIMES,
     }[kind]

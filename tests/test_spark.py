@@ -24,9 +24,9 @@ import pytest
 
 from shortvid_analytics.abtest.metrics import load_assignments, parse_metric, variant_sums
 from shortvid_analytics.config import Config, EngineSettings
+from shortvid_analytics.engagement import engagement
 from shortvid_analytics.errors import InputError
 from shortvid_analytics.eventspec import EventSpec
-from shortvid_analytics.engagement import engagement
 from shortvid_analytics.funnel import funnel
 from shortvid_analytics.kpi import kpi_table
 from shortvid_analytics.lifecycle import lifecycle

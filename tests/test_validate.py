@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
@@ -39,7 +39,7 @@ def one_line_error(result) -> str:
 
 def test_summary_matches_hand_counts(write_events):
     path = write_events(ROWS)
-    result = validate(EventSource.open(path), as_of=datetime(2026, 11, 2, 0, 15, tzinfo=timezone.utc))
+    result = validate(EventSource.open(path), as_of=datetime(2026, 11, 2, 0, 15, tzinfo=UTC))
     assert result.rows == 6
     assert result.users == 3
     assert result.first_event_utc == at(0) and result.last_event_utc == at(20)

@@ -15,10 +15,9 @@ from typing import Any
 import polars as pl
 
 from ..errors import OptionError
-from ..periods import format_window
-from ..privacy import check_min_group_size
 from ..options import MAX_WINDOW, TERMINAL_MIN_GROUP_SIZE, check_int
-from ..periods import check_window
+from ..periods import check_window, format_window
+from ..privacy import check_min_group_size
 from ..results import AnalysisResult
 from ..source import EventSource
 from . import stats

@@ -25,6 +25,7 @@ from ..options import MAX_COUNT
 from ..render.console import stderr_console
 from .common import AppState, output_format
 
+
 @dataclass(frozen=True)
 class CommandEntry:
     """A command as the root help lists it, without importing the module that defines it.

@@ -17,11 +17,10 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from ..periods import parse_window
 from . import app
-from ..options import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events)
+from .common import EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded, open_events
 
 _DEFAULT_COMMAND = "analyze"
 

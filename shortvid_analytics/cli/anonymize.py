@@ -11,8 +11,7 @@ from rich.table import Table
 from ..errors import OptionError
 from ..render.blocks import Unclipped, unclipped
 from . import app
-from .common import (EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events,
-                     state)
+from .common import EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events, state
 
 if TYPE_CHECKING:
     from ..anonymize import AnonymizeResult

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from . import app
 from ..options import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events)
+from . import app
+from .common import EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded, open_events
 
 
 @app.command()

@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ..options import DEFAULT_BY_LIMIT, FunnelOrder
+from ..options import DEFAULT_BY_LIMIT, TERMINAL_MIN_GROUP_SIZE, FunnelOrder
 from . import app
-from ..options import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events)
+from .common import EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded, open_events
 
 
 class TrendPeriod(str, Enum):

@@ -8,8 +8,7 @@ import typer
 
 from ..options import TERMINAL_MIN_GROUP_SIZE
 from . import app
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events, warn)
+from .common import EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded, open_events, warn
 
 
 @app.command()

@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..options import MAX_STEPS
+from ..options import MAX_STEPS, TERMINAL_MIN_GROUP_SIZE
 from . import app
-from ..options import TERMINAL_MIN_GROUP_SIZE
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events)
+from .common import EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded, open_events
 
 
 @app.command()

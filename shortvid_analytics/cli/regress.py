@@ -9,8 +9,7 @@ import typer
 
 from ..options import TERMINAL_MIN_GROUP_SIZE
 from . import app
-from .common import (EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded,
-                     open_events, state)
+from .common import EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded, open_events, state
 
 
 @app.command()
@@ -77,11 +76,12 @@ def regress(
     Reports coefficients, standard errors, z/t, p, 95% CIs, odds ratios, average marginal effects,
     N, clusters, fit statistics, VIFs and warnings; writes a side-by-side publication table.
     """
+    from ..files import protect, refuse_input, write_bytes_atomic, write_text_atomic
     from ..privacy import check_min_group_size, pseudonym_key
-    from ..regression import Assignments, build_frame, check_frame_path, regress as fit_models, save_frame
+    from ..regression import Assignments, build_frame, check_frame_path, save_frame
+    from ..regression import regress as fit_models
     from ..regression.spec import from_options
     from ..regression.tables import publication_table, table_format
-    from ..files import protect, refuse_input, write_bytes_atomic, write_text_atomic
     from ..render.regression import chart_format, coefficient_chart, regression_table
 
     with guarded(ctx):

@@ -6,10 +6,21 @@ from typing import Annotated
 
 import typer
 
-from . import app
 from ..options import TERMINAL_MIN_GROUP_SIZE
-from .common import (ChartOpt, EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, PeriodOpt,
-                     ToOpt, emit, guarded, open_events)
+from . import app
+from .common import (
+    ChartOpt,
+    EventsArg,
+    FormatOpt,
+    FromOpt,
+    MinGroupSizeOpt,
+    OutputOpt,
+    PeriodOpt,
+    ToOpt,
+    emit,
+    guarded,
+    open_events,
+)
 
 
 @app.command()

@@ -18,12 +18,11 @@ import pandas as pd
 import polars as pl
 
 from ..errors import InputError, OptionError
+from ..options import TERMINAL_MIN_GROUP_SIZE
 from ..periods import format_window
 from ..privacy import check_min_group_size
-from ..options import TERMINAL_MIN_GROUP_SIZE
 from . import formulas, grammar
-from .frame import (Assignments, Frame, build_frame, check_frame_path, default_controls, default_features,
-                    save_frame)
+from .frame import Assignments, Frame, build_frame, check_frame_path, default_controls, default_features, save_frame
 from .models import FittedModel, estimate, interaction_test
 from .result import RegressionResult
 from .spec import ModelSpec, RunSpec, load_spec

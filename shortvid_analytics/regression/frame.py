@@ -18,11 +18,11 @@ import pandas as pd
 import polars as pl
 
 from .. import sql
+from ..abtest.metrics import load_assignments
 from ..errors import InputError, OptionError
+from ..files import atomic_path, writer_file
 from ..periods import format_window
 from ..privacy import pseudonymize_frame
-from ..files import atomic_path, writer_file
-from ..abtest.metrics import load_assignments
 from ..source import EventSource
 
 #: Focal regressors used when neither --features nor --formula is given.

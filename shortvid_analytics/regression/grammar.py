@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from ..errors import OptionError
 

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import patsy.builtins
 import statsmodels.formula.api as smf
-from scipy.linalg import solve_triangular
 from patsy import EvalEnvironment, ModelDesc, PatsyError, dmatrix
+from scipy.linalg import solve_triangular
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from ..errors import InputError, OptionError

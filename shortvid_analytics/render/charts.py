@@ -11,7 +11,7 @@ import contextlib
 import io
 import warnings
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,7 +122,7 @@ def _fit_font(text) -> set[str]:
     return lacking
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font_path(family: str) -> str | None:
     from matplotlib import font_manager
 
@@ -132,7 +132,7 @@ def _font_path(family: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _charmap(path: str) -> frozenset[int]:
     from matplotlib.ft2font import FT2Font
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..errors import OptionError
+
 # re-exported: the writers of render/ and the older imports use them from here
 from ..files import atomic_path, check_destination, refuse_input, write_bytes_atomic, write_text_atomic
 from ..results import AnalysisResult

@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..lifecycle import STATUSES, LifecycleResult
-from .charts import new_figure, save_figure, style_axes
 from .blocks import unclipped
+from .charts import new_figure, save_figure, style_axes
 from .console import fmt_number
 
 if TYPE_CHECKING:

@@ -109,6 +109,7 @@ def sankey_figure(result: PathsResult) -> Figure:
     """A Sankey-style flow of the top paths: one column per step, one node per event in a step, ribbons
     as wide as the number of paths that go from one node to the next."""
     from matplotlib import colormaps
+
     # The object-oriented Figure needs no pyplot state and no display backend.
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle

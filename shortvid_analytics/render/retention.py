@@ -19,8 +19,8 @@ from rich.text import Text
 
 from ..privacy import suppressed_label
 from ..retention import RetentionResult, Triangle
-from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes
 from .blocks import Unclipped, unclipped
+from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes
 from .console import fmt_number
 
 if TYPE_CHECKING:

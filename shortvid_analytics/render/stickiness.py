@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stickiness import StickinessResult
-from .charts import PALETTE, new_figure, save_figure, style_axes
 from .blocks import unclipped
+from .charts import PALETTE, new_figure, save_figure, style_axes
 from .console import fmt_number, fmt_pct
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import json
 import logging
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ def build_report(
     ``as_of`` (UTC) is the report's generation time; default now, to the second.
     """
     check_inputs(spec, assignments)
-    as_of = _utc_naive(as_of or datetime.now(timezone.utc).replace(microsecond=0))
+    as_of = _utc_naive(as_of or datetime.now(UTC).replace(microsecond=0))
     truth = provenance.find_truth(events)
     ctx = SectionContext(events=events, config=config or Config(), spec=spec, as_of=as_of,
                          assignments=assignments, truth=truth[1] if truth else None)
@@ -170,7 +170,7 @@ def _refuse_identifier_tables(output: SectionOutput) -> None:
 
 
 def _utc_naive(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _number_blocks(built: list[BuiltSection]) -> None:

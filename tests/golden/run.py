@@ -1,8 +1,8 @@
 """Run the golden cases (``tests/golden/cases.py``); ``python -m tests.golden.run --update`` rewrites the outputs.
 
-Outputs are compared as bytes, with two exceptions stated in ``tests/golden/README.md``: the text of SQL
+Outputs are compared as bytes, with the exceptions stated in ``tests/golden/README.md``: the text of SQL
 statements inside a report's provenance is replaced by its placeholder, because the SQL's layout is
-what the query templates own (``tests/sql_snapshots/`` freezes it instead); validate's ``as_of`` is the wall clock.
+what the query templates own (``tests/sql_snapshots/`` freezes it instead), the package versions of the environment; validate's ``as_of`` is the wall clock.
 """
 
 from __future__ import annotations
@@ -30,9 +30,17 @@ OUTPUTS = Path(__file__).resolve().parent / "outputs"
 _VOLATILE = re.compile(r'("as_of": )"[^"]*"')
 
 
+def _masked(key: str, value: Any) -> Any:
+    if key == "sql" and isinstance(value, str):
+        return "<sql>"
+    if key == "versions" and isinstance(value, dict):
+        return "<versions>"
+    return _without_sql(value)
+
+
 def _without_sql(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("<sql>" if k == "sql" and isinstance(v, str) else _without_sql(v)) for k, v in value.items()}
+        return {k: _masked(k, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_without_sql(v) for v in value]
     return value

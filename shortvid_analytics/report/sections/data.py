@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from ...render.charts import PALETTE
 from ...validate import validate
@@ -15,7 +15,7 @@ from . import SectionContext, SectionType
 def run(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``validate`` on the section's date range and show its overview and event counts."""
     source = ctx.source(section)
-    as_of = ctx.as_of.replace(tzinfo=timezone.utc)
+    as_of = ctx.as_of.replace(tzinfo=UTC)
     result = validate(source, as_of=as_of).to_dict()
     doc = Doc({"validate": result})
     out = SectionOutput(results=doc.results,

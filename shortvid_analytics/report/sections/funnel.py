@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...eventspec import EventSpec
 from ...funnel import DEFAULT_BY_LIMIT, funnel
 from ...periods import parse_window

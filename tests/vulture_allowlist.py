@@ -1,0 +1,1 @@
+"""Names vulture cannot see used: called by a framework (click/typer hooks, dataclass fields read by name)."""
