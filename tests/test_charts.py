@@ -220,6 +220,21 @@ def test_paths_nodes_carry_the_paths_through_them(shop):
     assert first_column == [f"video_view ({sum(p.paths for p in result.top_paths)})", "step 1"]
 
 
+def test_forest_plot_rows_are_the_lift_intervals(shop):
+    from shortvid_analytics.abtest import analyze
+    from shortvid_analytics.render.abtest import forest_plot
+
+    result = analyze(_source(shop[0]), shop[1], ["conversion:purchase", "revenue_per_user"], experiment="exp")
+    fig = forest_plot(result)
+    assert fig is not None
+    (ax,) = fig.axes
+    comparisons = [c for m in result.metrics for c in m.comparisons if c.ci_low is not None]
+    points = [container.lines[0].get_xdata()[0] for container in ax.containers]
+    assert points == pytest.approx([100 * c.rel_lift for c in reversed(comparisons)])
+    assert [t.get_text() for t in ax.get_yticklabels()] == \
+        [f"{m.metric} · {c.variant}" for m in reversed(result.metrics) for c in m.comparisons]
+
+
 # ----------------------------------------------------------------------------- one owner
 def _modules() -> list[tuple[Path, ast.Module]]:
     return [(path, ast.parse(path.read_text(encoding="utf-8"))) for path in sorted(PACKAGE.rglob("*.py"))]
