@@ -530,7 +530,8 @@ def test_cli_chart_files(cli, shop, tmp_path, suffix, magic):
     (["--steps", f"{VV}[nosuch=1],{CLICK}"], "'nosuch' is not a column"),
     (["--steps", f"{VV},{CLICK}", "--exclude", "nosuch"], "--exclude event 'nosuch' does not occur"),
     (["--steps", VV], "at least 2 steps"),
-    (["--steps", f"{VV},{CLICK}", "--chart", "out.pdf"], "must end in .png or .svg"),
+    (["--steps", f"{VV},{CLICK}", "--chart", "out.gif"], "--chart out.gif: expected a file name ending in .png, .svg "
+                                                         "or .pdf"),
     (["--steps", f"{VV},{CLICK}", "--by-limit", "-1"], "--by-limit -1"),
 ])
 def test_cli_bad_input_is_one_line_and_nonzero(cli, shop, args, message):

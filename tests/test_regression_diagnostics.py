@@ -116,7 +116,7 @@ def test_high_vif_is_warned(cli, write_events):
         (["--by", "region"], 2, "--by 'region' is not a column of the user_video frame"),
         (["--window", "soon"], 2, "window 'soon': expected a number and a unit"),
         (["--table", "out.docx"], 2, "--table out.docx: expected a file name ending in .md, .markdown, .tex, .html"),
-        (["--chart", "out.gif"], 2, "--chart out.gif: expected a file name ending in .png, .svg, .pdf"),
+        (["--chart", "out.gif"], 2, "--chart out.gif: expected a file name ending in .png, .svg or .pdf"),
         (["--save-frame", "frame.txt"], 2, "--save-frame frame.txt: expected a .parquet or .csv file name"),
         (["--spec", "missing.toml"], 1, "missing.toml: spec file not found"),
     ],

@@ -101,7 +101,10 @@ def analyze(
         from ..abtest import analyze as analyze_experiment
         from ..files import protect
         from ..render.abtest import ab_table, write_forest_plot
+        from ..render.charts import chart_format
 
+        if chart is not None:
+            chart_format(chart)  # fail before the work, not after
         protect(assignments, "the assignments file")
         source = open_events(ctx, events, date_from, date_to)
         result = analyze_experiment(

@@ -66,11 +66,12 @@ def funnel(
     Exact definitions: docs/funnel.md.
     """
     from ..funnel import funnel as compute_funnel
-    from ..render.funnel import check_chart_path, funnel_table, write_funnel_chart
+    from ..render.charts import chart_format
+    from ..render.funnel import funnel_table, write_funnel_chart
 
     with guarded(ctx):
         if chart is not None:
-            check_chart_path(chart)
+            chart_format(chart)
         source = open_events(ctx, events, date_from, date_to)
         result = compute_funnel(source, steps, window, order=order, exclude=exclude or [], by=by,
                                 by_limit=by_limit, hold=hold, trends=trends.value if trends else None,

@@ -40,15 +40,16 @@ def paths(
     """Most frequent event sequences after a start event or before an end event, with conversion,
     a transition matrix and a step matrix. See docs/paths.md."""
     from ..paths import paths as compute_paths
-    from ..render.paths import chart_format, paths_table, write_sankey
+    from ..render.charts import chart_format
+    from ..render.paths import paths_table, write_sankey
 
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
         if chart is not None:
-            chart_format(chart, protected=tuple(source.files))  # fail before the work, not after
+            chart_format(chart)  # fail before the work, not after
         result = compute_paths(source, start=start, end=end, steps=steps, top=top,
                                collapse_repeats=collapse_repeats, session=session, window=window,
                                min_group_size=min_group_size)
         if chart is not None:
-            write_sankey(result, chart, protected=tuple(source.files))
+            write_sankey(result, chart)
         emit(result, fmt, output, paths_table, inputs=tuple(source.files))

@@ -82,7 +82,8 @@ def regress(
     from ..regression import regress as fit_models
     from ..regression.spec import from_options
     from ..regression.tables import publication_table, table_format
-    from ..render.regression import chart_format, coefficient_chart, regression_table
+    from ..render.charts import chart_format
+    from ..render.regression import coefficient_chart, regression_table
 
     with guarded(ctx):
         run = from_options(unit=unit, window=window, models=model or [], outcome=outcome, features=features,

@@ -15,14 +15,11 @@ from ..abtest.stats import Comparison
 from ..errors import OptionError
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped
-from .charts import text_safe
+from .charts import GAIN, LOSS, NEUTRAL, chart_format, new_figure, save_figure, styled
 from .console import fmt_number, fmt_pct
-from .export import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-_CHART_FORMATS = ("png", "svg", "pdf")
 
 
 def ab_table(result: ABResult) -> Group:
@@ -161,19 +158,18 @@ def power_table(result: PowerResult) -> Unclipped:
     return unclipped(grid, wrap={1})
 
 
+@styled
 def forest_plot(result: ABResult) -> Figure | None:
     """Forest plot of the relative-lift intervals (one row per block × metric × variant); ``None`` when
     no comparison has an interval. Shared by ``--chart`` and the report's ``ab`` section."""
-    from matplotlib.figure import Figure
-
     rows = [(label, c) for label, c in _labelled(result) if c.ci_low is not None and c.ci_high is not None]
     if not rows:
         return None
-    fig = Figure(figsize=(8, 0.45 * max(len(rows), 2) + 1.2))
+    fig = new_figure(8, 0.45 * max(len(rows), 2) + 1.2)
     ax = fig.subplots()
     for y, (_label, c) in enumerate(reversed(rows)):
         assert c.rel_lift is not None and c.ci_low is not None and c.ci_high is not None
-        colour = "#2e7d32" if c.significant and c.rel_lift > 0 else "#c62828" if c.significant else "#455a64"
+        colour = GAIN if c.significant and c.rel_lift > 0 else LOSS if c.significant else NEUTRAL
         ax.errorbar(100 * c.rel_lift, y, xerr=[[100 * (c.rel_lift - c.ci_low)], [100 * (c.ci_high - c.rel_lift)]],
                     fmt="o", color=colour, capsize=3)
     ax.axvline(0, color="black", linewidth=0.8)
@@ -183,19 +179,13 @@ def forest_plot(result: ABResult) -> Figure | None:
     ax.set_xlabel(f"relative lift vs {result.control} (%), {100 * (1 - result.alpha):g}% {interval} interval")
     ax.set_title(f"Experiment {result.experiment}")
     ax.grid(axis="x", alpha=0.3)
-    with text_safe(fig):  # tight_layout draws the labels already
-        fig.tight_layout()
     return fig
 
 
 def write_forest_plot(result: ABResult, path: str | Path) -> None:
     """Write :func:`forest_plot` to ``path`` (.png, .svg or .pdf), atomically."""
-    fmt = Path(path).suffix.lower().lstrip(".")
-    if fmt not in _CHART_FORMATS:
-        endings = ", ".join("." + f for f in _CHART_FORMATS)
-        raise OptionError(f"--chart {path}: expected a file name ending in {endings}")
+    chart_format(path)
     fig = forest_plot(result)
     if fig is None:
         raise OptionError(f"--chart {path}: no comparison has a relative-lift interval to plot")
-    with atomic_path(path) as tmp, text_safe(fig):
-        fig.savefig(tmp, format=fmt)
+    save_figure(fig, path)

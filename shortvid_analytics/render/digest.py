@@ -1,29 +1,26 @@
 """Rendering of :class:`DigestResult`: Markdown, self-contained HTML with PNG charts, and the files.
 
 Everything is rendered from ``result.to_dict()`` -- the JSON document -- so the three files show the
-same numbers by construction. Output is deterministic: no timestamps besides ``generated_at``, PNGs
-without metadata.
+same numbers by construction. Output is deterministic: no timestamps besides ``generated_at``, and the
+PNG charts are drawn in the document style of ``render/charts.py``, whose bytes depend on the data only.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
 
 from ..digest import DigestResult
 from ..kpi_definitions import KPI_BY_NAME
 from ..privacy import suppressed_label
-from .charts import text_safe
+from .charts import COMPARED, HIGHLIGHT, PALETTE, chart_style, figure_bytes, new_figure, style_axes
 from .export import write_bytes_atomic
 from .templates import environment
 
@@ -31,14 +28,6 @@ from .templates import environment
 TREND_KPIS: tuple[str, ...] = ("gmv", "net_gmv", "orders", "dau", "user_conversion_rate", "engagement_rate")
 BREAKDOWN_KPIS: tuple[str, ...] = ("views", "engagement_rate", "orders", "gmv", "net_gmv",
                                    "user_conversion_rate", "refund_rate", "dau")
-# One fixed style, independent of the user's matplotlibrc, so the PNG bytes depend on the data only.
-_STYLE = {
-    "font.family": "DejaVu Sans", "font.size": 8.0, "axes.titlesize": 9.0, "axes.spines.top": False,
-    "axes.spines.right": False, "axes.grid": True, "grid.color": "#dddddd", "grid.linewidth": 0.6,
-    "svg.hashsalt": "shortvid", "path.simplify": True,
-}
-_CURRENT = "#c0392b"
-_OTHER = "#2c7fb8"
 
 
 def file_names(label: str) -> dict[str, str]:
@@ -50,9 +39,9 @@ def render_digest(result: DigestResult) -> dict[str, bytes]:
     """The three documents (keyed ``json``, ``md``, ``html``), rendered in memory before any is written."""
     doc = result.to_dict()
     context = _context(doc)
-    charts = {"trends": _png(_trend_figure(doc))}
+    charts = {"trends": figure_bytes(_trend_figure(doc), "png")}
     if doc["by"]:
-        charts["breakdown"] = _png(_breakdown_figure(doc))
+        charts["breakdown"] = figure_bytes(_breakdown_figure(doc), "png")
     html = environment().get_template("digest.html.j2").render(
         **context, charts={k: base64.b64encode(v).decode("ascii") for k, v in charts.items()})
     return {
@@ -97,14 +86,6 @@ def _group_name(doc: dict[str, Any], group: dict[str, Any], column: str) -> str:
     return "(none)" if group[column] is None else str(group[column])
 
 
-def _png(figure: Figure) -> bytes:
-    """PNG bytes without the metadata (software version, time) that would vary between runs."""
-    buffer = io.BytesIO()
-    with text_safe(figure):
-        FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
-    return buffer.getvalue()
-
-
 class _Ticks(Formatter):
     """Axis labels of a KPI with just enough decimals to tell neighbouring ticks apart."""
 
@@ -127,16 +108,17 @@ def _trend_figure(doc: dict[str, Any]) -> Figure:
     history = doc["history"]
     labels = [h["period"][5:] for h in history]
     current = doc["week"]["label"]
-    with matplotlib.rc_context(_STYLE):
-        figure = Figure(figsize=(7.2, 4.0), dpi=100)
+    with chart_style(document=True):
+        figure = new_figure(7.2, 4.0, layout=None)
         axes = figure.subplots(2, 3, gridspec_kw={"left": 0.1, "right": 0.98, "top": 0.93, "bottom": 0.12,
                                                   "wspace": 0.45, "hspace": 0.55})
         for ax, name in zip(axes.flat, TREND_KPIS):
+            style_axes(ax)
             values = [h[name] if h[name] is not None else float("nan") for h in history]
-            ax.plot(range(len(values)), values, color=_OTHER, marker="o", markersize=3, linewidth=1.2)
+            ax.plot(range(len(values)), values, color=PALETTE[0], marker="o", markersize=3, linewidth=1.2)
             for i, h in enumerate(history):
                 if h["period"] == current:
-                    ax.plot([i], [values[i]], color=_CURRENT, marker="o", markersize=5)
+                    ax.plot([i], [values[i]], color=HIGHLIGHT, marker="o", markersize=5)
                 if not h["complete"]:
                     ax.plot([i], [values[i]], color="white", marker="o", markersize=2)
             ax.set_title(KPI_BY_NAME[name].label)
@@ -153,12 +135,13 @@ def _breakdown_figure(doc: dict[str, Any]) -> Figure:
     gmv = [next(e for e in g["kpis"] if e["kpi"] == "gmv") for g in groups]
     current = [e["value"] or 0.0 for e in gmv]
     previous = [e["previous"] or 0.0 for e in gmv]
-    with matplotlib.rc_context(_STYLE):
-        figure = Figure(figsize=(7.2, 0.5 + 0.45 * max(len(groups), 1)), dpi=100)
+    with chart_style(document=True):
+        figure = new_figure(7.2, 0.5 + 0.45 * max(len(groups), 1), layout=None)
         ax = figure.subplots()
+        style_axes(ax)
         positions = range(len(groups))
-        ax.barh([p + 0.2 for p in positions], previous, height=0.4, color="#bbbbbb", label=doc["week"]["previous"])
-        ax.barh([p - 0.2 for p in positions], current, height=0.4, color=_CURRENT, label=doc["week"]["label"])
+        ax.barh([p + 0.2 for p in positions], previous, height=0.4, color=COMPARED, label=doc["week"]["previous"])
+        ax.barh([p - 0.2 for p in positions], current, height=0.4, color=HIGHLIGHT, label=doc["week"]["label"])
         ax.set_yticks(list(positions), names)
         ax.invert_yaxis()
         ax.set_title(f"GMV by {column}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,19 +9,16 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import OptionError
 from ..funnel import BreakdownGroup, FunnelResult, FunnelStep
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped
-from .charts import text_safe
+from .charts import new_figure, save_figure, styled
 from .console import fmt_number, fmt_pct
-from .export import write_bytes_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 BAR_WIDTH = 20
-CHART_FORMATS = ("png", "svg")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -104,25 +100,16 @@ def _group_name(group: BreakdownGroup, min_group_size: int) -> str:
     return "(missing)" if group.value is None else group.value
 
 
-def check_chart_path(path: Path) -> str:
-    """The chart format from the file suffix; raise before any work when it is not png or svg."""
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in CHART_FORMATS:
-        raise OptionError(f"--chart {path}: the file name must end in .png or .svg")
-    return fmt
-
-
+@styled
 def funnel_figure(result: FunnelResult) -> Figure:
     """A bar chart of users per step labelled with the conversion from the start (grouped bars per --by
     value when there is a breakdown). Shared by ``--chart`` and the report's funnel section."""
-    from matplotlib.figure import Figure
-
     series = [("all users", result.steps)]
     if result.breakdown:
         series = [(_group_name(g, result.params["min_group_size"]), g.steps) for g in result.breakdown]
     labels = [f"{s.step}. {s.event}" for s in result.steps]
     width = 0.8 / len(series)
-    fig = Figure(figsize=(max(6.0, 1.6 * len(labels) + 0.4 * len(series)), 4.5))
+    fig = new_figure(max(6.0, 1.6 * len(labels) + 0.4 * len(series)), 4.5)
     ax = fig.subplots()
     for i, (name, steps) in enumerate(series):
         xs = [k + (i - (len(series) - 1) / 2) * width for k in range(len(steps))]
@@ -136,16 +123,9 @@ def funnel_figure(result: FunnelResult) -> Figure:
     if result.breakdown:
         ax.legend(title=str(p["by"]), fontsize=8)
     ax.margins(y=0.15)
-    with text_safe(fig):  # tight_layout draws the labels already
-        fig.tight_layout()
     return fig
 
 
-def write_funnel_chart(result: FunnelResult, path: Path) -> None:
-    """Write :func:`funnel_figure` to ``path`` atomically as PNG or SVG."""
-    fmt = check_chart_path(path)
-    buffer = io.BytesIO()
-    figure = funnel_figure(result)
-    with text_safe(figure):
-        figure.savefig(buffer, format=fmt)
-    write_bytes_atomic(path, buffer.getvalue())
+def write_funnel_chart(result: FunnelResult, path: str | Path) -> None:
+    """Write :func:`funnel_figure` to ``path`` (.png, .svg or .pdf) atomically."""
+    save_figure(funnel_figure(result), path)

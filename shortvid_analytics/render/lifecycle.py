@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..lifecycle import STATUSES, LifecycleResult
 from .blocks import unclipped
-from .charts import new_figure, save_figure, style_axes
+from .charts import new_figure, save_figure, style_axes, styled
 from .console import fmt_number
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def lifecycle_table(result: LifecycleResult) -> Group:
     return Group(*notes)
 
 
+@styled
 def lifecycle_figure(result: LifecycleResult) -> Figure:
     """Stacked bars per period: new, returning, resurrecting above zero, dormant below."""
     fig = new_figure(max(6.0, 0.45 * len(result.periods) + 2.5), 4.2)

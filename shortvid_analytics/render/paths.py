@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,19 +10,17 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import OptionError
 from ..paths import PATH_END, PATH_START, PathsResult
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped
-from .charts import text_safe
+from .charts import CATEGORY_CMAP, new_figure, save_figure, styled
 from .console import fmt_number, fmt_pct
-from .export import check_destination, write_bytes_atomic
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with the command
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.patches import PathPatch
 
-CHART_FORMATS = ("png", "svg", "pdf")
 _NODE_WIDTH = 0.12
 _GAP = 0.02  # vertical gap between nodes, as a share of the tallest column
 
@@ -105,19 +102,15 @@ def _ordered_states(states: set[str | None], first: str | None = None, last: str
     return edges[0] + middle + edges[1] + ([None] if None in states else [])
 
 
-def sankey_figure(result: PathsResult) -> Figure:
-    """A Sankey-style flow of the top paths: one column per step, one node per event in a step, ribbons
-    as wide as the number of paths that go from one node to the next."""
-    from matplotlib import colormaps
+Node = tuple[int, str]  # (column, event)
 
-    # The object-oriented Figure needs no pyplot state and no display backend.
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
 
+def _flows(result: PathsResult) -> tuple[int, dict[Node, int], dict[tuple[Node, Node], int]]:
+    """The longest top path's length, the paths through each node and along each edge between nodes."""
     forward = result.direction == "forward"
     longest = max((len(p.events) for p in result.top_paths), default=0)
-    node_value: dict[tuple[int, str], int] = defaultdict(int)
-    flow_value: dict[tuple[tuple[int, str], tuple[int, str]], int] = defaultdict(int)
+    node_value: dict[Node, int] = defaultdict(int)
+    flow_value: dict[tuple[Node, Node], int] = defaultdict(int)
     for path in result.top_paths:
         # Backward paths end at the end event: align them on the right.
         offset = 0 if forward else longest - len(path.events)
@@ -126,8 +119,16 @@ def sankey_figure(result: PathsResult) -> Figure:
             node_value[node] += path.paths
         for a, b in zip(nodes, nodes[1:]):
             flow_value[(a, b)] += path.paths
+    return longest, node_value, flow_value
 
-    fig = Figure(figsize=(max(6.0, 2.4 * max(longest, 1)), 6.0))
+
+@styled
+def sankey_figure(result: PathsResult) -> Figure:
+    """A Sankey-style flow of the top paths: one column per step, one node per event in a step, ribbons
+    as wide as the number of paths that go from one node to the next."""
+    forward = result.direction == "forward"
+    longest, node_value, flow_value = _flows(result)
+    fig = new_figure(max(6.0, 2.4 * max(longest, 1)), 6.0)
     ax = fig.subplots()
     ax.set_axis_off()
     anchor = f"after {result.params['start']}" if forward else f"before {result.params['end']}"
@@ -143,11 +144,30 @@ def sankey_figure(result: PathsResult) -> Figure:
     tallest = max(sum(node_value[(c, e)] for e in events) for c, events in columns.items())
     tallest_count = max(len(events) for events in columns.values())
     scale = (1.0 - _GAP * (tallest_count - 1)) / tallest  # height of one path
-    events = sorted({e for _c, e in node_value})
-    cmap = colormaps["tab20"]
-    colour = {e: cmap(i % 20) for i, e in enumerate(events)}
+    colour = _colours({e for _c, e in node_value})
+    bottom = _draw_nodes(ax, columns, node_value, scale, colour)
+    _draw_ribbons(ax, flow_value, node_value, bottom, scale, colour)
+    for col in columns:
+        step = col + 1 if forward else col - longest
+        ax.text(col + _NODE_WIDTH / 2, -0.03, f"step {step}", ha="center", va="top", fontsize=8, color="grey")
+    ax.set_xlim(-0.1, max(columns) + 1.0)
+    ax.set_ylim(-0.07, 1.02)
+    return fig
 
-    bottom: dict[tuple[int, str], float] = {}
+
+def _colours(events: set[str]) -> dict[str, object]:
+    from matplotlib import colormaps
+
+    cmap = colormaps[CATEGORY_CMAP]
+    return {e: cmap(i % cmap.N) for i, e in enumerate(sorted(events))}
+
+
+def _draw_nodes(ax: Axes, columns: dict[int, list[str]], node_value: dict[Node, int], scale: float,
+                colour: dict[str, object]) -> dict[Node, float]:
+    """Stack each column's nodes from the top, labelled with their paths; return each node's bottom."""
+    from matplotlib.patches import Rectangle
+
+    bottom: dict[Node, float] = {}
     for col, names in columns.items():
         y = 1.0
         for event in names:
@@ -158,25 +178,22 @@ def sankey_figure(result: PathsResult) -> Figure:
             ax.text(col + _NODE_WIDTH + 0.03, y + height / 2, f"{event} ({fmt_number(node_value[(col, event)])})",
                     va="center", fontsize=8)
             y -= _GAP
+    return bottom
 
-    out_used: dict[tuple[int, str], float] = defaultdict(float)
-    in_used: dict[tuple[int, str], float] = defaultdict(float)
+
+def _draw_ribbons(ax: Axes, flow_value: dict[tuple[Node, Node], int], node_value: dict[Node, int],
+                  bottom: dict[Node, float], scale: float, colour: dict[str, object]) -> None:
+    """A ribbon per edge, leaving from the top of the source node and arriving at the top of the target."""
+    out_used: dict[Node, float] = defaultdict(float)
+    in_used: dict[Node, float] = defaultdict(float)
     ordered_flows = sorted(flow_value.items(), key=lambda kv: (-bottom[kv[0][0]], -bottom[kv[0][1]]))
     for (a, b), value in ordered_flows:
         height = value * scale
-        # Ribbons leave from the top of the source node and arrive at the top of the target node.
         y0 = bottom[a] + node_value[a] * scale - out_used[a] - height
         y1 = bottom[b] + node_value[b] * scale - in_used[b] - height
         out_used[a] += height
         in_used[b] += height
         ax.add_patch(_ribbon(a[0] + _NODE_WIDTH, b[0], y0, y1, height, colour[a[1]]))
-
-    for col in columns:
-        step = col + 1 if forward else col - longest
-        ax.text(col + _NODE_WIDTH / 2, -0.03, f"step {step}", ha="center", va="top", fontsize=8, color="grey")
-    ax.set_xlim(-0.1, max(columns) + 1.0)
-    ax.set_ylim(-0.07, 1.02)
-    return fig
 
 
 def _ribbon(x0: float, x1: float, y0: float, y1: float, height: float, colour: object) -> PathPatch:
@@ -192,21 +209,6 @@ def _ribbon(x0: float, x1: float, y0: float, y1: float, height: float, colour: o
     return PathPatch(MplPath(vertices, codes), facecolor=colour, alpha=0.45, lw=0)
 
 
-def chart_format(path: str | Path, protected: tuple[str, ...] = ()) -> str:
-    """The image format named by ``path``'s suffix; raises for other suffixes and for input files."""
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in CHART_FORMATS:
-        raise OptionError(f"--chart {path}: expected a file name ending in .png, .svg or .pdf")
-    check_destination(target, "--chart", protected)
-    return fmt
-
-
-def write_sankey(result: PathsResult, path: str | Path, protected: tuple[str, ...] = ()) -> None:
-    """Draw :func:`sankey_figure` to ``path`` (PNG, SVG or PDF by its suffix), atomically."""
-    fmt = chart_format(path, protected)
-    buffer = io.BytesIO()
-    figure = sankey_figure(result)
-    with text_safe(figure):
-        figure.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
-    write_bytes_atomic(path, buffer.getvalue(), "--chart")
+def write_sankey(result: PathsResult, path: str | Path) -> None:
+    """Draw :func:`sankey_figure` to ``path`` (.png, .svg or .pdf) atomically."""
+    save_figure(sankey_figure(result), path)

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import OptionError
 from ..regression.models import FittedModel
 from ..regression.result import RegressionResult
 from ..regression.tables import label, stars
 from .blocks import Unclipped, unclipped
-from .charts import text_safe
+from .charts import REFERENCE, figure_bytes, new_figure, styled
 from .console import fmt_number
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-CHART_FORMATS = (".png", ".svg", ".pdf")
 
 
 def regression_table(result: RegressionResult) -> Group:
@@ -80,26 +75,17 @@ def _model_table(model: FittedModel, thresholds: tuple[float, ...], labels: dict
     return unclipped(table)
 
 
-def chart_format(path: str | Path) -> str:
-    """The image format of ``path`` (png, svg or pdf); raise :class:`OptionError` otherwise."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in CHART_FORMATS:
-        raise OptionError(f"--chart {path}: expected a file name ending in {', '.join(CHART_FORMATS)}")
-    return suffix[1:]
-
-
+@styled
 def coefficient_figure(result: RegressionResult) -> Figure:
     """Coefficient plot: each model's estimates (not the intercept) with 95% confidence intervals.
     Shared by ``--chart`` and the report's regression section."""
-    from matplotlib.figure import Figure
-
     labels = result.params.get("labels") or {}
     terms: list[str] = []
     for m in result.models:
         terms += [c.term for c in m.coefficients if c.role != "intercept" and c.term != "alpha" and c.term not in terms]
     k = max(len(result.models), 1)
     height = 0.8 / k
-    fig = Figure(figsize=(7.5, 1.2 + 0.45 * len(terms) * max(1, k / 2)))
+    fig = new_figure(7.5, 1.2 + 0.45 * len(terms) * max(1, k / 2))
     ax = fig.subplots()
     for i, m in enumerate(result.models):
         by_term = {c.term: c for c in m.coefficients}
@@ -113,21 +99,15 @@ def coefficient_figure(result: RegressionResult) -> Figure:
             lo.append(c.estimate - c.ci_low)
             hi.append(c.ci_high - c.estimate)
         ax.errorbar(xs, ys, xerr=[lo, hi], fmt="o", capsize=2, markersize=4, label=f"{m.name} ({m.model})")
-    ax.axvline(0, color="grey", linewidth=0.8, linestyle="--")
+    ax.axvline(0, color=REFERENCE, linewidth=0.8, linestyle="--")
     ax.set_yticks(range(len(terms)), [label(t, labels) for t in terms])
     ax.invert_yaxis()
     ax.set_xlabel("estimate with 95% confidence interval")
     if k > 1:
         ax.legend(fontsize="small", loc="best")
-    with text_safe(fig):  # tight_layout draws the labels already
-        fig.tight_layout()
     return fig
 
 
 def coefficient_chart(result: RegressionResult, fmt: str) -> bytes:
-    """:func:`coefficient_figure` as PNG, SVG or PDF bytes."""
-    buffer = io.BytesIO()
-    figure = coefficient_figure(result)
-    with text_safe(figure):
-        figure.savefig(buffer, format=fmt, dpi=150)
-    return buffer.getvalue()
+    """:func:`coefficient_figure` as PNG, SVG or PDF bytes (rendered before any file is written)."""
+    return figure_bytes(coefficient_figure(result), fmt)

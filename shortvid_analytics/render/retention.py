@@ -20,10 +20,11 @@ from rich.text import Text
 from ..privacy import suppressed_label
 from ..retention import RetentionResult, Triangle
 from .blocks import Unclipped, unclipped
-from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes
+from .charts import HEATMAP_CMAP, PALETTE, new_figure, save_figure, style_axes, styled
 from .console import fmt_number
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 _LIGHT = (239, 243, 255)
@@ -97,45 +98,56 @@ def _cell(rate: float | None, scale: float) -> Text:
     return Text(f"{100 * rate:.1f}", style=Style(color=foreground, bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})"))
 
 
+@styled
 def retention_figure(result: RetentionResult) -> Figure:
     """Heat map of the triangle (left) and retention curves (right): overall, and per breakdown value."""
+    fig = new_figure(12, max(3.5, 0.32 * len(result.total.cohorts) + 1.8))
+    heat_ax, curve_ax = fig.subplots(1, 2, width_ratios=[3, 2])
+    _draw_heat_map(fig, heat_ax, result)
+    _draw_curves(curve_ax, result)
+    return fig
+
+
+def _draw_heat_map(fig: Figure, ax: Axes, result: RetentionResult) -> None:
+    """The triangle as a heat map, each cell labelled with its rate while there are few enough cells."""
     import numpy as np  # imported with matplotlib, only when a chart is drawn (see charts.py)
-    from matplotlib.ticker import MaxNLocator
 
     tri = result.total
-    fig = new_figure(12, max(3.5, 0.32 * len(tri.cohorts) + 1.8))
-    heat_ax, curve_ax = fig.subplots(1, 2, width_ratios=[3, 2])
     rates = np.array([[math.nan if r is None else r for r in c.rate] for c in tri.cohorts], dtype=float)
-    image = heat_ax.imshow(np.ma.masked_invalid(rates), cmap=HEATMAP_CMAP, vmin=0,
-                           vmax=_scale(tri), aspect="auto")
-    heat_ax.set_xticks(range(result.periods))
-    heat_ax.set_yticks(range(len(tri.cohorts)), labels=[c.label for c in tri.cohorts])
-    heat_ax.set_xlabel(f"{result.period.value}s since cohort start (k)")
-    heat_ax.set_title(f"{result.params['start']} → {result.params['return']}: retention by cohort", loc="left")
+    image = ax.imshow(np.ma.masked_invalid(rates), cmap=HEATMAP_CMAP, vmin=0, vmax=_scale(tri), aspect="auto")
+    ax.set_xticks(range(result.periods))
+    ax.set_yticks(range(len(tri.cohorts)), labels=[c.label for c in tri.cohorts])
+    ax.set_xlabel(f"{result.period.value}s since cohort start (k)")
+    ax.set_title(f"{result.params['start']} → {result.params['return']}: retention by cohort", loc="left")
     if rates.size <= 400:
         for (i, k), value in np.ndenumerate(rates):
             if not math.isnan(value):
-                heat_ax.text(k, i, f"{100 * value:.0f}", ha="center", va="center", fontsize=7,
-                             color="white" if value > 0.6 * _scale(tri) else "black")
-    fig.colorbar(image, ax=heat_ax, label="retention rate", shrink=0.8)
+                ax.text(k, i, f"{100 * value:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if value > 0.6 * _scale(tri) else "black")
+    fig.colorbar(image, ax=ax, label="retention rate", shrink=0.8)
 
-    style_axes(curve_ax)
-    curves = [("overall", tri)] + (_group_names(result)[: len(PALETTE) - 1] if result.breakdown is not None else [])
+
+def _draw_curves(ax: Axes, result: RetentionResult) -> None:
+    """The overall curve, and one per breakdown value while the palette lasts."""
+    from matplotlib.ticker import MaxNLocator
+
+    style_axes(ax)
+    curves = [("overall", result.total)]
+    if result.breakdown is not None:
+        curves += _group_names(result)[: len(PALETTE) - 1]
     for index, (name, curve) in enumerate(curves):
         points = [(pt.period, pt.rate) for pt in curve.overall if pt.rate is not None]
         if points:
             xs, ys = zip(*points, strict=True)
-            curve_ax.plot(xs, ys, marker="o", color=PALETTE[index], label=str(name),
-                          linewidth=2.2 if index == 0 else 1.4)
-    curve_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    curve_ax.set_xlabel(f"{result.period.value}s since cohort start (k)")
-    curve_ax.set_ylabel("retention rate")
-    curve_ax.set_ylim(bottom=0)
-    curve_ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
-    curve_ax.set_title("Overall curve (user-weighted)" + (f" by {result.by}" if result.by else ""), loc="left")
-    if curve_ax.get_legend_handles_labels()[0]:  # no curve has a rate yet: no legend (and no warning)
-        curve_ax.legend(frameon=False, fontsize=8)
-    return fig
+            ax.plot(xs, ys, marker="o", color=PALETTE[index], label=str(name), linewidth=2.2 if index == 0 else 1.4)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"{result.period.value}s since cohort start (k)")
+    ax.set_ylabel("retention rate")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
+    ax.set_title("Overall curve (user-weighted)" + (f" by {result.by}" if result.by else ""), loc="left")
+    if ax.get_legend_handles_labels()[0]:  # no curve has a rate yet: no legend (and no warning)
+        ax.legend(frameon=False, fontsize=8)
 
 
 def retention_chart(result: RetentionResult, path: str | Path) -> None:

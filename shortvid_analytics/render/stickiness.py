@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..stickiness import StickinessResult
 from .blocks import unclipped
-from .charts import PALETTE, new_figure, save_figure, style_axes
+from .charts import PALETTE, new_figure, save_figure, style_axes, styled
 from .console import fmt_number, fmt_pct
 
 if TYPE_CHECKING:
@@ -20,37 +20,50 @@ if TYPE_CHECKING:
 
 def stickiness_table(result: StickinessResult) -> Group:
     """Share of active users by active days (rows) per period (columns), then DAU/MAU per month."""
-    p = result.params
-    dist = Table(title=f"Users of {p['event']} by active days per {p['period']} "
-                       f"(time zone {p['source']['timezone']})", title_justify="left")
-    dist.add_column("active days", justify="right")
-    for row in result.periods:
-        dist.add_column(row.label + ("" if row.complete else " *"), justify="right")
-    dist.add_column("overall", justify="right", style="bold")
-    depth = max(len(row.distribution.users) for row in result.periods)
-    shares = [[entry["share"] for entry in row.distribution.to_list()] for row in result.periods]
-    overall = [entry["share"] for entry in result.overall.to_list()]
-    for d in range(depth):
-        dist.add_row(str(d + 1), *(fmt_pct(column[d], 1) if d < len(column) else "" for column in shares),
-                     fmt_pct(overall[d], 1) if d < len(overall) else "", end_section=d == depth - 1)
-    dist.add_row("users", *(fmt_number(row.distribution.total) for row in result.periods),
-                 fmt_number(result.overall.total))
-    dist.add_row("mean days", *(fmt_number(row.distribution.mean_active_days) for row in result.periods),
-                 fmt_number(result.overall.mean_active_days))
-
-    ratio = Table(title="DAU/MAU stickiness per month", title_justify="left")
-    for name in ("month", "MAU", "mean DAU", "DAU/MAU", "days observed"):
-        ratio.add_column(name, justify="left" if name == "month" else "right")
-    for m in result.dau_mau:
-        ratio.add_row(m.label + ("" if m.complete else " *"), fmt_number(m.mau), fmt_number(m.mean_dau),
-                      fmt_pct(m.stickiness, 1), fmt_number(m.days_observed))
-    parts: list[object] = [unclipped(dist), unclipped(ratio)]
+    parts: list[object] = [unclipped(_distribution_table(result)), unclipped(_ratio_table(result))]
     if any(not row.complete for row in result.periods) or any(not m.complete for m in result.dau_mau):
         parts.append(Text("* partly observed: left out of 'overall'; DAU averaged over observed days only",
                           style="dim"))
     return Group(*parts)
 
 
+def _distribution_table(result: StickinessResult) -> Table:
+    p = result.params
+    table = Table(title=f"Users of {p['event']} by active days per {p['period']} "
+                        f"(time zone {p['source']['timezone']})", title_justify="left")
+    table.add_column("active days", justify="right")
+    for row in result.periods:
+        table.add_column(row.label + ("" if row.complete else " *"), justify="right")
+    table.add_column("overall", justify="right", style="bold")
+    depth = max(len(row.distribution.users) for row in result.periods)
+    shares = [[entry["share"] for entry in row.distribution.to_list()] for row in result.periods]
+    overall = [entry["share"] for entry in result.overall.to_list()]
+    for d in range(depth):
+        table.add_row(str(d + 1), *(_share_cell(column, d) for column in shares), _share_cell(overall, d),
+                      end_section=d == depth - 1)
+    table.add_row("users", *(fmt_number(row.distribution.total) for row in result.periods),
+                  fmt_number(result.overall.total))
+    table.add_row("mean days", *(fmt_number(row.distribution.mean_active_days) for row in result.periods),
+                  fmt_number(result.overall.mean_active_days))
+    return table
+
+
+def _share_cell(column: list[float | None], days: int) -> str:
+    """The share of users active ``days + 1`` days; blank where the period has fewer days."""
+    return fmt_pct(column[days], 1) if days < len(column) else ""
+
+
+def _ratio_table(result: StickinessResult) -> Table:
+    table = Table(title="DAU/MAU stickiness per month", title_justify="left")
+    for name in ("month", "MAU", "mean DAU", "DAU/MAU", "days observed"):
+        table.add_column(name, justify="left" if name == "month" else "right")
+    for m in result.dau_mau:
+        table.add_row(m.label + ("" if m.complete else " *"), fmt_number(m.mau), fmt_number(m.mean_dau),
+                      fmt_pct(m.stickiness, 1), fmt_number(m.days_observed))
+    return table
+
+
+@styled
 def stickiness_figure(result: StickinessResult) -> Figure:
     """Bars: share of active users by number of active days, pooled over complete periods."""
     fig = new_figure(7, 4)
