@@ -66,8 +66,8 @@ import sqlglot
 from sqlglot import exp
 
 from .config import Config
-from .errors import OptionError
-from .source import is_uri
+from .errors import OptionError, first_line
+from .files import is_uri
 
 #: Python packages the engine needs (the ``[spark]`` extra).
 REQUIRED_MODULES = ("pyspark", "sqlglot")
@@ -146,7 +146,7 @@ def _base(config: Config) -> Any:
         try:
             session = builder.getOrCreate()
         except Exception as exc:  # pyspark raises a bare runtime error when the JVM does not start
-            raise OptionError(f"cannot start Spark ({master}): {_first_line(exc)}; "
+            raise OptionError(f"cannot start Spark ({master}): {first_line(exc)}; "
                               f"Spark needs Java 17 or newer (JAVA_HOME)") from None
     session.sparkContext.setLogLevel("FATAL")  # pyspark resets the level of an interactive-looking driver
     from pyspark.logger import PySparkLogger
@@ -208,9 +208,9 @@ class SparkConnection:
         try:
             return self._execute(text, dict(params or {}))
         except PySparkException as exc:
-            raise SparkQueryError(_first_line(exc)) from None
+            raise SparkQueryError(first_line(exc)) from None
         except Py4JJavaError as exc:  # JVM errors pyspark does not translate (e.g. unreadable files)
-            raise SparkQueryError(_first_line(exc.java_exception.toString())) from None
+            raise SparkQueryError(first_line(exc.java_exception.toString())) from None
 
     def query_progress(self) -> float:
         """-1: unknown (DuckDB's answer when it cannot tell); Spark shows progress in its web UI."""
@@ -555,8 +555,3 @@ def duckdb_type(data_type: Any) -> str:
     if name == "ArrayType":
         return f"{duckdb_type(data_type.elementType)}[]"
     return data_type.simpleString().upper()
-
-
-def _first_line(exc: BaseException | str) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

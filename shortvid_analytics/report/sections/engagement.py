@@ -15,7 +15,7 @@ from ...render.charts import PALETTE
 from ..content import Doc, Figure, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, new_axes, percent_axis, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args, group_cells
+from .base import SectionContext, SectionType, cli_args, group_cells
 
 KPI_BY_NAME = {k.name: k for k in KPIS}
 _FORMATS = {"count": "int", "ratio": "pct2", "money": "n2", "seconds": "n1", "per_mille_views": "n2"}

@@ -11,7 +11,7 @@ from ...render.regression import coefficient_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args
+from .base import SectionContext, SectionType, cli_args
 
 PARAMS = (
     Param("unit", "str", "user_video", "row of the frame", choices=("user", "user_video", "session")),
