@@ -231,12 +231,6 @@ class Config:
         changes = {k: v for k, v in given.items() if v is not None}
         return replace(self, engine=replace(self.engine, **changes)) if changes else self
 
-    def with_overrides(self, **changes: Any) -> Config:
-        """A copy with some fields replaced (CLI flags override the file)."""
-        from dataclasses import replace
-
-        return replace(self, **changes)
-
 
 def _toml(value: Any) -> str:
     """A value as the config file spells it (``true``, not Python's ``True``)."""

@@ -34,11 +34,6 @@ def parse(formula: str) -> ModelDesc:
     return desc
 
 
-def outcome_of(formula: str) -> str:
-    """The left-hand side of ``formula`` (the outcome expression)."""
-    return parse(formula).lhs_termlist[0].name()
-
-
 def term_names(text: str) -> list[str]:
     """Patsy names of the terms in a right-hand-side fragment such as ``C(platform) + x:y``."""
     return [t.name() for t in parse(f"_ ~ {text}").rhs_termlist if t.factors]

@@ -130,13 +130,6 @@ class FittedModel:
         """JSON form; ``statistic`` names the test statistic of every coefficient (``z`` or ``t``)."""
         return asdict(self)
 
-    def coefficient(self, term: str) -> Coefficient:
-        """The coefficient of design column ``term``."""
-        for c in self.coefficients:
-            if c.term == term:
-                return c
-        raise KeyError(term)
-
 
 @dataclass
 class Fitted:
