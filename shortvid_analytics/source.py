@@ -14,8 +14,9 @@
 first occurrence; integers are Unix epochs in ``[time] epoch_unit`` (inferred from magnitude when absent).
 
 Before the views exist one aggregate query checks the data (:meth:`EventSource._check_data`) and refuses,
-naming each problem (file, column, value and count; the CLI prints them as one line): no rows, a required column NULL in every row,
-times outside 1970..2200, non-finite or negative revenue. The rules and their reasons: docs/data.md.
+naming each problem (file, column, value and count; the CLI prints them as one line): no rows, a required
+column NULL in every row, times outside 1970..2200, non-finite or negative revenue. The rules and their
+reasons: docs/data.md.
 """
 
 from __future__ import annotations

@@ -201,8 +201,8 @@ def _bounds_by_scan(source: EventSource) -> tuple:
 def _stats_usable(source: EventSource, stats_type: str) -> bool:
     from shortvid_analytics.sql import render
 
-    return source.con.execute(render("event_time_statistics", {"stats_type": stats_type}),
-                              {"files": source.files, "column": "event_time", "start": None, "end": None}).fetchall()[0][2]
+    params = {"files": source.files, "column": "event_time", "start": None, "end": None}
+    return source.con.execute(render("event_time_statistics", {"stats_type": stats_type}), params).fetchall()[0][2]
 
 
 def _write_table(path: Path, times: list, tz: str | None, row_group_size: int = 2, **options) -> Path:

@@ -383,7 +383,8 @@ def _separation_warnings(sm_model: Any, result: Any, outcome: str) -> list[str]:
     return notes
 
 
-def _marginal_effects(result: Any, model: str, has_interactions: bool, notes: list[str]) -> dict[str, tuple[float, float]]:
+def _marginal_effects(result: Any, model: str, has_interactions: bool,
+                      notes: list[str]) -> dict[str, tuple[float, float]]:
     """Average marginal effects by design column: the numbers of statsmodels'
     ``get_margeff(at="overall", method="dydx", dummy=True)``, computed in bounded memory (:mod:`.margins`)."""
     if model == "ols":
