@@ -35,7 +35,7 @@ import polars as pl
 from . import sql
 from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
-from .errors import InputError, OptionError
+from .errors import InputError, OptionError, first_line
 from .files import atomic_path, check_destination, protect, write_text_atomic
 from .options import check_int
 from .privacy import IDENTIFIER_COLUMNS, hmac_sql, key_id, pseudonym_key
@@ -231,7 +231,7 @@ def _assignment_columns(source: EventSource, assignments: str | Path | None, fil
             f"DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = {'true' if hive else 'false'}, "
             f"union_by_name = true)", {"files": files}).fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"{assignments}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None
+        raise InputError(f"{assignments}: cannot read as Parquet: {first_line(exc)}") from None
     columns = {row[0]: str(row[1]) for row in described}
     missing = [c for c in REQUIRED_ASSIGNMENT_COLUMNS if c not in columns]
     if missing:
