@@ -6,7 +6,7 @@ by the time of the scan of the columns that command reads.
 
     python benchmarks/scan.py EVENTS_DIR user_id,event_name,event_time [--threads N] [--memory-limit SIZE]
 
-It uses the connection settings every command gets from ``source.connect`` (``preserve_insertion_order``
+It uses the connection settings every command gets from ``engine.connect`` (``preserve_insertion_order``
 off, the same ``threads`` and ``memory_limit``), so the comparison is between equal engines.
 """
 

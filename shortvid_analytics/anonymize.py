@@ -35,7 +35,7 @@ import polars as pl
 from . import sql
 from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
-from .errors import InputError, OptionError
+from .errors import InputError, OptionError, first_line
 from .files import atomic_path, check_destination, protect, write_text_atomic
 from .options import check_int
 from .privacy import IDENTIFIER_COLUMNS, hmac_sql, key_id, pseudonym_key
@@ -110,6 +110,7 @@ def anonymize(
     """Write ``out_dir/events.parquet`` (the events of the source's date range), with ``assignments``
     also ``out_dir/assignments.parquet``, and ``out_dir/manifest.json``; return the manifest."""
     key = pseudonym_key(source.config)
+    assert key is not None  # a required key is never None: its absence raises
     if round_revenue is not None:
         # DuckDB's round() takes an INTEGER number of places; beyond ±20 places nothing changes anyway
         check_int("--round-revenue", round_revenue, -20, 20, "number of decimal places")
@@ -123,38 +124,12 @@ def anonymize(
     property_columns = [c for c in source.columns if c not in CANONICAL_COLUMNS and c != "local_time"]
     assignment_columns = _assignment_columns(source, assignments, assignment_files, hive)
     extra_assignment_columns = [c for c in assignment_columns if c not in REQUIRED_ASSIGNMENT_COLUMNS]
-    for name in keep:
-        if name not in property_columns and name not in extra_assignment_columns:
-            candidates = [*property_columns, *extra_assignment_columns]
-            raise OptionError(f"--keep {name!r} is not a non-canonical column of {source.path}"
-                              f"{' or of ' + str(assignments) if assignments is not None else ''}; "
-                              f"candidates: {', '.join(candidates) or '(none)'}")
+    _check_keep(keep, property_columns, extra_assignment_columns, source, assignments)
 
     params = Params()
-    select: list[str] = []
-    transformations: list[ColumnTransformation] = []
+    select, transformations = _canonical_select(params, key, time_resolution=time_resolution,
+                                                hash_creators=hash_creators, round_revenue=round_revenue)
     dropped: list[str] = []
-
-    time_expr = "event_time" if time_resolution is None else f"date_trunc('{time_resolution}', event_time)"
-    select.append(f"timezone('UTC', {time_expr}) AS event_time")
-    transformations.append(ColumnTransformation(
-        "event_time", "kept (UTC)" if time_resolution is None else f"truncated to the {time_resolution} (UTC)"))
-    hashed = IDENTIFIER_COLUMNS + (("creator_id",) if hash_creators else ())
-    for name in hashed:
-        select.append(f"{hmac_sql(name, key, params)} AS {name}")
-        transformations.append(ColumnTransformation(name, "HMAC-SHA256 pseudonym (hex)"))
-    if not hash_creators:
-        select.append("creator_id")
-        transformations.append(ColumnTransformation("creator_id", "kept"))
-    if round_revenue is None:
-        select.append("revenue")
-        transformations.append(ColumnTransformation("revenue", "kept"))
-    else:
-        select.append(f"round(revenue, {params.bind(int(round_revenue))}) AS revenue")
-        transformations.append(ColumnTransformation("revenue", f"rounded to {round_revenue} decimal place(s)"))
-    for name in _KEPT_CANONICAL:
-        select.append(name)
-        transformations.append(ColumnTransformation(name, "kept"))
     select += _kept(property_columns, keep, transformations, dropped)
 
     target = out / OUTPUT_FILE
@@ -189,6 +164,46 @@ def anonymize(
     return result
 
 
+def _check_keep(keep: tuple[str, ...], property_columns: list[str], extra_assignment_columns: list[str],
+                source: EventSource, assignments: str | Path | None) -> None:
+    """Every ``--keep`` column must be a non-canonical column of the events or the assignments."""
+    for name in keep:
+        if name not in property_columns and name not in extra_assignment_columns:
+            candidates = [*property_columns, *extra_assignment_columns]
+            raise OptionError(f"--keep {name!r} is not a non-canonical column of {source.path}"
+                              f"{' or of ' + str(assignments) if assignments is not None else ''}; "
+                              f"candidates: {', '.join(candidates) or '(none)'}")
+
+
+def _canonical_select(params: Params, key: bytes, *, time_resolution: str | None, hash_creators: bool,
+                      round_revenue: int | None) -> tuple[list[str], list[ColumnTransformation]]:
+    """The select items of the canonical columns (times truncated, identifiers pseudonymised, revenue
+    rounded as asked) and what was done to each."""
+    select: list[str] = []
+    transformations: list[ColumnTransformation] = []
+    time_expr = "event_time" if time_resolution is None else f"date_trunc('{time_resolution}', event_time)"
+    select.append(f"timezone('UTC', {time_expr}) AS event_time")
+    transformations.append(ColumnTransformation(
+        "event_time", "kept (UTC)" if time_resolution is None else f"truncated to the {time_resolution} (UTC)"))
+    hashed = IDENTIFIER_COLUMNS + (("creator_id",) if hash_creators else ())
+    for name in hashed:
+        select.append(f"{hmac_sql(name, key, params)} AS {name}")
+        transformations.append(ColumnTransformation(name, "HMAC-SHA256 pseudonym (hex)"))
+    if not hash_creators:
+        select.append("creator_id")
+        transformations.append(ColumnTransformation("creator_id", "kept"))
+    if round_revenue is None:
+        select.append("revenue")
+        transformations.append(ColumnTransformation("revenue", "kept"))
+    else:
+        select.append(f"round(revenue, {params.bind(int(round_revenue))}) AS revenue")
+        transformations.append(ColumnTransformation("revenue", f"rounded to {round_revenue} decimal place(s)"))
+    for name in _KEPT_CANONICAL:
+        select.append(name)
+        transformations.append(ColumnTransformation(name, "kept"))
+    return select, transformations
+
+
 def _kept(columns: list[str], keep: tuple[str, ...], transformations: list[ColumnTransformation],
           dropped: list[str]) -> list[str]:
     """Select items of the ``columns`` listed in ``keep``; the others are recorded as dropped."""
@@ -216,7 +231,7 @@ def _assignment_columns(source: EventSource, assignments: str | Path | None, fil
             f"DESCRIBE SELECT * FROM read_parquet($files, hive_partitioning = {'true' if hive else 'false'}, "
             f"union_by_name = true)", {"files": files}).fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"{assignments}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None
+        raise InputError(f"{assignments}: cannot read as Parquet: {first_line(exc)}") from None
     columns = {row[0]: str(row[1]) for row in described}
     missing = [c for c in REQUIRED_ASSIGNMENT_COLUMNS if c not in columns]
     if missing:

@@ -137,32 +137,8 @@ class Config:
         """Build a config from parsed TOML, rejecting unknown keys with a message naming them."""
         known = {"timezone", "columns", "events", "time", "data", "engine", "privacy"}
         _reject_unknown(raw, known, source, "")
-        columns = _str_table(raw.get("columns", {}), source, "columns")
-        for canonical in columns:
-            if canonical not in CANONICAL_COLUMNS:
-                raise InputError(
-                    f"{source}: [columns] {canonical!r} is not a canonical column; "
-                    f"expected one of {', '.join(CANONICAL_COLUMNS)}"
-                )
-        events = raw.get("events", {})
-        if not isinstance(events, dict):
-            raise InputError(f"{source}: events = {events!r}; expected a table [events] mapping each canonical "
-                             f"event to the export's names for it")
-        aliases: dict[str, tuple[str, ...]] = {}
-        for canonical, names in events.items():
-            if isinstance(names, str):
-                names = [names]
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                raise InputError(f"{source}: [events] {canonical} must be a list of strings")
-            aliases[canonical] = tuple(names)
-        seen: dict[str, str] = {}
-        for canonical, names in aliases.items():
-            for name in names:
-                if name in seen and seen[name] != canonical:
-                    raise InputError(
-                        f"{source}: [events] {name!r} is an alias of both {seen[name]!r} and {canonical!r}"
-                    )
-                seen[name] = canonical
+        columns = _columns(raw.get("columns", {}), source)
+        aliases = _event_aliases(raw.get("events", {}), source)
         time = raw.get("time", {})
         _reject_unknown(time, {"epoch_unit", "source_timezone", "timezone"}, source, "time")
         epoch_unit = time.get("epoch_unit")
@@ -175,30 +151,6 @@ class Config:
         strict = data.get("strict", False)
         if not isinstance(strict, bool):
             raise InputError(f"{source}: [data] strict = {strict!r}; expected true or false")
-        engine = raw.get("engine", {})
-        _reject_unknown(engine, {"name", "spark_master", "memory_limit", "threads", "temp_directory"},
-                        source, "engine")
-        engine_name = engine.get("name", "duckdb")
-        if engine_name not in ENGINES:
-            raise InputError(f"{source}: [engine] name = {engine_name!r}; expected one of {', '.join(ENGINES)}")
-        spark_master = engine.get("spark_master")
-        if spark_master is not None and (not isinstance(spark_master, str) or not spark_master):
-            raise InputError(f"{source}: [engine] spark_master must be a Spark master URL such as "
-                             f"'spark://host:7077' or 'local[4]'")
-        threads = engine.get("threads")
-        if threads is not None and not _is_count(threads, 1):
-            raise InputError(f"{source}: [engine] threads = {_toml(threads)}; expected a positive integer")
-        for key in ("memory_limit", "temp_directory"):
-            if key in engine and not isinstance(engine[key], str):
-                raise InputError(f"{source}: [engine] {key} = {engine[key]!r}; expected a string")
-        privacy = raw.get("privacy", {})
-        _reject_unknown(privacy, {"pseudonym_key", "min_group_size"}, source, "privacy")
-        min_group_size = privacy.get("min_group_size", 5)
-        if not _is_count(min_group_size, 1):
-            raise InputError(f"{source}: [privacy] min_group_size = {_toml(min_group_size)}; expected an integer >= 1")
-        key = privacy.get("pseudonym_key")
-        if key is not None and (not isinstance(key, str) or not key.strip()):
-            raise InputError(f"{source}: [privacy] pseudonym_key must be a non-empty string")
         return cls(
             columns=columns,
             event_aliases=aliases,
@@ -206,14 +158,8 @@ class Config:
             source_timezone=str(time.get("source_timezone", "UTC")),
             epoch_unit=epoch_unit,
             strict=strict,
-            engine=EngineSettings(
-                memory_limit=engine.get("memory_limit"),
-                threads=threads,
-                temp_directory=engine.get("temp_directory"),
-                name=engine_name,
-                spark_master=spark_master,
-            ),
-            privacy=PrivacySettings(pseudonym_key=key, min_group_size=min_group_size),
+            engine=_engine_settings(raw.get("engine", {}), source),
+            privacy=_privacy_settings(raw.get("privacy", {}), source),
             path=source,
         )
 
@@ -231,11 +177,72 @@ class Config:
         changes = {k: v for k, v in given.items() if v is not None}
         return replace(self, engine=replace(self.engine, **changes)) if changes else self
 
-    def with_overrides(self, **changes: Any) -> Config:
-        """A copy with some fields replaced (CLI flags override the file)."""
-        from dataclasses import replace
 
-        return replace(self, **changes)
+def _columns(table: Any, source: str) -> dict[str, str]:
+    """``[columns]``: canonical column -> the export's name for it."""
+    columns = _str_table(table, source, "columns")
+    for canonical in columns:
+        if canonical not in CANONICAL_COLUMNS:
+            raise InputError(
+                f"{source}: [columns] {canonical!r} is not a canonical column; "
+                f"expected one of {', '.join(CANONICAL_COLUMNS)}"
+            )
+    return columns
+
+
+def _event_aliases(events: Any, source: str) -> dict[str, tuple[str, ...]]:
+    """``[events]``: canonical event -> the export's names for it (a name may stand for one event only)."""
+    if not isinstance(events, dict):
+        raise InputError(f"{source}: events = {events!r}; expected a table [events] mapping each canonical "
+                         f"event to the export's names for it")
+    aliases: dict[str, tuple[str, ...]] = {}
+    for canonical, names in events.items():
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InputError(f"{source}: [events] {canonical} must be a list of strings")
+        aliases[canonical] = tuple(names)
+    seen: dict[str, str] = {}
+    for canonical, names in aliases.items():
+        for name in names:
+            if name in seen and seen[name] != canonical:
+                raise InputError(
+                    f"{source}: [events] {name!r} is an alias of both {seen[name]!r} and {canonical!r}"
+                )
+            seen[name] = canonical
+    return aliases
+
+
+def _engine_settings(engine: Any, source: str) -> EngineSettings:
+    """``[engine]``: which engine runs the SQL and with what resources."""
+    _reject_unknown(engine, {"name", "spark_master", "memory_limit", "threads", "temp_directory"}, source, "engine")
+    engine_name = engine.get("name", "duckdb")
+    if engine_name not in ENGINES:
+        raise InputError(f"{source}: [engine] name = {engine_name!r}; expected one of {', '.join(ENGINES)}")
+    spark_master = engine.get("spark_master")
+    if spark_master is not None and (not isinstance(spark_master, str) or not spark_master):
+        raise InputError(f"{source}: [engine] spark_master must be a Spark master URL such as "
+                         f"'spark://host:7077' or 'local[4]'")
+    threads = engine.get("threads")
+    if threads is not None and not _is_count(threads, 1):
+        raise InputError(f"{source}: [engine] threads = {_toml(threads)}; expected a positive integer")
+    for key in ("memory_limit", "temp_directory"):
+        if key in engine and not isinstance(engine[key], str):
+            raise InputError(f"{source}: [engine] {key} = {engine[key]!r}; expected a string")
+    return EngineSettings(memory_limit=engine.get("memory_limit"), threads=threads,
+                          temp_directory=engine.get("temp_directory"), name=engine_name, spark_master=spark_master)
+
+
+def _privacy_settings(privacy: Any, source: str) -> PrivacySettings:
+    """``[privacy]``: the pseudonym key and the small-cell threshold."""
+    _reject_unknown(privacy, {"pseudonym_key", "min_group_size"}, source, "privacy")
+    min_group_size = privacy.get("min_group_size", 5)
+    if not _is_count(min_group_size, 1):
+        raise InputError(f"{source}: [privacy] min_group_size = {_toml(min_group_size)}; expected an integer >= 1")
+    key = privacy.get("pseudonym_key")
+    if key is not None and (not isinstance(key, str) or not key.strip()):
+        raise InputError(f"{source}: [privacy] pseudonym_key must be a non-empty string")
+    return PrivacySettings(pseudonym_key=key, min_group_size=min_group_size)
 
 
 def _toml(value: Any) -> str:

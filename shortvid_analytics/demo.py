@@ -1,6 +1,6 @@
 """``demo``: the example case study end to end — synthetic data, then the report in HTML and PDF.
 
-Generates ``DIR/data`` with :func:`generate.generate` (planted truth in ``DIR/data/truth.json``) and
+Generates ``DIR/data`` with :func:`synth.generate` (planted truth in ``DIR/data/truth.json``) and
 builds ``examples/douyin_vs_kuaishou.toml`` over it into ``DIR/report.html``, ``DIR/report.pdf`` and
 ``DIR/report.json``. The report is built once and written in every format.
 """
@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import ShortvidError
-from .generate import GenerationSummary, generate
 from .report import Report, build_report, load_spec, write_report
 from .resources import data_dir
+from .synth import GenerationSummary, generate
 
 #: The demo's data: big enough for clear funnels and retention, small enough for seconds.
 DEMO_USERS = 10_000

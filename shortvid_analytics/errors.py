@@ -19,3 +19,9 @@ class OptionError(ShortvidError):
     """A command-line option or spec value is malformed (bad window string, unknown event, ...)."""
 
     exit_code = 2
+
+
+def first_line(exc: BaseException | str) -> str:
+    """The first line of an exception's message (engines' messages run to many lines), else its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -201,6 +201,19 @@ def parse_list(text: str) -> list[EventSpec]:
     return [EventSpec.parse(p) for p in parts]
 
 
+#: How a character changes the bracket depth outside quotes.
+_NESTING = {"[": 1, "(": 1, "]": -1, ")": -1}
+
+
+def _after_quoted(ch: str, quote: str, escaped: bool) -> tuple[str | None, bool]:
+    """Inside a quote: the quote still open after ``ch``, and whether the next character is escaped."""
+    if escaped:
+        return quote, False
+    if ch == "\\":
+        return quote, True
+    return (None if ch == quote else quote), False
+
+
 def split_top_level(text: str, sep: str) -> list[str]:
     """Split ``text`` on ``sep`` outside brackets, parentheses and quotes; blank parts are dropped."""
     parts: list[str] = []
@@ -211,21 +224,13 @@ def split_top_level(text: str, sep: str) -> list[str]:
     for ch in text:
         if quote is not None:  # inside quotes nothing separates or nests
             current.append(ch)
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = None
+            quote, escaped = _after_quoted(ch, quote, escaped)
             continue
         if ch in _QUOTES:
             quote = ch
-        elif ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-            if depth < 0:
-                raise OptionError(f"{text!r}: unbalanced brackets")
+        depth += _NESTING.get(ch, 0)
+        if depth < 0:
+            raise OptionError(f"{text!r}: unbalanced brackets")
         if ch == sep and depth == 0:
             parts.append("".join(current))
             current = []

@@ -39,9 +39,17 @@ STALE_AFTER = 3600
 
 TEMP_MARK = ".shortvid-tmp-"
 
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
 #: Names the sweep removes when stale: ``.NAME.shortvid-tmp-PID-RANDOM`` (DuckDB may prefix ``tmp_`` to the
 #: file it writes), and the ``.NAME.XXXXXXXX.tmp`` temporary names of earlier versions.
 _TEMP_NAME = re.compile(r"^(?:tmp_)?\..+(?:\.shortvid-tmp-\d+-[0-9a-f]+|\.[a-z0-9_]{8}\.tmp)$")
+
+
+def is_uri(path: str) -> bool:
+    """True for ``scheme://...`` locations (``hdfs://``, ``s3a://``, ``file://``), which the engine reads
+    itself: no local file is behind them."""
+    return bool(_URI.match(path))
 
 
 class OutputError(ShortvidError):

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from .terminal import stderr_console
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -29,7 +31,7 @@ def enable(on: bool) -> None:
 
 
 def enabled() -> bool:
-    """Whether queries report progress (connections then track it: ``source.connect``)."""
+    """Whether queries report progress (connections then track it: ``engine.connect``)."""
     return _ENABLED.get()
 
 
@@ -52,8 +54,6 @@ def query(con: duckdb.DuckDBPyConnection, label: str) -> Iterator[None]:
 def _watch(con: duckdb.DuckDBPyConnection, label: str, done: threading.Event) -> None:
     if done.wait(DELAY_S):
         return
-    from .render.console import stderr_console
-
     # transient: the spinner line is erased when the query ends
     with stderr_console().status(f"running {label} …", spinner="dots") as status:
         while not done.wait(POLL_S):

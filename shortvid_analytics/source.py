@@ -14,8 +14,9 @@
 first occurrence; integers are Unix epochs in ``[time] epoch_unit`` (inferred from magnitude when absent).
 
 Before the views exist one aggregate query checks the data (:meth:`EventSource._check_data`) and refuses,
-naming each problem (file, column, value and count; the CLI prints them as one line): no rows, a required column NULL in every row,
-times outside 1970..2200, non-finite or negative revenue. The rules and their reasons: docs/data.md.
+naming each problem (file, column, value and count; the CLI prints them as one line): no rows, a required
+column NULL in every row, times outside 1970..2200, non-finite or negative revenue. The rules and their
+reasons: docs/data.md.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import glob as globlib
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -32,20 +32,20 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from . import progress
+from . import engine
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
-from .errors import InputError, OptionError
-from .files import protect_events
+from .engine import is_duckdb, local_duckdb
+from .errors import InputError, OptionError, first_line
+from .files import is_uri, protect_events
 from .options import EARLIEST_DAY, LATEST_DAY
 from .sql import quote_ident, render
 
 if TYPE_CHECKING:
-    from .sql import Connection
+    from .engine import Connection
 
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT"}
 _NUMERIC_CANONICAL = {"revenue", "watch_time_s"}
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 # Largest |epoch| seen as seconds / milliseconds before the next finer unit is assumed.
 _EPOCH_SECONDS_MAX = 1e11
 _EPOCH_MILLIS_MAX = 1e14
@@ -65,22 +65,6 @@ _ROW_REQUIRED = ("event_time", "user_id", "event_name")
 _CHECK_FIELDS = ("rows", "null_event_time", "null_user_id", "null_event_name", "incomplete", "first_time",
                  "last_time", "unparsed_time", "unparsed_example", "nonfinite_revenue", "nonfinite_example",
                  "negative_revenue", "lowest_revenue", "negative_event")
-
-
-def is_uri(path: str) -> bool:
-    """True for ``scheme://...`` locations (``hdfs://``, ``s3a://``, ``file://``)."""
-    return bool(_URI.match(path))
-
-
-def is_duckdb(con: Connection) -> bool:
-    """True for a DuckDB connection, False for Spark's (whose SQL lacks DuckDB's table functions)."""
-    return isinstance(con, duckdb.DuckDBPyConnection)
-
-
-def local_duckdb(con: Connection) -> duckdb.DuckDBPyConnection:
-    """``con`` if it is DuckDB's, else a new in-memory DuckDB connection: for what DuckDB reads whatever
-    the engine (time zone names, the Parquet footers of local files)."""
-    return con if is_duckdb(con) else duckdb.connect(":memory:")
 
 
 def resolve_files(path: str | Path) -> tuple[list[str], bool]:
@@ -104,43 +88,6 @@ def resolve_files(path: str | Path) -> tuple[list[str], bool]:
     if not files:
         raise InputError(f"{text}: matches no Parquet files")
     return files, hive
-
-
-def connect(config: Config) -> Connection:
-    """A new connection of the configured engine: in-memory DuckDB with the config's engine settings
-    and session time zone UTC, or a Spark session (:mod:`.spark`) running the same SQL."""
-    if config.engine.name == "spark":
-        from . import spark
-
-        return spark.connect(config)
-    con = duckdb.connect(":memory:")
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET preserve_insertion_order = false")
-    # every query over the events view binds all the files again (union_by_name): without the cache each
-    # re-reads and re-parses every footer, ~0.1 s per query for 100M events in 29 files
-    con.execute("SET parquet_metadata_cache = true")
-    # DuckDB draws its progress bar on stdout after 2 s, which corrupts JSON/CSV written to stdout; when
-    # the CLI shows progress (on stderr, progress.py) DuckDB only tracks it.
-    con.execute(f"SET enable_progress_bar = {'true' if progress.enabled() else 'false'}")
-    con.execute("SET enable_progress_bar_print = false")
-    engine = config.engine
-    if engine.memory_limit:
-        _set(con, "memory_limit", engine.memory_limit)
-    if engine.threads:
-        _set(con, "threads", int(engine.threads))
-    if engine.temp_directory:
-        _set(con, "temp_directory", engine.temp_directory)
-    return con
-
-
-def _set(con: duckdb.DuckDBPyConnection, setting: str, value: object) -> None:
-    # SET does not take prepared parameters; the setting name is ours, the value goes through a variable.
-    con.execute("SET VARIABLE shortvid_setting = $value", {"value": value})
-    try:
-        con.execute(f"SET {setting} = getvariable('shortvid_setting')")
-    except duckdb.Error as exc:
-        flag = f" (--{setting.replace('_', '-')})" if setting in ("memory_limit", "threads") else ""
-        raise OptionError(f"engine setting {setting}{flag} = {value!r}: {_first_line(exc)}") from None
 
 
 def check_timezone(con: duckdb.DuckDBPyConnection, tz: str, what: str = "timezone") -> str:
@@ -201,7 +148,7 @@ class EventSource:
             date_to = max(min(date_to, LATEST_DAY), EARLIEST_DAY)
         files, hive = resolve_files(path)
         protect_events(path, files)  # no write of this run may replace them
-        con = connect(config)
+        con = engine.connect(config)
         zones = local_duckdb(con)
         check_timezone(zones, config.timezone, "timezone")
         check_timezone(zones, config.source_timezone, "[time] source_timezone")
@@ -214,7 +161,7 @@ class EventSource:
                 row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM raw_events").fetchall()
             }
         except duckdb.Error as exc:
-            raise InputError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
+            raise InputError(f"{path}: cannot read as Parquet: {first_line(exc)}") from None
         source = cls(con=con, path=str(path), files=files, config=config, raw_columns=raw_columns,
                      columns={}, date_from=date_from, date_to=date_to, hive=hive, requested=requested)
         problems = source._build_views()
@@ -746,5 +693,3 @@ def _naive_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

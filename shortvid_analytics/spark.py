@@ -22,7 +22,8 @@ Statements that Spark runs differently:
 Types follow DuckDB: a DuckDB ``TIMESTAMP`` (naive) is Spark's ``TIMESTAMP_NTZ`` and DuckDB's
 ``TIMESTAMPTZ`` is Spark's ``TIMESTAMP_LTZ``; the session time zone is UTC.
 
-Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does:
+Expression rewrites (DuckDB → Spark), beyond what sqlglot's transpiler does, each a small named rule in
+:data:`REWRITES`:
 
 - ``timezone(tz, x)``: for a naive ``x`` (the default; event times are naive UTC) the instant of
   that wall-clock time in ``tz`` (``to_utc_timestamp``); for an aware ``x`` (a ``timezone(...)`` of
@@ -55,6 +56,7 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,8 +68,8 @@ import sqlglot
 from sqlglot import exp
 
 from .config import Config
-from .errors import OptionError
-from .source import is_uri
+from .errors import OptionError, first_line
+from .files import is_uri
 
 #: Python packages the engine needs (the ``[spark]`` extra).
 REQUIRED_MODULES = ("pyspark", "sqlglot")
@@ -85,6 +87,8 @@ _LOCAL_CONF = {
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _MEBIBYTES_PER_UNIT = {"": 2.0**-20, "k": 2.0**-10, "m": 1.0, "g": 2.0**10, "t": 2.0**20}
 _HIVE_FOLDER = re.compile(r"^[^=/]+=[^/]*$")
+#: What CREATE and DROP make or remove, both kept on Spark as temporary views.
+_VIEW_KINDS = ("VIEW", "TABLE")
 
 _base_session: Any = None
 
@@ -146,7 +150,7 @@ def _base(config: Config) -> Any:
         try:
             session = builder.getOrCreate()
         except Exception as exc:  # pyspark raises a bare runtime error when the JVM does not start
-            raise OptionError(f"cannot start Spark ({master}): {_first_line(exc)}; "
+            raise OptionError(f"cannot start Spark ({master}): {first_line(exc)}; "
                               f"Spark needs Java 17 or newer (JAVA_HOME)") from None
     session.sparkContext.setLogLevel("FATAL")  # pyspark resets the level of an interactive-looking driver
     from pyspark.logger import PySparkLogger
@@ -208,9 +212,9 @@ class SparkConnection:
         try:
             return self._execute(text, dict(params or {}))
         except PySparkException as exc:
-            raise SparkQueryError(_first_line(exc)) from None
+            raise SparkQueryError(first_line(exc)) from None
         except Py4JJavaError as exc:  # JVM errors pyspark does not translate (e.g. unreadable files)
-            raise SparkQueryError(_first_line(exc.java_exception.toString())) from None
+            raise SparkQueryError(first_line(exc.java_exception.toString())) from None
 
     def query_progress(self) -> float:
         """-1: unknown (DuckDB's answer when it cannot tell); Spark shows progress in its web UI."""
@@ -238,35 +242,43 @@ class SparkConnection:
         if len(statements) != 1:
             raise SparkQueryError(f"expected one SQL statement, got {len(statements)}")
         statement = statements[0]
-        empty = SparkResult(pl.DataFrame())
         if isinstance(statement, exp.Set):
-            for item in statement.expressions:
-                if item.args.get("kind") != "VARIABLE":
-                    raise SparkQueryError(f"unsupported on Spark: {item.sql('duckdb')}")
-                self._set_variable(item.this.this.name, item.this.expression, params)
-            return empty
-        if isinstance(statement, exp.Describe):
-            schema = self._frame(statement.this, params).schema
-            return SparkResult(pl.DataFrame(
-                {"column_name": [f.name for f in schema.fields],
-                 "column_type": [duckdb_type(f.dataType) for f in schema.fields]},
-            ))
-        if isinstance(statement, exp.Create) and statement.args.get("kind") in ("VIEW", "TABLE"):
-            frame = self._frame(statement.expression, params)
-            if statement.args["kind"] == "TABLE":
-                frame = frame.cache()
-                frame.count()
-            frame.createOrReplaceTempView(statement.this.name)
-            return empty
-        if isinstance(statement, exp.Drop) and statement.args.get("kind") in ("VIEW", "TABLE"):
+            self._set_variables(statement, params)
+        elif isinstance(statement, exp.Describe):
+            return self._describe(statement, params)
+        elif isinstance(statement, exp.Create) and statement.args.get("kind") in _VIEW_KINDS:
+            self._create_view(statement, params)
+        elif isinstance(statement, exp.Drop) and statement.args.get("kind") in _VIEW_KINDS:
             for table in statement.args.get("tables") or []:
                 self.session.catalog.dropTempView(table.name)  # uncaches a cached table too
-            return empty
-        if isinstance(statement, exp.Copy):
+        elif isinstance(statement, exp.Copy):
             raise OptionError("--engine spark does not write files (COPY ... TO); this command runs on "
                               "--engine duckdb only")
-        frame = self._frame(statement, params)
-        return SparkResult(_to_polars(frame))
+        else:
+            return SparkResult(_to_polars(self._frame(statement, params)))
+        return SparkResult(pl.DataFrame())
+
+    def _set_variables(self, statement: exp.Set, params: dict[str, Any]) -> None:
+        for item in statement.expressions:
+            if item.args.get("kind") != "VARIABLE":
+                raise SparkQueryError(f"unsupported on Spark: {item.sql('duckdb')}")
+            self._set_variable(item.this.this.name, item.this.expression, params)
+
+    def _describe(self, statement: exp.Describe, params: dict[str, Any]) -> SparkResult:
+        """The schema under DuckDB's type names, in the shape of DuckDB's ``DESCRIBE``."""
+        schema = self._frame(statement.this, params).schema
+        return SparkResult(pl.DataFrame(
+            {"column_name": [f.name for f in schema.fields],
+             "column_type": [duckdb_type(f.dataType) for f in schema.fields]},
+        ))
+
+    def _create_view(self, statement: exp.Create, params: dict[str, Any]) -> None:
+        """A temporary view of the query; a table is cached and computed at once, like DuckDB's."""
+        frame = self._frame(statement.expression, params)
+        if statement.args["kind"] == "TABLE":
+            frame = frame.cache()
+            frame.count()
+        frame.createOrReplaceTempView(statement.this.name)
 
     def _set_variable(self, name: str, value: exp.Expression, params: dict[str, Any]) -> None:
         prefix = f"v_{name}_"
@@ -339,90 +351,214 @@ def _rewrite_tree(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
     return _rewrite(node, args)
 
 
+#: A rewrite rule: the Spark form of a node for one DuckDB→Spark difference, or ``None`` when the node is
+#: not its case. ``args`` are the values to be bound (to tell an interval parameter from text).
+Rule = Callable[[exp.Expression, dict[str, Any]], exp.Expression | None]
+
+
 def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
-    if _is_call(node, "timezone"):
-        zone, value = node.expressions
-        return _convert_zone(zone, value)
-    if _is_call(node, "fsum", "sumkahan", "kahan_sum"):
-        return exp.Sum(this=node.expressions[0])
-    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.UnixToTime)) and not isinstance(node.parent, exp.Cast):
-        return exp.cast(node, exp.DataType.Type.TIMESTAMPNTZ)
-    if isinstance(node, exp.DataType):
-        if node.this == exp.DataType.Type.TIMESTAMPTZ:
-            return exp.DataType.build("TIMESTAMPLTZ")
-        if node.this == exp.DataType.Type.TIMESTAMP:
-            return exp.DataType.build("TIMESTAMPNTZ")
+    """The first rule of :data:`REWRITES` that handles ``node``; the node itself when none does."""
+    for rule in REWRITES:
+        rewritten = rule(node, args)
+        if rewritten is not None:
+            return rewritten
+    return node
+
+
+def timezone_call(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``timezone(tz, x)``: DuckDB converts by the type of ``x``; Spark has one function per direction."""
+    if not _is_call(node, "timezone"):
+        return None
+    zone, value = node.expressions
+    return _convert_zone(zone, value)
+
+
+def compensated_sum(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``fsum`` (DuckDB's compensated sum): Spark has only ``sum``."""
+    return exp.Sum(this=node.expressions[0]) if _is_call(node, "fsum", "sumkahan", "kahan_sum") else None
+
+
+def naive_truncation(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``date_trunc``, ``make_timestamp``: Spark returns ``TIMESTAMP_LTZ`` where DuckDB's is naive."""
+    truncation = isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.UnixToTime))
+    return exp.cast(node, exp.DataType.Type.TIMESTAMPNTZ) if truncation and not isinstance(node.parent, exp.Cast) \
+        else None
+
+
+def timestamp_type_names(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """DuckDB's ``TIMESTAMPTZ`` is Spark's ``TIMESTAMP_LTZ``, its naive ``TIMESTAMP`` is ``TIMESTAMP_NTZ``."""
+    if not isinstance(node, exp.DataType):
+        return None
+    if node.this == exp.DataType.Type.TIMESTAMPTZ:
+        return exp.DataType.build("TIMESTAMPLTZ")
+    if node.this == exp.DataType.Type.TIMESTAMP:
+        return exp.DataType.build("TIMESTAMPNTZ")
+    return None
+
+
+def bound_interval(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``CAST($p AS INTERVAL)`` with a ``timedelta`` bound: Spark binds it as a day-time interval already
+    and cannot cast one to ``INTERVAL``."""
     if (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INTERVAL
             and isinstance(node.this, exp.Placeholder) and isinstance(args.get(node.this.name), timedelta)):
         return node.this
-    if _is_call(node, "list_position"):
-        haystack, needle = node.expressions
-        return exp.func("nullif", exp.func("array_position", haystack, needle), exp.Literal.number(0))
-    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Slice):
-        # DuckDB l[a:b]: elements a..b (1-based, inclusive); b must not count from the end
-        first, last = node.expressions[0].this, node.expressions[0].expression
-        length = exp.Add(this=exp.Sub(this=last, expression=first.copy()), expression=exp.Literal.number(1))
-        return exp.Anonymous(this="slice", expressions=[node.this, _int(first), _int(length)])
-    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_list_index(node.expressions[0]):
-        index = node.expressions[0]
-        if isinstance(index, exp.Literal) and index.is_int:
-            # sqlglot's parser made a constant subscript 0-based; others stay as written (1-based)
-            index = exp.Literal.number(int(index.name) + 1)
-        return exp.Anonymous(this="try_element_at", expressions=[node.this, _int(index)])
-    if _is_call(node, "epoch_us"):
-        return _unix_micros(node.expressions[0])
-    if isinstance(node, exp.TimeToUnix):  # DuckDB's epoch(): seconds as DOUBLE, fractions kept
-        return exp.Div(this=_unix_micros(node.this), expression=exp.Literal.number("1e6"))
-    if isinstance(node, exp.Div) and not node.args.get("typed"):
-        # DuckDB's / divides as DOUBLE whatever the operands (Spark keeps DECIMALs, e.g. x / 1000000.0)
-        return exp.Div(this=exp.cast(node.this, exp.DataType.Type.DOUBLE),
-                       expression=exp.cast(node.expression, exp.DataType.Type.DOUBLE))
-    if isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal) and node.unit is not None:
-        # INTERVAL (expr) SECOND: Spark takes only constants there; a one-unit interval times expr
-        unit = exp.Interval(this=exp.Literal.string("1"), unit=node.unit.copy())
-        return exp.Paren(this=exp.Mul(this=unit, expression=node.this))
-    if (isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber)
+    return None
+
+
+def list_position(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``list_position``: NULL when absent in DuckDB, where Spark's ``array_position`` gives 0."""
+    if not _is_call(node, "list_position"):
+        return None
+    haystack, needle = node.expressions
+    return exp.func("nullif", exp.func("array_position", haystack, needle), exp.Literal.number(0))
+
+
+def list_slice(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``l[a:b]``: DuckDB's elements a..b (1-based, inclusive) are Spark's ``slice(l, a, b - a + 1)``;
+    ``b`` must not count from the end."""
+    if not (isinstance(node, exp.Bracket) and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Slice)):
+        return None
+    first, last = node.expressions[0].this, node.expressions[0].expression
+    length = exp.Add(this=exp.Sub(this=last, expression=first.copy()), expression=exp.Literal.number(1))
+    return exp.Anonymous(this="slice", expressions=[node.this, _int(first), _int(length)])
+
+
+def list_index(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``list[i]``: 1-based and NULL out of range in DuckDB, as Spark's ``try_element_at``."""
+    if not (isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_list_index(node.expressions[0])):
+        return None
+    index = node.expressions[0]
+    if isinstance(index, exp.Literal) and index.is_int:
+        # sqlglot's parser made a constant subscript 0-based; others stay as written (1-based)
+        index = exp.Literal.number(int(index.name) + 1)
+    return exp.Anonymous(this="try_element_at", expressions=[node.this, _int(index)])
+
+
+def epoch_micros(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``epoch_us(t)``: Spark's ``unix_micros``."""
+    return _unix_micros(node.expressions[0]) if _is_call(node, "epoch_us") else None
+
+
+def epoch_seconds(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``epoch(t)``: seconds as DOUBLE in DuckDB, the fraction kept, where Spark's ``unix_seconds`` drops it."""
+    if not isinstance(node, exp.TimeToUnix):
+        return None
+    return exp.Div(this=_unix_micros(node.this), expression=exp.Literal.number("1e6"))
+
+
+def double_division(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``a / b``: DuckDB divides as DOUBLE whatever the operands; Spark keeps DECIMALs (``x / 1000000.0``)."""
+    if not isinstance(node, exp.Div) or node.args.get("typed"):
+        return None
+    return exp.Div(this=exp.cast(node.this, exp.DataType.Type.DOUBLE),
+                   expression=exp.cast(node.expression, exp.DataType.Type.DOUBLE))
+
+
+def computed_interval(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``INTERVAL (e) SECOND``: Spark takes only constants there, so a one-unit interval times ``e``."""
+    if not (isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal) and node.unit is not None):
+        return None
+    unit = exp.Interval(this=exp.Literal.string("1"), unit=node.unit.copy())
+    return exp.Paren(this=exp.Mul(this=unit, expression=node.this))
+
+
+def row_id(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``row_number() OVER ()``: DuckDB numbers rows in no particular order (an id); Spark requires an
+    order and would move every row to one task, so a unique (not consecutive) id from each task."""
+    if not (isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber)
             and not any(node.args.get(k) for k in ("partition_by", "order", "alias"))):
-        # row_number() OVER (): DuckDB numbers rows in no particular order (an id); Spark requires an
-        # order and would move every row to one task: a unique id from each task instead
-        return exp.Add(this=exp.Anonymous(this="monotonically_increasing_id"), expression=exp.Literal.number(1))
+        return None
+    return exp.Add(this=exp.Anonymous(this="monotonically_increasing_id"), expression=exp.Literal.number(1))
+
+
+def framed_named_windows(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``OVER (w ROWS ...)`` on a named window ``w``: Spark cannot add a frame to a named window, so its
+    PARTITION BY / ORDER BY are written out. Edits the select in place and returns ``None``, so that
+    the later rules still see the select (its sample)."""
     if isinstance(node, exp.Select) and node.args.get("windows"):
         _inline_framed_windows(node)
-    if isinstance(node, exp.Select) and isinstance(node.args.get("sample"), exp.TableSample):
-        # USING SAMPLE reservoir(n ROWS): Spark's n-row sample is a LIMIT (the first n rows found)
-        size = node.args["sample"].args.get("size")
-        node.set("sample", None)
-        return node.limit(size) if size is not None else node
-    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
-        node.set("materialized", None)  # Spark plans CTEs itself and has no MATERIALIZED hint
-        return node
-    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
-        return _ordered_list(node.this)
-    if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
-        series = node.this
-        end = series.args["end"] if series.args.get("is_end_exclusive") else exp.Add(
-            this=series.args["end"], expression=exp.Literal.number(1))
-        node.set("this", exp.Anonymous(this="range", expressions=[series.args["start"], end]))
-        return node
-    if (isinstance(node, exp.Cast) and isinstance(node.this, exp.Log)
-            and node.to.this in exp.DataType.INTEGER_TYPES):
-        # DuckDB rounds a DOUBLE cast to an integer, Spark truncates (log2(8) may be 2.9999...)
-        return exp.cast(exp.Anonymous(this="round", expressions=[node.this]), node.to)
-    if isinstance(node, exp.PercentileCont) and node.expression is not None:
-        # DuckDB's quantile_cont(x, q): Spark's exact percentile, also interpolating linearly
-        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
-    if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
-        # Spark's grouping_id(...) must list every grouping column in GROUP BY order: add up the bits
-        last = len(node.expressions) - 1
-        bits = [exp.Mul(this=exp.Grouping(expressions=[column]), expression=exp.Literal.number(2 ** (last - i)))
-                for i, column in enumerate(node.expressions)]
-        total = bits[0]
-        for bit in bits[1:]:
-            total = exp.Add(this=total, expression=bit)
-        return exp.Paren(this=total)
-    if isinstance(node, exp.Tuple) and not isinstance(node.parent, _TUPLE_CONTEXTS):
-        return exp.Struct(expressions=node.expressions)
+    return None
+
+
+def reservoir_sample(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``USING SAMPLE reservoir(n ROWS)``: Spark's n-row sample is a LIMIT (the first n rows found)."""
+    if not (isinstance(node, exp.Select) and isinstance(node.args.get("sample"), exp.TableSample)):
+        return None
+    size = node.args["sample"].args.get("size")
+    node.set("sample", None)
+    return node.limit(size) if size is not None else node
+
+
+def materialized_cte(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``AS [NOT] MATERIALIZED``: Spark plans CTEs itself and has no such hint."""
+    if not (isinstance(node, exp.CTE) and node.args.get("materialized") is not None):
+        return None
+    node.set("materialized", None)
     return node
+
+
+def ordered_list(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``list(v ORDER BY k)``: Spark's ``collect_list`` keeps no order (see :func:`_ordered_list`)."""
+    return _ordered_list(node.this) if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order) else None
+
+
+def range_table(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``range(a, b)`` / ``generate_series`` as a table: Spark's ``range`` table, end exclusive."""
+    if not (isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries)):
+        return None
+    series = node.this
+    end = series.args["end"] if series.args.get("is_end_exclusive") else exp.Add(
+        this=series.args["end"], expression=exp.Literal.number(1))
+    node.set("this", exp.Anonymous(this="range", expressions=[series.args["start"], end]))
+    return node
+
+
+def rounded_log_cast(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``CAST(log(...) AS INTEGER)``: DuckDB rounds a DOUBLE cast to an integer, Spark truncates
+    (``log2(8)`` may be 2.9999...)."""
+    if not (isinstance(node, exp.Cast) and isinstance(node.this, exp.Log)
+            and node.to.this in exp.DataType.INTEGER_TYPES):
+        return None
+    return exp.cast(exp.Anonymous(this="round", expressions=[node.this]), node.to)
+
+
+def exact_quantile(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``quantile_cont(x, q)``: Spark's exact ``percentile``, also interpolating linearly."""
+    if not (isinstance(node, exp.PercentileCont) and node.expression is not None):
+        return None
+    return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+
+
+def grouping_mask(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """``GROUPING(a, b, ...)``: DuckDB's bit mask (``a`` highest); Spark's ``grouping_id(...)`` must list
+    every grouping column in GROUP BY order, so the bits of one-column ``grouping`` are added up."""
+    if not (isinstance(node, exp.Grouping) and len(node.expressions) > 1):
+        return None
+    last = len(node.expressions) - 1
+    bits = [exp.Mul(this=exp.Grouping(expressions=[column]), expression=exp.Literal.number(2 ** (last - i)))
+            for i, column in enumerate(node.expressions)]
+    total: exp.Expression = bits[0]
+    for bit in bits[1:]:
+        total = exp.Add(this=total, expression=bit)
+    return exp.Paren(this=total)
+
+
+def row_value(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+    """A row ``(a, b)``: Spark's ``STRUCT(a, b)`` (not where a parenthesised list is a list: IN, VALUES...)."""
+    if not isinstance(node, exp.Tuple) or isinstance(node.parent, _TUPLE_CONTEXTS):
+        return None
+    return exp.Struct(expressions=node.expressions)
+
+
+#: The DuckDB→Spark expression rewrites beyond sqlglot's transpiler, tried in this order on every node
+#: (children first); the first that handles a node gives its Spark form.
+REWRITES: tuple[Rule, ...] = (
+    timezone_call, compensated_sum, naive_truncation, timestamp_type_names, bound_interval, list_position,
+    list_slice, list_index, epoch_micros, epoch_seconds, double_division, computed_interval, row_id,
+    framed_named_windows, reservoir_sample, materialized_cte, ordered_list, range_table, rounded_log_cast,
+    exact_quantile, grouping_mask, row_value,
+)
 
 
 # where a parenthesised list is not a row value
@@ -555,8 +691,3 @@ def duckdb_type(data_type: Any) -> str:
     if name == "ArrayType":
         return f"{duckdb_type(data_type.elementType)}[]"
     return data_type.simpleString().upper()
-
-
-def _first_line(exc: BaseException | str) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -7,7 +7,7 @@ predicate of a step filter ``purchase[platform=douyin]``); a query file marks wh
 
 A connection is DuckDB's, or a :class:`~shortvid_analytics.spark.SparkConnection` that runs the
 same DuckDB-dialect SQL on Apache Spark (transpiled with sqlglot) behind the same two methods
-(``execute(sql, params)`` and ``sql(sql, params=...).pl()``): this module is the engine seam.
+(``execute(sql, params)`` and ``sql(sql, params=...).pl()``); :mod:`.engine` opens either.
 """
 
 from __future__ import annotations
@@ -25,13 +25,9 @@ from . import progress
 from .resources import data_dir
 
 if TYPE_CHECKING:
-    import duckdb
     import polars as pl
 
-    from .spark import SparkConnection
-
-    #: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
-    Connection = duckdb.DuckDBPyConnection | SparkConnection
+    from .engine import Connection
 
 _FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")

@@ -18,8 +18,7 @@ import pytest
 import typer
 from rich.console import Console
 
-from shortvid_analytics import progress
-from shortvid_analytics import source as source_module
+from shortvid_analytics import engine, progress
 from shortvid_analytics.cli import app
 from shortvid_analytics.config import Config
 from shortvid_analytics.source import EventSource
@@ -31,7 +30,7 @@ from .conftest import T0, at
 def engine_settings(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
     """The DuckDB settings of every connection the source layer opens."""
     seen: list[dict[str, str]] = []
-    real_connect = source_module.connect
+    real_connect = engine.connect
 
     def recording_connect(config: Config) -> duckdb.DuckDBPyConnection:
         con = real_connect(config)
@@ -39,7 +38,7 @@ def engine_settings(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
         seen.append(dict(rows.fetchall()))
         return con
 
-    monkeypatch.setattr(source_module, "connect", recording_connect)
+    monkeypatch.setattr(engine, "connect", recording_connect)
     return seen
 
 
@@ -172,11 +171,11 @@ def test_progress_shows_duckdbs_percentage_on_stderr_only(monkeypatch: pytest.Mo
     screen = io.StringIO()
     monkeypatch.setattr(progress, "DELAY_S", 0.0)
     monkeypatch.setattr(progress, "POLL_S", 0.02)
-    monkeypatch.setattr("shortvid_analytics.render.console.stderr_console",
+    monkeypatch.setattr("shortvid_analytics.progress.stderr_console",
                         lambda: Console(file=screen, force_terminal=True, width=80))
     progress.enable(True)
     try:
-        con = source_module.connect(Config())
+        con = engine.connect(Config())
         with progress.query(con, "slow_count"):
             con.execute(SLOW_QUERY).fetchall()
     finally:
@@ -190,7 +189,7 @@ def test_no_progress_without_a_terminal(cli, events: Path) -> None:
     result = cli("validate", str(events), "-f", "json")
     assert result.exit_code == 0 and result.stderr == ""
     assert not progress.enabled()
-    con = source_module.connect(Config())
+    con = engine.connect(Config())
     assert con.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
 
 
@@ -202,8 +201,8 @@ def _bounds_by_scan(source: EventSource) -> tuple:
 def _stats_usable(source: EventSource, stats_type: str) -> bool:
     from shortvid_analytics.sql import render
 
-    return source.con.execute(render("event_time_statistics", {"stats_type": stats_type}),
-                              {"files": source.files, "column": "event_time", "start": None, "end": None}).fetchall()[0][2]
+    params = {"files": source.files, "column": "event_time", "start": None, "end": None}
+    return source.con.execute(render("event_time_statistics", {"stats_type": stats_type}), params).fetchall()[0][2]
 
 
 def _write_table(path: Path, times: list, tz: str | None, row_group_size: int = 2, **options) -> Path:

@@ -31,15 +31,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 
 from .. import sql
-from ..errors import InputError, OptionError
+from ..errors import InputError, OptionError, first_line
 from ..eventspec import EventSpec, split_top_level
 from ..source import _INTEGER_TYPES, TIME_FIRST, TIME_LAST, EventSource, _micros_text, resolve_files
 from .stats import MetricType, Sums
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Aggregate = Literal["has", "count", "sum", "orders"]
 
@@ -155,34 +158,18 @@ def load_assignments(
     """Read the assignments Parquet, check it, and create ``ab_assigned`` (one row per user).
 
     With a date range on ``source``, only users first assigned inside it are kept (and the metrics
-    read only events inside it). ``segment_column`` is taken from the assignments when they have it. Raises :class:`InputError`
-    for missing/mistyped columns and :class:`OptionError` for an unknown experiment.
+    read only events inside it). ``segment_column`` is taken from the assignments when they have it.
+    Raises :class:`InputError` for missing/mistyped columns and :class:`OptionError` for an unknown
+    experiment.
     """
     con = source.con
-    files, hive = resolve_files(path)
-    con.execute("SET VARIABLE shortvid_ab_files = $files::VARCHAR[]", {"files": files})
-    try:
-        sql.execute(con, "ab_assignments_view", fragments={"hive": "true" if hive else "false"})
-        columns = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM ab_assignments_raw").fetchall()}
-    except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None
-    missing = [c for c in REQUIRED_ASSIGNMENT_COLUMNS if c not in columns]
-    if missing:
-        raise InputError(f"{path}: assignments lack required column(s) {', '.join(missing)}; columns present: "
-                         f"{', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
+    columns = _open_assignments(source, path)
     _check_assignments(source, path, columns)
     assigned_at = assigned_at_expr(source, path, columns["assigned_at"].upper())
     join_key = _join_key_expr(path, columns["user_id"].upper(), source.columns["user_id"].upper())
 
     experiments = sql.run(con, "ab_experiments", fragments={"assigned_at": assigned_at})
-    known = experiments["experiment_id"].to_list()
-    if experiment is None:
-        if len(known) != 1:
-            raise OptionError(f"{path} holds {len(known)} experiments; choose one with --experiment: "
-                              f"{_listing(known)}")
-        experiment = known[0]
-    elif experiment not in known:
-        raise OptionError(f"experiment {experiment!r} not found in {path}; experiments present: {_listing(known)}")
+    experiment = _chosen_experiment(path, experiments["experiment_id"].to_list(), experiment)
     incomplete = int(experiments.filter(experiments["experiment_id"] == experiment)["incomplete_rows"].item())
 
     segment = "CAST(NULL AS VARCHAR)"
@@ -194,13 +181,9 @@ def load_assignments(
                  "assigned_from": assigned_from, "assigned_to": assigned_to},
                 {"assigned_at": assigned_at, "join_key": join_key, "segment": segment})
     summary = sql.run(con, "ab_assignment_summary")
-    users: dict[str, int] = {}
-    excluded = 0
-    for row in summary.iter_rows(named=True):
-        if row["variant"] is None:
-            excluded = int(row["users"])
-        else:
-            users[row["variant"]] = int(row["users"])
+    users = {row["variant"]: int(row["users"]) for row in summary.iter_rows(named=True) if row["variant"] is not None}
+    # the users of more than one variant are the row without a variant
+    excluded = sum(int(row["users"]) for row in summary.iter_rows(named=True) if row["variant"] is None)
     eligible = summary.filter(summary["variant"].is_not_null())
     return Assignments(
         experiment=experiment,
@@ -211,6 +194,36 @@ def load_assignments(
         first_needed=eligible["first_needed"].min() if eligible.height else None,
         last_needed=eligible["last_needed"].max() if eligible.height and window is not None else None,
     )
+
+
+def _open_assignments(source: EventSource, path: str | Path) -> dict[str, str]:
+    """Create the ``ab_assignments_raw`` view of the Parquet files at ``path``; their columns and types,
+    which must include the required ones."""
+    con = source.con
+    files, hive = resolve_files(path)
+    con.execute("SET VARIABLE shortvid_ab_files = $files::VARCHAR[]", {"files": files})
+    try:
+        sql.execute(con, "ab_assignments_view", fragments={"hive": "true" if hive else "false"})
+        columns = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM ab_assignments_raw").fetchall()}
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot read as Parquet: {first_line(exc)}") from None
+    missing = [c for c in REQUIRED_ASSIGNMENT_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(f"{path}: assignments lack required column(s) {', '.join(missing)}; columns present: "
+                         f"{', '.join(columns)}; expected {', '.join(REQUIRED_ASSIGNMENT_COLUMNS)}")
+    return columns
+
+
+def _chosen_experiment(path: str | Path, known: list[str], experiment: str | None) -> str:
+    """``experiment`` if the assignments hold it; when not given, the only experiment they hold."""
+    if experiment is None:
+        if len(known) != 1:
+            raise OptionError(f"{path} holds {len(known)} experiments; choose one with --experiment: "
+                              f"{_listing(known)}")
+        return known[0]
+    if experiment not in known:
+        raise OptionError(f"experiment {experiment!r} not found in {path}; experiments present: {_listing(known)}")
+    return experiment
 
 
 def _check_assignments(source: EventSource, path: str | Path, columns: dict[str, str]) -> None:
@@ -298,53 +311,13 @@ def variant_sums(
     cap value.
     """
     params = sql.Params()
-    components: list[Component] = []
-    for metric in metrics:
-        for component in metric.components:
-            if component not in components:
-                components.append(component)
-    values: list[str] = []
-    predicates: list[str] = []
-    for i, component in enumerate(components):
-        predicate = component.spec.predicate(params, source.columns, alias="e")
-        predicates.append(predicate)
-        values.append(f"{_aggregate(component, predicate, 'e.event_time >= u.assigned_at')} AS c{i}_post")
-        if cuped:
-            values.append(f"{_aggregate(component, predicate, 'e.event_time < u.assigned_at')} AS c{i}_pre")
+    components = list(dict.fromkeys(component for metric in metrics for component in metric.components))
+    values, event_filter, segment = _user_values(source, components, params, cuped=cuped,
+                                                 segment_column=segment_column if segment_from_events else None)
     per_user_columns = [f"c{i}_post" for i in range(len(components))] + (
         [f"c{i}_pre" for i in range(len(components))] if cuped else [])
-    if segment_from_events and segment_column is not None:
-        col = f"CAST(e.{sql.quote_ident(segment_column)} AS VARCHAR)"
-        values.append(f"arg_min({col}, CASE WHEN e.event_time >= u.assigned_at THEN (e.event_time, {col}) END)"
-                      f" AS event_segment")
-        event_filter = "TRUE"  # the first event of any kind decides the segment
-        segment = "p.event_segment"
-    else:
-        event_filter = " OR ".join(predicates)
-        segment = "u.segment"
-
-    sums: list[str] = []
-    cap_values: list[str] = []
     capped = [j for j, metric in enumerate(metrics) if cap is not None and metric.type == "mean"]
-    for j, metric in enumerate(metrics):
-        num = f"c{components.index(metric.numerator)}_post"
-        pre = f"c{components.index(metric.numerator)}_pre"
-        if j in capped:
-            quantile = params.bind(cap)
-            cap_values.append(f"quantile_cont({num}, {quantile}) AS m{j}_cap")
-            sums.append(f"max(caps.m{j}_cap) AS m{j}_cap")
-            num = f"least({num}, caps.m{j}_cap)"
-            if cuped:
-                cap_values.append(f"quantile_cont({pre}, {quantile}) AS m{j}_pre_cap")
-                pre = f"least({pre}, caps.m{j}_pre_cap)"
-        sums += _moment_sums(f"m{j}", num)
-        if metric.denominator is not None:
-            den = f"c{components.index(metric.denominator)}_post"
-            sums += _moment_sums(f"m{j}_den", den)
-            sums.append(f"fsum({num} * {den}) AS m{j}_num_den_products")
-        elif cuped:
-            sums += _moment_sums(f"m{j}_pre", pre)
-            sums.append(f"fsum({num} * {pre}) AS m{j}_post_pre_products")
+    sums, cap_values = _metric_sums(metrics, components, params, cuped=cuped, cap=cap, capped=capped)
 
     if segment_column is not None:
         segment_select = "segment, GROUPING(segment) AS overall"
@@ -364,6 +337,12 @@ def variant_sums(
     }
     frame = sql.run(source.con, "ab_variant_sums",
                     {**params.values, "time_from": first_needed, "time_to": last_needed}, fragments)
+    return _read_sums(frame, metrics, cuped=cuped, capped=capped)
+
+
+def _read_sums(frame: pl.DataFrame, metrics: list[MetricDef], *, cuped: bool,
+               capped: list[int]) -> tuple[VariantSums, dict[int, float | None]]:
+    """The sums by segment and variant (a NULL segment value is ``(none)``), and the cap values."""
     out: VariantSums = {}
     caps: dict[int, float | None] = {}
     for row in frame.iter_rows(named=True):
@@ -372,6 +351,55 @@ def variant_sums(
         out.setdefault(key, {})[row["variant"]] = per_metric
         caps.update({j: row[f"m{j}_cap"] for j in capped})
     return out, caps
+
+
+def _user_values(source: EventSource, components: list[Component], params: sql.Params, *, cuped: bool,
+                 segment_column: str | None) -> tuple[list[str], str, str]:
+    """Each user's value of every component after assignment (and before, for CUPED), the filter of
+    the events read, and the segment expression: ``segment_column`` of the first event after
+    assignment when given (then every event counts), else the assignments' segment."""
+    values: list[str] = []
+    predicates: list[str] = []
+    for i, component in enumerate(components):
+        predicate = component.spec.predicate(params, source.columns, alias="e")
+        predicates.append(predicate)
+        values.append(f"{_aggregate(component, predicate, 'e.event_time >= u.assigned_at')} AS c{i}_post")
+        if cuped:
+            values.append(f"{_aggregate(component, predicate, 'e.event_time < u.assigned_at')} AS c{i}_pre")
+    if segment_column is None:
+        return values, " OR ".join(predicates), "u.segment"
+    col = f"CAST(e.{sql.quote_ident(segment_column)} AS VARCHAR)"
+    values.append(f"arg_min({col}, CASE WHEN e.event_time >= u.assigned_at THEN (e.event_time, {col}) END)"
+                  f" AS event_segment")
+    return values, "TRUE", "p.event_segment"  # the first event of any kind decides the segment
+
+
+def _metric_sums(metrics: list[MetricDef], components: list[Component], params: sql.Params, *, cuped: bool,
+                 cap: float | None, capped: list[int]) -> tuple[list[str], list[str]]:
+    """The per-variant sums of every metric (moments, and the cross products its variance needs), and
+    the pooled quantiles that cap the ``capped`` metrics."""
+    sums: list[str] = []
+    cap_values: list[str] = []
+    for j, metric in enumerate(metrics):
+        num = f"c{components.index(metric.numerator)}_post"
+        pre = f"c{components.index(metric.numerator)}_pre"
+        if j in capped:
+            quantile = params.bind(cap)
+            cap_values.append(f"quantile_cont({num}, {quantile}) AS m{j}_cap")
+            sums.append(f"max(caps.m{j}_cap) AS m{j}_cap")
+            num = f"least({num}, caps.m{j}_cap)"
+            if cuped:
+                cap_values.append(f"quantile_cont({pre}, {quantile}) AS m{j}_pre_cap")
+                pre = f"least({pre}, caps.m{j}_pre_cap)"
+        sums += _moment_sums(f"m{j}", num)
+        if metric.denominator is not None:
+            den = f"c{components.index(metric.denominator)}_post"
+            sums += _moment_sums(f"m{j}_den", den)
+            sums.append(f"fsum({num} * {den}) AS m{j}_num_den_products")
+        elif cuped:
+            sums += _moment_sums(f"m{j}_pre", pre)
+            sums.append(f"fsum({num} * {pre}) AS m{j}_post_pre_products")
+    return sums, cap_values
 
 
 def _aggregate(component: Component, predicate: str, window: str) -> str:

@@ -347,28 +347,42 @@ def compare(
         out.note = "control mean is not positive: relative lift undefined"
     else:
         out.rel_lift = relative.estimate
-    n_total = a.n + b.n
-    dof = welch_dof(a, b)
     if method == "frequentist":
-        out.abs_ci_low, out.abs_ci_high = t_interval(absolute, math.inf if kind == "proportion" else dof, alpha)
-        out.p_value = t_p_value(absolute, math.inf if kind == "proportion" else dof)
-        if relative is not None:
-            out.ci_low, out.ci_high = t_interval(relative, dof, alpha)
+        dof = welch_dof(a, b)
+        _frequentist(out, absolute, relative, math.inf if kind == "proportion" else dof, dof, alpha)
     elif method == "sequential":
-        out.abs_ci_low, out.abs_ci_high = sequential_interval(absolute, n_total, alpha, tuning)
-        if relative is not None:
-            out.ci_low, out.ci_high = sequential_interval(relative, n_total, alpha, tuning)
-            out.p_value = sequential_p_value(relative, n_total, alpha, tuning)
-        else:
-            out.p_value = sequential_p_value(absolute, n_total, alpha, tuning)
+        _sequential(out, absolute, relative, a.n + b.n, alpha, tuning)
     else:
-        out.abs_ci_low, out.abs_ci_high = gaussian_posterior(absolute, alpha).interval
-        posterior = gaussian_posterior(relative if relative is not None else absolute, alpha)
-        out.chance_to_win = posterior.chance_to_win
-        if relative is not None:
-            out.ci_low, out.ci_high = posterior.interval
-            out.risk, out.risk_control = posterior.risk, posterior.risk_control
+        _bayesian(out, absolute, relative, alpha)
     return out
+
+
+def _frequentist(out: Comparison, absolute: Effect, relative: Effect | None, absolute_dof: float, dof: float,
+                 alpha: float) -> None:
+    """Welch t intervals and p-value (a proportion's absolute effect on the normal, ``absolute_dof`` inf)."""
+    out.abs_ci_low, out.abs_ci_high = t_interval(absolute, absolute_dof, alpha)
+    out.p_value = t_p_value(absolute, absolute_dof)
+    if relative is not None:
+        out.ci_low, out.ci_high = t_interval(relative, dof, alpha)
+
+
+def _sequential(out: Comparison, absolute: Effect, relative: Effect | None, n_total: int, alpha: float,
+                tuning: float) -> None:
+    """Always-valid intervals; the p-value of the relative lift when it is defined, else of the difference."""
+    out.abs_ci_low, out.abs_ci_high = sequential_interval(absolute, n_total, alpha, tuning)
+    if relative is not None:
+        out.ci_low, out.ci_high = sequential_interval(relative, n_total, alpha, tuning)
+    out.p_value = sequential_p_value(relative if relative is not None else absolute, n_total, alpha, tuning)
+
+
+def _bayesian(out: Comparison, absolute: Effect, relative: Effect | None, alpha: float) -> None:
+    """Gaussian posteriors: credible intervals, chance to win and risk (of the relative lift when defined)."""
+    out.abs_ci_low, out.abs_ci_high = gaussian_posterior(absolute, alpha).interval
+    posterior = gaussian_posterior(relative if relative is not None else absolute, alpha)
+    out.chance_to_win = posterior.chance_to_win
+    if relative is not None:
+        out.ci_low, out.ci_high = posterior.interval
+        out.risk, out.risk_control = posterior.risk, posterior.risk_control
 
 
 def adjust_p_values(p_values: list[float | None], correction: Correction) -> list[float | None]:

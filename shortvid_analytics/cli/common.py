@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..config import Config
-from ..errors import OptionError, ShortvidError
+from ..errors import OptionError, ShortvidError, first_line
 from ..render.console import file_console, stderr_console, stdout_console
 
 if TYPE_CHECKING:  # imported where used, so that start-up does not load DuckDB and polars
@@ -173,20 +173,21 @@ def guarded(ctx: typer.Context) -> Iterator[None]:
     except Exception as exc:
         if debug:
             raise
-        if isinstance(exc, OSError):
-            # the file system (a folder in the way, permission, no space): the user's to fix, not a bug
-            where = f"{exc.filename}: " if exc.filename else ""
-            stderr_console().print(f"error: {where}{exc.strerror or exc}", markup=False)
-            raise typer.Exit(1) from None
-        if _is_duckdb_error(exc):
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            stderr_console().print(f"error: query failed: {first}", markup=False)
-            raise typer.Exit(1) from None
-        # a bug: say so in one line, keep the traceback for --debug
-        stderr_console().print(
-            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+        line, code = _unexpected_error(exc)
+        stderr_console().print(line, markup=False)
+        raise typer.Exit(code) from None
+
+
+def _unexpected_error(exc: Exception) -> tuple[str, int]:
+    """The line and exit code of an error that is not a :class:`ShortvidError`."""
+    if isinstance(exc, OSError):
+        # the file system (a folder in the way, permission, no space): the user's to fix, not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"error: {where}{exc.strerror or exc}", 1
+    if _is_duckdb_error(exc):
+        return f"error: query failed: {first_line(exc)}", 1
+    # a bug: say so in one line, keep the traceback for --debug
+    return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL
 
 
 def _is_duckdb_error(exc: Exception) -> bool:

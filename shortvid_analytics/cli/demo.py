@@ -32,7 +32,7 @@ def demo(
     """Generate example data with planted effects and build the Douyin-vs-Kuaishou case study from it
     (examples/douyin_vs_kuaishou.toml) as HTML and PDF; print where they are and the key numbers."""
     from ..demo import DEMO_DAYS, example_spec, run_demo
-    from ..generate import check_users
+    from ..synth import check_users
 
     with guarded(ctx):
         folder = out.absolute()

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from patsy import ModelDesc, PatsyError
 from patsy.desc import Term
 
-from ..errors import OptionError
+from ..errors import OptionError, first_line
 from . import grammar
 
 
@@ -28,15 +28,10 @@ def parse(formula: str) -> ModelDesc:
     try:
         desc = ModelDesc.from_formula(formula)
     except PatsyError as exc:
-        raise OptionError(f"formula {formula!r}: {_first_line(exc)}") from None
+        raise OptionError(f"formula {formula!r}: {first_line(exc)}") from None
     if len(desc.lhs_termlist) != 1:
         raise OptionError(f"formula {formula!r}: expected exactly one outcome left of '~'")
     return desc
-
-
-def outcome_of(formula: str) -> str:
-    """The left-hand side of ``formula`` (the outcome expression)."""
-    return parse(formula).lhs_termlist[0].name()
 
 
 def term_names(text: str) -> list[str]:
@@ -103,8 +98,3 @@ def _strip_brackets(name: str) -> str:
         elif depth == 0:
             out.append(ch)
     return "".join(out)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -34,12 +34,6 @@ DEFAULT_FEATURES: dict[str, tuple[str, ...]] = {
 #: Categorical columns that become default controls (dummy-coded) when they have two or more levels,
 #: with the reference level used when it occurs (else the first level in sort order).
 CATEGORICAL_CONTROLS: dict[str, str | None] = {"platform": None, "traffic_source": "recommend"}
-#: Columns that identify the unit or group it; not features.
-KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "user_video": ("user_id", "video_id"),
-    "user": ("user_id",),
-    "session": ("user_id", "session_id"),
-}
 CATEGORY_LEVELS = 10_000
 _WHAT: dict[str, str] = {
     "user_video": "video_view events with a video_id",

@@ -27,7 +27,7 @@ from patsy import EvalEnvironment, ModelDesc, PatsyError, dmatrix
 from scipy.linalg import solve_triangular
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from ..errors import InputError, OptionError
+from ..errors import InputError, OptionError, first_line
 from . import formulas, grammar
 from .margins import average_marginal_effects
 
@@ -129,13 +129,6 @@ class FittedModel:
     def to_dict(self) -> dict[str, Any]:
         """JSON form; ``statistic`` names the test statistic of every coefficient (``z`` or ``t``)."""
         return asdict(self)
-
-    def coefficient(self, term: str) -> Coefficient:
-        """The coefficient of design column ``term``."""
-        for c in self.coefficients:
-            if c.term == term:
-                return c
-        raise KeyError(term)
 
 
 @dataclass
@@ -263,8 +256,7 @@ def _build(model: str, formula: str, data: pd.DataFrame) -> Any:
                 _check_domain(np.asarray(outcome)[:, 0], model, lhs[0].name())
             sm_model = _FACTORIES[model](formula, data=data, missing="drop", eval_env=env)
     except (PatsyError, NameError, KeyError, ValueError, TypeError) as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise OptionError(f"formula {formula!r}: {text}; frame columns: {', '.join(data.columns)}") from None
+        raise OptionError(f"formula {formula!r}: {first_line(exc)}; frame columns: {', '.join(data.columns)}") from None
     if sm_model.exog.shape[0] == 0:
         raise InputError(f"formula {formula!r}: no rows left once rows with missing values are dropped")
     return sm_model
@@ -390,7 +382,8 @@ def _separation_warnings(sm_model: Any, result: Any, outcome: str) -> list[str]:
     return notes
 
 
-def _marginal_effects(result: Any, model: str, has_interactions: bool, notes: list[str]) -> dict[str, tuple[float, float]]:
+def _marginal_effects(result: Any, model: str, has_interactions: bool,
+                      notes: list[str]) -> dict[str, tuple[float, float]]:
     """Average marginal effects by design column: the numbers of statsmodels'
     ``get_margeff(at="overall", method="dydx", dummy=True)``, computed in bounded memory (:mod:`.margins`)."""
     if model == "ols":

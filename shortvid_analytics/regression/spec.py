@@ -167,14 +167,7 @@ def load_spec(path: str | Path, base: RunSpec) -> RunSpec:
     line (``base.models[0]``).
     """
     name = str(path)
-    try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{name}: spec file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{name}: cannot read spec file: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{name}: not valid TOML: {exc}") from None
+    doc = _read_toml(path)
     _known_keys(doc, _TOP_KEYS, name, "top level")
     defaults = _model_table(doc.get("defaults", {}), name, "[defaults]")
     entries = doc.get("model", [])
@@ -182,20 +175,38 @@ def load_spec(path: str | Path, base: RunSpec) -> RunSpec:
         raise OptionError(f"{name}: expected one or more [[model]] tables")
     shared = _layer(base.models[0], defaults)
     models = tuple(_layer(shared, _model_table(entry, name, f"[[model]] {i}")) for i, entry in enumerate(entries, 1))
+    labels, stars = _labels_and_stars(doc, base, name)
+    window = parse_window(doc["window"]) if "window" in doc else base.window
+    for key in ("unit", "assignments", "experiment"):
+        if key in doc and not isinstance(doc[key], str):
+            raise OptionError(f"{name}: {key} must be text, got {doc[key]!r}")
+    return RunSpec(unit=doc.get("unit", base.unit), window=window, models=models,
+                   stars=stars, labels={**base.labels, **labels}, source=name,
+                   assignments=doc.get("assignments", base.assignments),
+                   experiment=doc.get("experiment", base.experiment)).check()
+
+
+def _read_toml(path: str | Path) -> dict[str, Any]:
+    name = str(path)
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{name}: spec file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{name}: cannot read spec file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{name}: not valid TOML: {exc}") from None
+
+
+def _labels_and_stars(doc: dict[str, Any], base: RunSpec, name: str) -> tuple[dict[str, str], tuple[float, ...]]:
+    """The spec's ``[labels]`` (term → text) and ``stars`` thresholds (else the command line's)."""
     labels = doc.get("labels", {})
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise OptionError(f"{name}: [labels] must map term names to text")
     stars = doc.get("stars", list(base.stars))
     if not isinstance(stars, list) or not all(isinstance(s, (int, float)) for s in stars):
         raise OptionError(f"{name}: stars must be a list of p-value thresholds such as [0.10, 0.05, 0.01]")
-    window = parse_window(doc["window"]) if "window" in doc else base.window
-    for key in ("unit", "assignments", "experiment"):
-        if key in doc and not isinstance(doc[key], str):
-            raise OptionError(f"{name}: {key} must be text, got {doc[key]!r}")
-    return RunSpec(unit=doc.get("unit", base.unit), window=window, models=models,
-                   stars=tuple(float(s) for s in stars), labels={**base.labels, **labels}, source=name,
-                   assignments=doc.get("assignments", base.assignments),
-                   experiment=doc.get("experiment", base.experiment)).check()
+    return labels, tuple(float(s) for s in stars)
 
 
 def _layer(below: ModelSpec, settings: dict[str, Any]) -> ModelSpec:
@@ -227,7 +238,8 @@ def _model_table(table: Any, name: str, where: str) -> dict[str, Any]:
 def _known_keys(table: dict[str, Any], allowed: set[str], name: str, where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise OptionError(f"{name}: unknown key {unknown[0]!r} in {where}; expected one of {', '.join(sorted(allowed))}")
+        raise OptionError(f"{name}: unknown key {unknown[0]!r} in {where}; "
+                          f"expected one of {', '.join(sorted(allowed))}")
 
 
 def _one_of(value: str, allowed: tuple[str, ...], what: str) -> None:

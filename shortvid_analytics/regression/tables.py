@@ -83,6 +83,21 @@ def build_grid(result: RegressionResult, digits: int = 3) -> Grid:
     models = result.models
     thresholds = tuple(result.params.get("stars") or (0.10, 0.05, 0.01))
     labels = result.params.get("labels") or {}
+    terms, control_terms = _row_terms(models)
+    coefficient_rows = [(label(term, labels), *_coefficient_cells(models, term, thresholds, digits)) for term in terms]
+    control_rows = [
+        (labels.get(name, name), [Cell("Yes" if _has_control(m, name) else "No") for m in models])
+        for name in control_terms
+    ]
+    symbols = ", ".join(f"{'*' * (i + 1)} p<{t:g}" for i, t in enumerate(thresholds))
+    note = f"Standard errors in parentheses. {symbols}."
+    return Grid(header=[m.name for m in models], coefficients=coefficient_rows, controls=control_rows,
+                statistics=_statistics(models, digits), note=note)
+
+
+def _row_terms(models: list[FittedModel]) -> tuple[list[str], list[str]]:
+    """The coefficient rows' terms, in order of first appearance (the intercept and ancillary parameters
+    such as negbin's alpha last, as in most journals), and the controls' names."""
     terms: list[str] = []
     control_terms: list[str] = []
     for m in models:
@@ -91,22 +106,27 @@ def build_grid(result: RegressionResult, digits: int = 3) -> Grid:
             key = _control_name(c.term) if c.role == "control" else c.term
             if key not in bucket:
                 bucket.append(key)
-    # the intercept and ancillary parameters (negbin alpha) go last, as in most journals
     terms.sort(key=lambda t: (t == "Intercept" or t == "alpha", t == "alpha"))
+    return terms, control_terms
 
-    coefficient_rows = []
-    for term in terms:
-        estimates, errors = [], []
-        for m in models:
-            c = next((c for c in m.coefficients if c.term == term), None)
-            estimates.append(Cell(_num(c.estimate, digits), stars(c.p_value, thresholds), True) if c else Cell())
-            errors.append(Cell(f"({_num(c.std_error, digits)})", "", True) if c else Cell())
-        coefficient_rows.append((label(term, labels), estimates, errors))
 
-    control_rows = [
-        (labels.get(name, name), [Cell("Yes" if _has_control(m, name) else "No") for m in models])
-        for name in control_terms
-    ]
+def _coefficient_cells(models: list[FittedModel], term: str, thresholds: tuple[float, ...],
+                       digits: int) -> tuple[list[Cell], list[Cell]]:
+    """The estimates (with stars) and standard errors of ``term``, empty where a model lacks it."""
+    estimates, errors = [], []
+    for m in models:
+        c = next((c for c in m.coefficients if c.term == term), None)
+        estimates.append(Cell(_num(c.estimate, digits), stars(c.p_value, thresholds), True) if c else Cell())
+        errors.append(Cell(f"({_num(c.std_error, digits)})", "", True) if c else Cell())
+    return estimates, errors
+
+
+def _statistics(models: list[FittedModel], digits: int) -> list[tuple[str, list[Cell]]]:
+    """The rows below the coefficients; clusters, R² kinds and the interaction test only when a model has them."""
+
+    def fit(key: str, decimals: int) -> list[Cell]:
+        return [Cell(_num(m.fit.get(key), decimals), numeric=True) for m in models]
+
     statistics = [
         ("Model", [Cell(m.model) for m in models]),
         ("Outcome", [Cell(m.outcome) for m in models]),
@@ -115,21 +135,13 @@ def build_grid(result: RegressionResult, digits: int = 3) -> Grid:
     if any(m.n_clusters for m in models):
         statistics.append(("Clusters", [Cell(f"{m.n_clusters:,}" if m.n_clusters else "", numeric=True)
                                         for m in models]))
-    statistics.append(("Standard errors", [Cell(m.cov_type) for m in models]))
-    statistics.append(("Log-likelihood", [Cell(_num(m.fit.get("llf"), 1), numeric=True) for m in models]))
-    if any(m.fit.get("pseudo_r2") is not None for m in models):
-        statistics.append(("Pseudo R²", [Cell(_num(m.fit.get("pseudo_r2"), digits), numeric=True) for m in models]))
-    if any(m.fit.get("r2") is not None for m in models):
-        statistics.append(("R²", [Cell(_num(m.fit.get("r2"), digits), numeric=True) for m in models]))
-    statistics.append(("AIC", [Cell(_num(m.fit.get("aic"), 1), numeric=True) for m in models]))
-    statistics.append(("BIC", [Cell(_num(m.fit.get("bic"), 1), numeric=True) for m in models]))
+    statistics += [("Standard errors", [Cell(m.cov_type) for m in models]), ("Log-likelihood", fit("llf", 1))]
+    statistics += [(name, fit(key, digits)) for name, key in (("Pseudo R²", "pseudo_r2"), ("R²", "r2"))
+                   if any(m.fit.get(key) is not None for m in models)]
+    statistics += [("AIC", fit("aic", 1)), ("BIC", fit("bic", 1))]
     if any(m.interaction_test for m in models):
         statistics.append(("Interactions = 0 (p)", [_wald_cell(m, digits) for m in models]))
-
-    symbols = ", ".join(f"{'*' * (i + 1)} p<{t:g}" for i, t in enumerate(thresholds))
-    note = f"Standard errors in parentheses. {symbols}."
-    return Grid(header=[m.name for m in models], coefficients=coefficient_rows, controls=control_rows,
-                statistics=statistics, note=note)
+    return statistics
 
 
 def _control_name(term: str) -> str:

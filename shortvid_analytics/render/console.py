@@ -8,10 +8,9 @@ import sys
 
 from rich.console import Console
 
+from ..terminal import colour_allowed, stderr_console
 
-def _colour_allowed(stream: object) -> bool:
-    return not os.environ.get("NO_COLOR") and bool(getattr(stream, "isatty", lambda: False)())
-
+__all__ = ["DEFAULT_WIDTH", "file_console", "fmt_number", "fmt_pct", "stderr_console", "stdout_console"]
 
 #: Width of results that do not go to a terminal (a pipe, a ``-o`` file) unless COLUMNS says otherwise.
 DEFAULT_WIDTH = 120
@@ -27,7 +26,7 @@ def stdout_console() -> Console:
     """Console for results on stdout: a terminal's own width (rich reads COLUMNS first), otherwise
     COLUMNS or 120 columns."""
     width = None if sys.stdout.isatty() else _columns_env() or DEFAULT_WIDTH
-    return Console(file=sys.stdout, no_color=not _colour_allowed(sys.stdout), highlight=False,
+    return Console(file=sys.stdout, no_color=not colour_allowed(sys.stdout), highlight=False,
                    soft_wrap=False, width=width)
 
 
@@ -36,12 +35,6 @@ def file_console() -> Console:
     columns, so that a file written from a narrow terminal is as readable as a piped one."""
     return Console(file=io.StringIO(), color_system=None, highlight=False, soft_wrap=False,
                    width=max(DEFAULT_WIDTH, stdout_console().width))
-
-
-def stderr_console() -> Console:
-    """Console for errors, warnings and progress on stderr."""
-    # soft_wrap: an error stays one line however long, so scripts can grep it.
-    return Console(file=sys.stderr, no_color=not _colour_allowed(sys.stderr), highlight=False, soft_wrap=True)
 
 
 def fmt_number(value: float | int | None, digits: int = 2) -> str:

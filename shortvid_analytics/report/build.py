@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from .. import sql
 from ..config import Config
-from ..errors import OptionError, ShortvidError
+from ..errors import OptionError, ShortvidError, first_line
 from ..privacy import identifier_key, refusal
 from ..resources import data_dir
 from ..results import AnalysisResult, to_jsonable
@@ -255,7 +255,7 @@ def render_pdf(html: str, as_of: datetime | None = None) -> bytes:
             import weasyprint
         except (ImportError, OSError) as exc:  # OSError: the system Pango library is missing
             raise ShortvidError(
-                f"PDF output needs WeasyPrint and the Pango library ({_first_line(exc)}); "
+                f"PDF output needs WeasyPrint and the Pango library ({first_line(exc)}); "
                 f"install them (e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0) or write .html"
             ) from None
 
@@ -287,7 +287,3 @@ def write_report(report: Report, out: Path, fmt: str | None = None, option: str 
     else:
         write_bytes_atomic(out, render_pdf(render_html(report), report.as_of), option)
     return fmt
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -16,7 +16,7 @@ from ...render.abtest import forest_plot
 from ..content import Doc, Figure, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args
+from .base import SectionContext, SectionType, cli_args
 
 PARAMS = (
     Param("experiment", "str", None, "experiment id (optional when the assignments hold one)"),

@@ -13,7 +13,7 @@ from ...render.funnel import funnel_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, group_name
+from .base import SectionContext, SectionType, group_name
 from .engagement import KPI_BY_NAME, definitions, fmt, interval
 
 COMPARISON_PARAMS = (

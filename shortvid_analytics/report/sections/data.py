@@ -9,7 +9,7 @@ from ...validate import validate
 from ..content import Doc, Figure, SectionOutput, Table, label, prose
 from ..figures import embed, new_axes, report_style
 from ..spec import Section
-from . import SectionContext, SectionType
+from .base import SectionContext, SectionType
 
 
 def run(ctx: SectionContext, section: Section) -> SectionOutput:

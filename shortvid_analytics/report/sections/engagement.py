@@ -15,7 +15,7 @@ from ...render.charts import PALETTE
 from ..content import Doc, Figure, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, new_axes, percent_axis, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args, group_cells
+from .base import SectionContext, SectionType, cli_args, group_cells
 
 KPI_BY_NAME = {k.name: k for k in KPIS}
 _FORMATS = {"count": "int", "ratio": "pct2", "money": "n2", "seconds": "n1", "per_mille_views": "n2"}
@@ -89,7 +89,7 @@ def run_engagement(ctx: SectionContext, section: Section) -> SectionOutput:
 
 def _engagement_reading(doc: Doc, groups: list[dict], by: list[str], sort: str, lower: bool) -> Paragraph:
     base = "/engagement/groups/0"
-    name = " / ".join("{g%d}" % i for i in range(len(by)))
+    name = " / ".join(f"{{g{i}}}" for i in range(len(by)))
     values = {f"g{i}": doc.span(f"{base}/{col}", "text") for i, col in enumerate(by)}
     text = ("Ranked by " + KPI_BY_NAME[sort].label.lower() + (" (the lower end of its 95% interval)" if lower else "")
             + ", the top " + " / ".join(by) + " is " + name + " with {value} over {views} views; its user "
@@ -133,19 +133,31 @@ def run_kpi(ctx: SectionContext, section: Section) -> SectionOutput:
     out = SectionOutput(results=doc.results, commands={
         "kpi": ctx.command(section, "kpi", *cli_args(section, KPI_PARAMS), *ctx.suppression_args())})
     by = result["params"]["by"]
-    periods = result["periods"]
-    complete = [i for i, row in enumerate(periods) if row["complete"]]
+    complete = [i for i, row in enumerate(result["periods"]) if row["complete"]]
     if complete and not by:
-        base = f"/kpi/periods/{complete[-1]}"
-        out.blocks.append(prose(
-            "In the last complete " + result["params"]["period"] + " ({period}), {dau} users were active on an "
-            "average day; {viewers} viewers made {views} video views, and {conv} of viewers bought "
-            "(95% CI {lo} to {hi}) for a GMV of {gmv}.",
-            period=doc.span(f"{base}/period", "text"), dau=doc.span(f"{base}/dau", "n0"),
-            viewers=doc.span(f"{base}/viewers", "int"), views=doc.span(f"{base}/views", "int"),
-            conv=doc.span(f"{base}/user_conversion_rate", "pct2"),
-            lo=doc.span(f"{base}/user_conversion_rate_ci_low", "pct2"),
-            hi=doc.span(f"{base}/user_conversion_rate_ci_high", "pct2"), gmv=doc.span(f"{base}/gmv", "n2")))
+        out.blocks.append(_last_period_reading(doc, result, complete[-1]))
+    out.blocks.append(_kpi_table(doc, result, ctx.min_group_size))
+    return out
+
+
+def _last_period_reading(doc: Doc, result: dict, index: int) -> Paragraph:
+    """The KPIs of one (the last complete) period in a sentence."""
+    base = f"/kpi/periods/{index}"
+    return prose(
+        "In the last complete " + result["params"]["period"] + " ({period}), {dau} users were active on an "
+        "average day; {viewers} viewers made {views} video views, and {conv} of viewers bought "
+        "(95% CI {lo} to {hi}) for a GMV of {gmv}.",
+        period=doc.span(f"{base}/period", "text"), dau=doc.span(f"{base}/dau", "n0"),
+        viewers=doc.span(f"{base}/viewers", "int"), views=doc.span(f"{base}/views", "int"),
+        conv=doc.span(f"{base}/user_conversion_rate", "pct2"),
+        lo=doc.span(f"{base}/user_conversion_rate_ci_low", "pct2"),
+        hi=doc.span(f"{base}/user_conversion_rate_ci_high", "pct2"), gmv=doc.span(f"{base}/gmv", "n2"))
+
+
+def _kpi_table(doc: Doc, result: dict, min_group_size: int) -> Table:
+    """One column per period when there are few and no breakdown, else one row per period (and value)."""
+    by = result["params"]["by"]
+    periods = result["periods"]
     caption = f"KPIs per {result['params']['period']}" + (f" and {', '.join(by)}" if by else "") + "."
     note = ("DAU: mean daily active users over the days of the period in the data. Periods not fully covered by "
             "the data are marked incomplete in the JSON (complete = false).")
@@ -153,17 +165,15 @@ def run_kpi(ctx: SectionContext, section: Section) -> SectionOutput:
         rows = [[label("DAU")] + [doc.cell(f"/kpi/periods/{i}/dau", "n0") for i in range(len(periods))]]
         rows += [[label(KPI_BY_NAME[name].label)] + [doc.cell(f"/kpi/periods/{i}/{name}", fmt(name))
                                                  for i in range(len(periods))] for name in SHOWN]
-        out.blocks.append(Table(caption, ["KPI", *(row["period"] for row in periods)], rows, note=note))
-        return out
+        return Table(caption, ["KPI", *(row["period"] for row in periods)], rows, note=note)
     rows = [[doc.cell(f"/kpi/periods/{i}/period", "text")]
-            + (group_cells(doc, f"/kpi/periods/{i}", row, by, ctx.min_group_size) if by else [])
+            + (group_cells(doc, f"/kpi/periods/{i}", row, by, min_group_size) if by else [])
             + [doc.cell(f"/kpi/periods/{i}/dau", "n0")] + _kpi_cells(doc, f"/kpi/periods/{i}", SHOWN)
             for i, row in enumerate(periods)]
     if by:
-        note += (f" Per period, the {', '.join(by)} values with fewer than {ctx.min_group_size:,} active users are "
-                 f"pooled into one row (\"<{ctx.min_group_size} users\").")
-    out.blocks.append(Table(caption, ["period", *by, "DAU", *(KPI_BY_NAME[n].label for n in SHOWN)], rows, note=note))
-    return out
+        note += (f" Per period, the {', '.join(by)} values with fewer than {min_group_size:,} active users are "
+                 f"pooled into one row (\"<{min_group_size} users\").")
+    return Table(caption, ["period", *by, "DAU", *(KPI_BY_NAME[n].label for n in SHOWN)], rows, note=note)
 
 
 SECTIONS = (SectionType(name="engagement", params=ENGAGEMENT_PARAMS, run=run_engagement,

@@ -9,7 +9,7 @@ from ...render.funnel import funnel_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args, group_cells, group_name
+from .base import SectionContext, SectionType, cli_args, group_cells, group_name
 
 PARAMS = (
     Param("steps", "list", required=True, help="step selectors, e.g. video_view,product_click,purchase",

@@ -9,7 +9,7 @@ from ...render.lifecycle import lifecycle_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args
+from .base import SectionContext, SectionType, cli_args
 
 PARAMS = (
     Param("event", "str", "video_view", "event selector that makes a user active", check=EventSpec.parse),

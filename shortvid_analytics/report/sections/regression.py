@@ -8,10 +8,10 @@ from ...regression import build_frame, regress
 from ...regression.spec import from_options
 from ...regression.tables import label as term_label
 from ...render.regression import coefficient_figure
-from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
+from ..content import Cell, Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args
+from .base import SectionContext, SectionType, cli_args
 
 PARAMS = (
     Param("unit", "str", "user_video", "row of the frame", choices=("user", "user_video", "session")),
@@ -57,43 +57,14 @@ def run(ctx: SectionContext, section: Section) -> SectionOutput:
 
 def reading(doc: Doc, result: dict, truth: dict | None) -> list[Paragraph]:
     """Per model: the features with p < 0.05 and the rest; the interaction test; the caveat."""
-    paragraphs = []
-    for m, model in enumerate(result["models"]):
-        if model["interaction_test"] is not None:
-            test = model["interaction_test"]
-            paragraphs.append(prose(
-                "A joint Wald test that every association is the same at each level of " + str(model["subset"]
-                ["column"]) + " (" + str(test["df"]) + " interaction terms) gives " + test["distribution"] +
-                " = {stat}, p {p}" + (": the data show that the associations differ." if test["p_value"] < 0.05
-                                       else ": the data do not show that they differ."),
-                stat=doc.span(f"/regression/models/{m}/interaction_test/statistic", "n2"),
-                p=doc.span(f"/regression/models/{m}/interaction_test/p_value", "peq")))
-            continue
-        features = [(i, c) for i, c in enumerate(model["coefficients"]) if c["role"] == "feature"]
-        strong = [(i, c) for i, c in features if c["p_value"] is not None and c["p_value"] < 0.05]
-        weak = [c for _, c in features if c not in [s for _, s in strong]]
-        base = f"/regression/models/{m}/coefficients"
-        spans: dict[str, Any] = {"n": doc.span(f"/regression/models/{m}/n", "int")}
-        parts = []
-        for k, (i, c) in enumerate(strong):
-            spans |= {f"e{k}": doc.span(f"{base}/{i}/estimate", "n3"), f"l{k}": doc.span(f"{base}/{i}/ci_low", "n3"),
-                      f"h{k}": doc.span(f"{base}/{i}/ci_high", "n3"), f"p{k}": doc.span(f"{base}/{i}/p_value", "peq")}
-            part = term_label(c["term"]) + " (coefficient {e%d}, 95%% CI {l%d} to {h%d}, p {p%d}" % (k, k, k, k)
-            if c.get("odds_ratio") is not None:
-                spans[f"o{k}"] = doc.span(f"{base}/{i}/odds_ratio", "n2")
-                part += ", odds ratio {o%d}" % k
-            parts.append(part + ")")
-        text = model["name"] + " (" + model["model"] + ", {n} rows): "
-        text += (model["outcome"] + " is associated with " + "; ".join(parts) + "." if parts else
-                 "no feature is associated with the outcome at p < 0.05.")
-        if weak:
-            text += " Not distinguishable from zero: " + ", ".join(term_label(c["term"]) for c in weak) + "."
-        paragraphs.append(prose(text, **spans))
+    paragraphs = [_interaction_reading(doc, m, model) if model["interaction_test"] is not None
+                  else _model_reading(doc, m, model) for m, model in enumerate(result["models"])]
+    models = result["models"]
+    clustered = models and models[0].get("cluster")
     paragraphs.append(prose(
         "These are associations in observational data, not effects: users who like, share or follow may "
         "already be more inclined to buy, so the estimates do not say what would happen if engagement were "
-        "raised." + (" Standard errors are clustered by " + str(result["models"][0]["cluster"]) + "."
-                     if result["models"] and result["models"][0].get("cluster") else "")))
+        "raised." + (" Standard errors are clustered by " + str(models[0]["cluster"]) + "." if clustered else "")))
     planted = ((truth or {}).get("purchase_model") or {}).get("coefficients") or {}
     if planted and result["params"]["unit"] == "user_video":
         named = ", ".join(f"{k} {v:+.2f}" for k, v in planted.items() if k != "intercept")
@@ -103,23 +74,49 @@ def reading(doc: Doc, result: dict, truth: dict | None) -> list[Paragraph]:
     return paragraphs
 
 
+def _interaction_reading(doc: Doc, m: int, model: dict) -> Paragraph:
+    """A pooled ``--by`` model: whether its Wald test shows the associations differ between levels."""
+    test = model["interaction_test"]
+    return prose(
+        "A joint Wald test that every association is the same at each level of " + str(model["subset"]
+        ["column"]) + " (" + str(test["df"]) + " interaction terms) gives " + test["distribution"] +
+        " = {stat}, p {p}" + (": the data show that the associations differ." if test["p_value"] < 0.05
+                               else ": the data do not show that they differ."),
+        stat=doc.span(f"/regression/models/{m}/interaction_test/statistic", "n2"),
+        p=doc.span(f"/regression/models/{m}/interaction_test/p_value", "peq"))
+
+
+def _model_reading(doc: Doc, m: int, model: dict) -> Paragraph:
+    """One model: each feature with p < 0.05 with its estimate and interval, then the others by name."""
+    features = [(i, c) for i, c in enumerate(model["coefficients"]) if c["role"] == "feature"]
+    strong = [(i, c) for i, c in features if c["p_value"] is not None and c["p_value"] < 0.05]
+    weak = [c for _, c in features if c not in [s for _, s in strong]]
+    base = f"/regression/models/{m}/coefficients"
+    spans: dict[str, Any] = {"n": doc.span(f"/regression/models/{m}/n", "int")}
+    parts = []
+    for k, (i, c) in enumerate(strong):
+        spans |= {f"e{k}": doc.span(f"{base}/{i}/estimate", "n3"), f"l{k}": doc.span(f"{base}/{i}/ci_low", "n3"),
+                  f"h{k}": doc.span(f"{base}/{i}/ci_high", "n3"), f"p{k}": doc.span(f"{base}/{i}/p_value", "peq")}
+        part = term_label(c["term"]) + f" (coefficient {{e{k}}}, 95% CI {{l{k}}} to {{h{k}}}, p {{p{k}}}"
+        if c.get("odds_ratio") is not None:
+            spans[f"o{k}"] = doc.span(f"{base}/{i}/odds_ratio", "n2")
+            part += f", odds ratio {{o{k}}}"
+        parts.append(part + ")")
+    text = model["name"] + " (" + model["model"] + ", {n} rows): "
+    text += (model["outcome"] + " is associated with " + "; ".join(parts) + "." if parts else
+             "no feature is associated with the outcome at p < 0.05.")
+    if weak:
+        text += " Not distinguishable from zero: " + ", ".join(term_label(c["term"]) for c in weak) + "."
+    return prose(text, **spans)
+
+
 def coefficients_table(doc: Doc, result: dict) -> Table:
     """Models side by side: estimate and standard error per term, then N, clusters and fit."""
     models = result["models"]
     terms: list[str] = []
     for model in models:
         terms += [c["term"] for c in model["coefficients"] if c["term"] not in terms]
-    rows = []
-    for term in terms:
-        row = [label(term_label(term))]
-        for m, model in enumerate(models):
-            index = next((i for i, c in enumerate(model["coefficients"]) if c["term"] == term), None)
-            if index is None:
-                row += [label(""), label("")]
-            else:
-                base = f"/regression/models/{m}/coefficients/{index}"
-                row += [doc.cell(f"{base}/estimate", "n3"), doc.cell(f"{base}/std_error", "n3")]
-        rows.append(row)
+    rows = [[label(term_label(term)), *_term_cells(doc, models, term)] for term in terms]
     for name, ptr, fmt in (("N", "n", "int"), ("clusters", "n_clusters", "int"), ("pseudo R²", "fit/pseudo_r2", "n3"),
                            ("AIC", "fit/aic", "n1")):
         rows.append([label(name)] + [cell for m in range(len(models))
@@ -131,6 +128,19 @@ def coefficients_table(doc: Doc, result: dict) -> Table:
                  f"({models[0]['cov_type']}). {names}.", columns, rows,
                  note="Logit estimates are log-odds; the odds ratio is exp(estimate). Full output with p-values, "
                       "intervals and marginal effects is in the JSON.")
+
+
+def _term_cells(doc: Doc, models: list[dict], term: str) -> list[Cell]:
+    """Each model's estimate and standard error of ``term`` (empty cells where the model lacks it)."""
+    cells: list[Cell] = []
+    for m, model in enumerate(models):
+        index = next((i for i, c in enumerate(model["coefficients"]) if c["term"] == term), None)
+        if index is None:
+            cells += [label(""), label("")]
+        else:
+            base = f"/regression/models/{m}/coefficients/{index}"
+            cells += [doc.cell(f"{base}/estimate", "n3"), doc.cell(f"{base}/std_error", "n3")]
+    return cells
 
 
 SECTION = SectionType(

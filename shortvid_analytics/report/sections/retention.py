@@ -11,7 +11,7 @@ from ...retention import check_periods, parse_mode, retention
 from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
-from . import SectionContext, SectionType, cli_args, group_cells, group_name
+from .base import SectionContext, SectionType, cli_args, group_cells, group_name
 
 PARAMS = (
     Param("start", "str", "video_view", "start event selector", check=EventSpec.parse),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..content import Paragraph, SectionOutput, markdown
 from ..spec import Param, Section
-from . import SectionContext, SectionType
+from .base import SectionContext, SectionType
 
 
 def run(ctx: SectionContext, section: Section) -> SectionOutput:
