@@ -174,7 +174,7 @@ class Config:
         from dataclasses import replace
 
         given = {"memory_limit": memory_limit, "threads": threads, "name": name, "spark_master": spark_master}
-        changes = {k: v for k, v in given.items() if v is not None}
+        changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         return replace(self, engine=replace(self.engine, **changes)) if changes else self
 
 

@@ -186,7 +186,7 @@ def sweep_stale(folder: str | Path, now: float | None = None) -> list[Path]:
     """Remove the temporary files (and folders) of killed runs from ``folder``: those named like
     :func:`temp_name` and not modified for :data:`STALE_AFTER` seconds. Returns what was removed."""
     cutoff = (time.time() if now is None else now) - STALE_AFTER
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

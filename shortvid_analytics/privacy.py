@@ -24,6 +24,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -32,6 +33,9 @@ from . import sql
 from .config import Config
 from .errors import OptionError
 from .sql import Params, quote_ident
+
+if TYPE_CHECKING:
+    from .engine import Connection
 
 KEY_ENV = "SHORTVID_PSEUDONYM_KEY"
 _BLOCK = 64  # SHA-256 block size in bytes (RFC 2104)
@@ -233,7 +237,7 @@ def classify(value: str) -> str | None:
     return None
 
 
-def detect_pii(con: duckdb.DuckDBPyConnection, raw_columns: dict[str, str]) -> list[PiiFinding]:
+def detect_pii(con: Connection, raw_columns: dict[str, str]) -> list[PiiFinding]:
     """Sample the text and 64-bit integer columns of the raw export; flag those that look personal."""
     findings = []
     for name, typ in raw_columns.items():

@@ -188,7 +188,7 @@ class SparkResult:
 
 @dataclass
 class _Variable:
-    expression: exp.Expression
+    expression: exp.Expr
     args: dict[str, Any]
 
 
@@ -280,11 +280,11 @@ class SparkConnection:
             frame.count()
         frame.createOrReplaceTempView(statement.this.name)
 
-    def _set_variable(self, name: str, value: exp.Expression, params: dict[str, Any]) -> None:
+    def _set_variable(self, name: str, value: exp.Expr, params: dict[str, Any]) -> None:
         prefix = f"v_{name}_"
         renamed: dict[str, Any] = {}
 
-        def rename(node: exp.Expression) -> exp.Expression:
+        def rename(node: exp.Expr) -> exp.Expr:
             if isinstance(node, exp.Placeholder) and node.name in params:
                 renamed[prefix + node.name] = params[node.name]
                 return exp.Placeholder(this=prefix + node.name)
@@ -292,7 +292,7 @@ class SparkConnection:
 
         self.variables[name] = _Variable(value.transform(rename), renamed)
 
-    def _frame(self, tree: exp.Expression, params: dict[str, Any]) -> Any:
+    def _frame(self, tree: exp.Expr, params: dict[str, Any]) -> Any:
         """The Spark DataFrame of a query (lazy)."""
         args = dict(params)
         tree = tree.transform(lambda node: self._resolve(node, args))
@@ -301,7 +301,7 @@ class SparkConnection:
         bound = {k: _spark_value(v) for k, v in args.items() if k in used}
         return self.session.sql(text, args=bound or None)
 
-    def _resolve(self, node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
+    def _resolve(self, node: exp.Expr, args: dict[str, Any]) -> exp.Expr:
         """Session variables and Parquet reads, which need this connection's state."""
         if _is_call(node, "getvariable"):
             name = node.expressions[0].name
@@ -314,7 +314,7 @@ class SparkConnection:
             return self._read_parquet(node, args)
         return node
 
-    def _read_parquet(self, node: exp.ReadParquet, args: dict[str, Any]) -> exp.Expression:
+    def _read_parquet(self, node: exp.ReadParquet, args: dict[str, Any]) -> exp.Expr:
         files_node, *options = node.expressions
         files_node = files_node.transform(lambda n: self._resolve(n, args))
         files = _evaluate(files_node, args)
@@ -331,7 +331,7 @@ class SparkConnection:
         return exp.to_identifier(view)
 
 
-def to_spark(tree: exp.Expression | str, args: dict[str, Any] | None = None) -> str:
+def to_spark(tree: exp.Expr | str, args: dict[str, Any] | None = None) -> str:
     """Spark SQL for a DuckDB-dialect statement (the rewrites listed in the module documentation).
 
     ``args`` are the values that will be bound, used to tell an interval parameter from text.
@@ -341,7 +341,7 @@ def to_spark(tree: exp.Expression | str, args: dict[str, Any] | None = None) -> 
     return _rewrite_tree(tree.copy(), args or {}).sql(dialect="spark")
 
 
-def _rewrite_tree(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
+def _rewrite_tree(node: exp.Expr, args: dict[str, Any]) -> exp.Expr:
     """Rewrite children first, so that a rewrite sees its arguments in their Spark form."""
     for key, child in list(node.args.items()):
         if isinstance(child, exp.Expression):
@@ -353,10 +353,10 @@ def _rewrite_tree(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
 
 #: A rewrite rule: the Spark form of a node for one DuckDB→Spark difference, or ``None`` when the node is
 #: not its case. ``args`` are the values to be bound (to tell an interval parameter from text).
-Rule = Callable[[exp.Expression, dict[str, Any]], exp.Expression | None]
+Rule = Callable[[exp.Expr, dict[str, Any]], exp.Expr | None]
 
 
-def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
+def _rewrite(node: exp.Expr, args: dict[str, Any]) -> exp.Expr:
     """The first rule of :data:`REWRITES` that handles ``node``; the node itself when none does."""
     for rule in REWRITES:
         rewritten = rule(node, args)
@@ -365,7 +365,7 @@ def _rewrite(node: exp.Expression, args: dict[str, Any]) -> exp.Expression:
     return node
 
 
-def timezone_call(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def timezone_call(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``timezone(tz, x)``: DuckDB converts by the type of ``x``; Spark has one function per direction."""
     if not _is_call(node, "timezone"):
         return None
@@ -373,19 +373,19 @@ def timezone_call(node: exp.Expression, args: dict[str, Any]) -> exp.Expression 
     return _convert_zone(zone, value)
 
 
-def compensated_sum(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def compensated_sum(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``fsum`` (DuckDB's compensated sum): Spark has only ``sum``."""
     return exp.Sum(this=node.expressions[0]) if _is_call(node, "fsum", "sumkahan", "kahan_sum") else None
 
 
-def naive_truncation(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def naive_truncation(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``date_trunc``, ``make_timestamp``: Spark returns ``TIMESTAMP_LTZ`` where DuckDB's is naive."""
     truncation = isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.UnixToTime))
     return exp.cast(node, exp.DataType.Type.TIMESTAMPNTZ) if truncation and not isinstance(node.parent, exp.Cast) \
         else None
 
 
-def timestamp_type_names(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def timestamp_type_names(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """DuckDB's ``TIMESTAMPTZ`` is Spark's ``TIMESTAMP_LTZ``, its naive ``TIMESTAMP`` is ``TIMESTAMP_NTZ``."""
     if not isinstance(node, exp.DataType):
         return None
@@ -396,7 +396,7 @@ def timestamp_type_names(node: exp.Expression, args: dict[str, Any]) -> exp.Expr
     return None
 
 
-def bound_interval(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def bound_interval(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``CAST($p AS INTERVAL)`` with a ``timedelta`` bound: Spark binds it as a day-time interval already
     and cannot cast one to ``INTERVAL``."""
     if (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INTERVAL
@@ -405,7 +405,7 @@ def bound_interval(node: exp.Expression, args: dict[str, Any]) -> exp.Expression
     return None
 
 
-def list_position(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def list_position(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``list_position``: NULL when absent in DuckDB, where Spark's ``array_position`` gives 0."""
     if not _is_call(node, "list_position"):
         return None
@@ -413,7 +413,7 @@ def list_position(node: exp.Expression, args: dict[str, Any]) -> exp.Expression 
     return exp.func("nullif", exp.func("array_position", haystack, needle), exp.Literal.number(0))
 
 
-def list_slice(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def list_slice(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``l[a:b]``: DuckDB's elements a..b (1-based, inclusive) are Spark's ``slice(l, a, b - a + 1)``;
     ``b`` must not count from the end."""
     if not (isinstance(node, exp.Bracket) and len(node.expressions) == 1
@@ -424,7 +424,7 @@ def list_slice(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | N
     return exp.Anonymous(this="slice", expressions=[node.this, _int(first), _int(length)])
 
 
-def list_index(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def list_index(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``list[i]``: 1-based and NULL out of range in DuckDB, as Spark's ``try_element_at``."""
     if not (isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _is_list_index(node.expressions[0])):
         return None
@@ -435,19 +435,19 @@ def list_index(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | N
     return exp.Anonymous(this="try_element_at", expressions=[node.this, _int(index)])
 
 
-def epoch_micros(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def epoch_micros(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``epoch_us(t)``: Spark's ``unix_micros``."""
     return _unix_micros(node.expressions[0]) if _is_call(node, "epoch_us") else None
 
 
-def epoch_seconds(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def epoch_seconds(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``epoch(t)``: seconds as DOUBLE in DuckDB, the fraction kept, where Spark's ``unix_seconds`` drops it."""
     if not isinstance(node, exp.TimeToUnix):
         return None
     return exp.Div(this=_unix_micros(node.this), expression=exp.Literal.number("1e6"))
 
 
-def double_division(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def double_division(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``a / b``: DuckDB divides as DOUBLE whatever the operands; Spark keeps DECIMALs (``x / 1000000.0``)."""
     if not isinstance(node, exp.Div) or node.args.get("typed"):
         return None
@@ -455,7 +455,7 @@ def double_division(node: exp.Expression, args: dict[str, Any]) -> exp.Expressio
                    expression=exp.cast(node.expression, exp.DataType.Type.DOUBLE))
 
 
-def computed_interval(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def computed_interval(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``INTERVAL (e) SECOND``: Spark takes only constants there, so a one-unit interval times ``e``."""
     if not (isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal) and node.unit is not None):
         return None
@@ -463,7 +463,7 @@ def computed_interval(node: exp.Expression, args: dict[str, Any]) -> exp.Express
     return exp.Paren(this=exp.Mul(this=unit, expression=node.this))
 
 
-def row_id(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def row_id(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``row_number() OVER ()``: DuckDB numbers rows in no particular order (an id); Spark requires an
     order and would move every row to one task, so a unique (not consecutive) id from each task."""
     if not (isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber)
@@ -472,7 +472,7 @@ def row_id(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
     return exp.Add(this=exp.Anonymous(this="monotonically_increasing_id"), expression=exp.Literal.number(1))
 
 
-def framed_named_windows(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def framed_named_windows(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``OVER (w ROWS ...)`` on a named window ``w``: Spark cannot add a frame to a named window, so its
     PARTITION BY / ORDER BY are written out. Edits the select in place and returns ``None``, so that
     the later rules still see the select (its sample)."""
@@ -481,7 +481,7 @@ def framed_named_windows(node: exp.Expression, args: dict[str, Any]) -> exp.Expr
     return None
 
 
-def reservoir_sample(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def reservoir_sample(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``USING SAMPLE reservoir(n ROWS)``: Spark's n-row sample is a LIMIT (the first n rows found)."""
     if not (isinstance(node, exp.Select) and isinstance(node.args.get("sample"), exp.TableSample)):
         return None
@@ -490,7 +490,7 @@ def reservoir_sample(node: exp.Expression, args: dict[str, Any]) -> exp.Expressi
     return node.limit(size) if size is not None else node
 
 
-def materialized_cte(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def materialized_cte(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``AS [NOT] MATERIALIZED``: Spark plans CTEs itself and has no such hint."""
     if not (isinstance(node, exp.CTE) and node.args.get("materialized") is not None):
         return None
@@ -498,12 +498,12 @@ def materialized_cte(node: exp.Expression, args: dict[str, Any]) -> exp.Expressi
     return node
 
 
-def ordered_list(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def ordered_list(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``list(v ORDER BY k)``: Spark's ``collect_list`` keeps no order (see :func:`_ordered_list`)."""
     return _ordered_list(node.this) if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order) else None
 
 
-def range_table(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def range_table(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``range(a, b)`` / ``generate_series`` as a table: Spark's ``range`` table, end exclusive."""
     if not (isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries)):
         return None
@@ -514,7 +514,7 @@ def range_table(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | 
     return node
 
 
-def rounded_log_cast(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def rounded_log_cast(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``CAST(log(...) AS INTEGER)``: DuckDB rounds a DOUBLE cast to an integer, Spark truncates
     (``log2(8)`` may be 2.9999...)."""
     if not (isinstance(node, exp.Cast) and isinstance(node.this, exp.Log)
@@ -523,14 +523,14 @@ def rounded_log_cast(node: exp.Expression, args: dict[str, Any]) -> exp.Expressi
     return exp.cast(exp.Anonymous(this="round", expressions=[node.this]), node.to)
 
 
-def exact_quantile(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def exact_quantile(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``quantile_cont(x, q)``: Spark's exact ``percentile``, also interpolating linearly."""
     if not (isinstance(node, exp.PercentileCont) and node.expression is not None):
         return None
     return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
 
 
-def grouping_mask(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def grouping_mask(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """``GROUPING(a, b, ...)``: DuckDB's bit mask (``a`` highest); Spark's ``grouping_id(...)`` must list
     every grouping column in GROUP BY order, so the bits of one-column ``grouping`` are added up."""
     if not (isinstance(node, exp.Grouping) and len(node.expressions) > 1):
@@ -538,13 +538,13 @@ def grouping_mask(node: exp.Expression, args: dict[str, Any]) -> exp.Expression 
     last = len(node.expressions) - 1
     bits = [exp.Mul(this=exp.Grouping(expressions=[column]), expression=exp.Literal.number(2 ** (last - i)))
             for i, column in enumerate(node.expressions)]
-    total: exp.Expression = bits[0]
+    total: exp.Expr = bits[0]
     for bit in bits[1:]:
         total = exp.Add(this=total, expression=bit)
     return exp.Paren(this=total)
 
 
-def row_value(node: exp.Expression, args: dict[str, Any]) -> exp.Expression | None:
+def row_value(node: exp.Expr, args: dict[str, Any]) -> exp.Expr | None:
     """A row ``(a, b)``: Spark's ``STRUCT(a, b)`` (not where a parenthesised list is a list: IN, VALUES...)."""
     if not isinstance(node, exp.Tuple) or isinstance(node.parent, _TUPLE_CONTEXTS):
         return None
@@ -565,7 +565,7 @@ REWRITES: tuple[Rule, ...] = (
 _TUPLE_CONTEXTS = (exp.In, exp.Values, exp.GroupingSets, exp.Cube, exp.Rollup, exp.Group)
 
 
-def _convert_zone(zone: exp.Expression, value: exp.Expression) -> exp.Expression:
+def _convert_zone(zone: exp.Expr, value: exp.Expr) -> exp.Expr:
     """DuckDB's ``timezone(zone, value)`` for Spark (see the module documentation)."""
     utc = isinstance(zone, exp.Literal) and zone.is_string and zone.name == "UTC"
     if _is_aware(value):
@@ -578,7 +578,7 @@ def _convert_zone(zone: exp.Expression, value: exp.Expression) -> exp.Expression
     return exp.Anonymous(this="to_utc_timestamp", expressions=[value, zone])
 
 
-def _is_aware(value: exp.Expression) -> bool:
+def _is_aware(value: exp.Expr) -> bool:
     """Whether an (already rewritten) expression is a tz-aware timestamp: an instant."""
     if isinstance(value, exp.Cast):  # TryCast included
         return value.to.this == exp.DataType.Type.TIMESTAMPLTZ
@@ -600,7 +600,7 @@ def _inline_framed_windows(select: exp.Select) -> None:
         window.set("alias", None)
 
 
-def _ordered_list(order: exp.Order) -> exp.Expression:
+def _ordered_list(order: exp.Order) -> exp.Expr:
     """DuckDB's ``list(v ORDER BY k1, k2)``: Spark's collect_list has no order, so collect
     (k1, k2, v) rows, sort them and keep v."""
     keys = [o.this for o in order.expressions]
@@ -613,27 +613,27 @@ def _ordered_list(order: exp.Order) -> exp.Expression:
     return exp.Anonymous(this="transform", expressions=[rows, pick])
 
 
-def _is_list_index(index: exp.Expression) -> bool:
+def _is_list_index(index: exp.Expr) -> bool:
     """A DuckDB list subscript (1-based), not a map key or struct field (a string) nor a slice."""
     return not (isinstance(index, exp.Literal) and index.is_string) and not isinstance(index, exp.Slice)
 
 
-def _int(value: exp.Expression) -> exp.Expression:
+def _int(value: exp.Expr) -> exp.Expr:
     """Spark's list positions are INT (DuckDB takes any integer)."""
     if isinstance(value, exp.Literal):
         return value
     return exp.cast(value, exp.DataType.Type.INT)
 
 
-def _unix_micros(value: exp.Expression) -> exp.Expression:
+def _unix_micros(value: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="unix_micros", expressions=[exp.cast(value, exp.DataType.Type.TIMESTAMPLTZ)])
 
 
-def _is_call(node: exp.Expression, *names: str) -> bool:
+def _is_call(node: exp.Expr, *names: str) -> bool:
     return isinstance(node, exp.Anonymous) and str(node.this).lower() in names
 
 
-def _evaluate(node: exp.Expression, args: dict[str, Any]) -> Any:
+def _evaluate(node: exp.Expr, args: dict[str, Any]) -> Any:
     """The Python value of a constant expression of parameters (the file list of a Parquet read)."""
     if isinstance(node, exp.Cast):
         return _evaluate(node.this, args)

@@ -151,11 +151,12 @@ def cuped_theta(kind: MetricType, a: Sums, b: Sums) -> float:
     if a.pre_sum is None or b.pre_sum is None:
         raise ValueError("CUPED needs pre-period sums in both variants")
     joint = a + b
+    pre_sum = a.pre_sum + b.pre_sum
     var_post = _moment_variance(kind, joint.n, joint.sum, joint.sum_squares)
-    var_pre = _moment_variance(kind, joint.n, joint.pre_sum, joint.pre_sum_squares)
+    var_pre = _moment_variance(kind, joint.n, pre_sum, joint.pre_sum_squares)
     if var_pre <= 0 or var_post <= 0:
         return 0.0
-    return sample_covariance(joint.n, joint.sum, joint.pre_sum, joint.post_pre_products) / var_pre
+    return sample_covariance(joint.n, joint.sum, pre_sum, joint.post_pre_products) / var_pre
 
 
 def arm(kind: MetricType, s: Sums, theta: float = 0.0) -> Arm:

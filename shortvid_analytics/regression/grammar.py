@@ -24,6 +24,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from ..errors import OptionError
 
@@ -79,7 +80,7 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 120 else text[:117] + "...")
 
 
-def _tokenize(text: str, fail) -> list[_Tok]:
+def _tokenize(text: str, fail: Callable[[str], NoReturn]) -> list[_Tok]:
     tokens: list[_Tok] = []
     pos = 0
     while pos < len(text):
@@ -117,7 +118,7 @@ class _Parser:
         self.columns: set[str] = set()
 
     # -- plumbing
-    def fail(self, problem: str):
+    def fail(self, problem: str) -> NoReturn:
         raise OptionError(f"{self.what} {_shown(self.source)}: {problem}")
 
     @property
@@ -140,7 +141,7 @@ class _Parser:
             self.unexpected(f"expected {op!r} {context}")
         self.take()
 
-    def unexpected(self, expected: str):
+    def unexpected(self, expected: str) -> NoReturn:
         tok = self.tok
         if tok.kind == "end":
             self.fail(f"unexpected end; {expected}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -44,6 +44,6 @@ def attribution_table(result: AttributionResult) -> Group:
         table.add_row("", label, fmt_number(part.conversions), fmt_number(part.orders), fmt_number(part.gmv),
                       "", "", "", "")
 
-    parts: list[object] = [Text(header), unclipped(table, keys=2)]
+    parts: list[RenderableType] = [Text(header), unclipped(table, keys=2)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     return Group(*parts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -78,7 +78,7 @@ def funnel_table(result: FunnelResult) -> Group:
     title = f"Funnel ({p['order']}, window {p['window']})"
     if p.get("hold"):
         title += f", holding {p['hold']}"
-    parts: list[object] = [_steps_table(result.steps, title)]
+    parts: list[RenderableType] = [_steps_table(result.steps, title)]
     if result.excluded_users:
         parts.append(Text(f"{fmt_number(result.excluded_users)} user(s) removed by --exclude "
                           f"{', '.join(p['exclude'])}", style="cyan"))

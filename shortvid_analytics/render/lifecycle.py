@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -35,7 +35,7 @@ def lifecycle_table(result: LifecycleResult) -> Group:
         table.add_row(row.label + ("" if row.complete else " *"), fmt_number(row.new), fmt_number(row.returning),
                       fmt_number(row.resurrecting), fmt_number(row.dormant), fmt_number(row.active),
                       fmt_number(row.quick_ratio))
-    notes: list[object] = [unclipped(table)]
+    notes: list[RenderableType] = [unclipped(table)]
     if any(not row.complete for row in result.periods):
         notes.append(Text("* period not over yet: its dormant users may still come back", style="dim"))
     return Group(*notes)

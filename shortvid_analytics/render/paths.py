@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -56,7 +56,7 @@ def paths_table(result: PathsResult) -> Group:
             top.add_row("", label, fmt_number(count), "", fmt_pct(count / totals.paths), *([""] if converts else []))
 
     # A path is a sentence of event names: it wraps at its spaces rather than splitting the table.
-    parts: list[object] = [Text(summary), unclipped(top, keys=2, wrap={1}), _transition_table(result),
+    parts: list[RenderableType] = [Text(summary), unclipped(top, keys=2, wrap={1}), _transition_table(result),
                            _step_table(result)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     return Group(*parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -23,7 +23,7 @@ def regression_table(result: RegressionResult) -> Group:
     """Frame summary, then per model its fit line, coefficient table and warnings."""
     frame = result.frame
     window = f", purchase window {frame['window']}" if frame.get("window") else ""
-    parts: list[object] = [Text(f"frame: unit {frame['unit']}, {fmt_number(frame['rows'])} rows{window}")]
+    parts: list[RenderableType] = [Text(f"frame: unit {frame['unit']}, {fmt_number(frame['rows'])} rows{window}")]
     parts += [Text(f"warning: {w}", style="yellow") for w in result.warnings]
     thresholds = tuple(result.params.get("stars") or (0.10, 0.05, 0.01))
     labels = result.params.get("labels") or {}

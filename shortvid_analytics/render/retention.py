@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -38,7 +38,7 @@ def retention_table(result: RetentionResult) -> Group:
     adjective = {"day": "daily", "week": "weekly", "month": "monthly"}[p["period"]]
     header = Text(f"{p['start']} -> {p['return']}   {adjective} cohorts ({mode})   "
                   f"{fmt_number(result.total.size)} entries   time zone {p['source']['timezone']}")
-    parts: list[object] = [header, _triangle_table(result, result.total, "Retention by cohort")]
+    parts: list[RenderableType] = [header, _triangle_table(result, result.total, "Retention by cohort")]
     if result.breakdown is not None:
         parts.append(_breakdown_table(result))
     parts.append(Text("columns: k periods after the cohort period; blank: period not over yet (unknown, not 0); "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def stickiness_table(result: StickinessResult) -> Group:
     """Share of active users by active days (rows) per period (columns), then DAU/MAU per month."""
-    parts: list[object] = [unclipped(_distribution_table(result)), unclipped(_ratio_table(result))]
+    parts: list[RenderableType] = [unclipped(_distribution_table(result)), unclipped(_ratio_table(result))]
     if any(not row.complete for row in result.periods) or any(not m.complete for m in result.dau_mau):
         parts.append(Text("* partly observed: left out of 'overall'; DAU averaged over observed days only",
                           style="dim"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -40,7 +40,7 @@ def validation_table(result: ValidationResult) -> Group:
         columns.add_row(c.column, c.source_column or "(absent)", fmt_pct(c.null_rate, 1))
 
     # The overview's values are free text (a source path, time ranges): they wrap rather than split.
-    parts: list[object] = [unclipped(overview, wrap={1}), unclipped(events), unclipped(columns)]
+    parts: list[RenderableType] = [unclipped(overview, wrap={1}), unclipped(events), unclipped(columns)]
     parts += [Text(f"note: {n}", style="cyan") for n in result.notes]
     parts += [Text(f"warning: {w}", style="yellow") for w in result.warnings]
     if not result.warnings:

@@ -63,7 +63,7 @@ def _requirement_tree(root: str) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
         found[name] = dist.version
-        pending += [_REQUIREMENT_NAME.match(r).group(0) for r in dist.requires or [] if _needed(r, name == root)]
+        pending += [_requirement_name(r) for r in dist.requires or [] if _needed(r, name == root)]
     return found
 
 
@@ -117,8 +117,8 @@ def seeds(truth: tuple[Path, dict[str, Any]] | None) -> dict[str, Any]:
     if truth is None:
         return {}
     path, data = truth
-    generator = data.get("generator") if isinstance(data.get("generator"), dict) else {}
-    args = generator.get("args") if isinstance(generator.get("args"), dict) else {}
+    generator = _mapping(data.get("generator"))
+    args = _mapping(generator.get("args"))
     scalars = {k: v for k, v in generator.items() if isinstance(v, (str, int, float, bool))}
     return {"truth_file": str(path), "truth_sha256": sha256_file(path), **scalars, **args}
 
@@ -144,3 +144,14 @@ def collect(
         "versions": package_versions(),
         "seeds": seeds(truth),
     }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a table of truth.json, else an empty one (an older or hand-edited file)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _requirement_name(requirement: str) -> str:
+    """The distribution name a requirement string starts with (PEP 508)."""
+    match = _REQUIREMENT_NAME.match(requirement)
+    return match.group(0) if match else requirement

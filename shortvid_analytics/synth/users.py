@@ -52,12 +52,13 @@ class UserStage:
         # starts decayed. The others join on a uniform day of the period and are active that day.
         existing = rng.random(n) < USER_ACTIVITY["existing_share"]
         self.join = np.where(existing, 0, rng.integers(0, self.run.days, n))
-        self.age0 = np.where(existing, rng.integers(*USER_ACTIVITY["existing_age_days"], n, endpoint=True), 0)
         a = USER_ACTIVITY
-        self.propensity = rng.beta(*a["propensity_beta"], n)
-        self.floor = rng.beta(*a["floor_beta"], n)
-        self.decay_days = rng.uniform(*a["decay_days_uniform"], n)
-        self.extra_sessions = rng.gamma(*a["extra_sessions_gamma"], n)
+        youngest, oldest = a["existing_age_days"]
+        self.age0 = np.where(existing, rng.integers(youngest, oldest, n, endpoint=True), 0)
+        self.propensity = rng.beta(a["propensity_beta"][0], a["propensity_beta"][1], n)
+        self.floor = rng.beta(a["floor_beta"][0], a["floor_beta"][1], n)
+        self.decay_days = rng.uniform(a["decay_days_uniform"][0], a["decay_days_uniform"][1], n)
+        self.extra_sessions = rng.gamma(a["extra_sessions_gamma"][0], a["extra_sessions_gamma"][1], n)
         self.views_mean = a["views_per_session_scale"] * rng.lognormal(0.0, a["views_per_session_log_sd"], n)
         self.trait = rng.normal(0.0, a["engagement_trait_sd"], n)
         # Followed creators: a small set per user, skewed to popular creators of the user's platform.
