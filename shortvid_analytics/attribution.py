@@ -34,9 +34,8 @@ from . import sql
 from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .eventspec import EventSpec
-from .options import TERMINAL_MIN_GROUP_SIZE
+from .options import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .periods import check_window, format_window, parse_window
-from .privacy import check_min_group_size
 from .results import AnalysisResult
 from .source import EventSource
 

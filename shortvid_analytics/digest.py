@@ -26,8 +26,9 @@ import polars as pl
 
 from .errors import OptionError, ShortvidError
 from .kpi import ACTIVITY_KPIS, CONFIDENCE, KPIS, Kpi, breakdown_columns, period_kpis
+from .options import check_min_group_size
 from .periods import Period, parse_iso_week
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, identifier_key, pool_small_groups, refusal
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, identifier_key, pool_small_groups, refusal
 from .results import AnalysisResult
 from .source import EventSource
 

@@ -32,8 +32,8 @@ from .kpi import (
     sums_fragment,
 )
 from .kpi_definitions import INTERVAL_KEYS, SORT_KEYS
-from .options import TERMINAL_MIN_GROUP_SIZE, check_int
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .options import TERMINAL_MIN_GROUP_SIZE, check_int, check_min_group_size
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 

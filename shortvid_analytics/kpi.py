@@ -29,9 +29,9 @@ from . import sql
 from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .kpi_definitions import ACTIVITY_KPIS, KPI_BY_NAME, KPIS, Kpi
-from .options import TERMINAL_MIN_GROUP_SIZE
+from .options import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .periods import Period
-from .privacy import IDENTIFIER_COLUMNS, SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .privacy import IDENTIFIER_COLUMNS, SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 

@@ -33,9 +33,9 @@ import polars as pl
 from . import sql
 from .errors import OptionError
 from .eventspec import EventSpec
-from .options import MAX_STEPS, TERMINAL_MIN_GROUP_SIZE
+from .options import MAX_STEPS, TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .periods import check_window, format_window, parse_window
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 

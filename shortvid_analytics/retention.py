@@ -38,9 +38,9 @@ from . import sql
 from .coverage import ObservedSpan, observed_span
 from .errors import InputError, OptionError
 from .eventspec import EventSpec
-from .options import MAX_PERIODS, TERMINAL_MIN_GROUP_SIZE, check_int
+from .options import MAX_PERIODS, TERMINAL_MIN_GROUP_SIZE, check_int, check_min_group_size
 from .periods import Period
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 

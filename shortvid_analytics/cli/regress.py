@@ -77,7 +77,8 @@ def regress(
     N, clusters, fit statistics, VIFs and warnings; writes a side-by-side publication table.
     """
     from ..files import protect, refuse_input, write_bytes_atomic, write_text_atomic
-    from ..privacy import check_min_group_size, pseudonym_key
+    from ..options import check_min_group_size
+    from ..privacy import pseudonym_key
     from ..regression import Assignments, build_frame, check_frame_path, save_frame
     from ..regression import regress as fit_models
     from ..regression.spec import from_options
