@@ -181,8 +181,7 @@ def _cli_parameter(field: dataclasses.Field[Any], spec: OptionSpec) -> inspect.P
     """The typer parameter of one option field: its flag, help, metavar, choices and default."""
     value_type: Any = _CLI_TYPES[spec.kind]
     if spec.choices:
-        # typer offers a choice through an Enum; its members' values are the choices' texts
-        value_type = Enum(f"{field.name}_choice", {c: c for c in spec.choices}, type=str)  # type: ignore[misc]
+        value_type = _choice_type(field.name, spec.choices)
     if spec.kind == "strs":
         value_type = list[value_type]
     default = None if spec.kind == "strs" and field.default is not REQUIRED else field.default
@@ -192,6 +191,11 @@ def _cli_parameter(field: dataclasses.Field[Any], spec: OptionSpec) -> inspect.P
     info = typer.Option(*decls, help=spec.help, metavar=spec.metavar, show_default=spec.show_default)
     return inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[value_type, info],
                              default=inspect.Parameter.empty if default is REQUIRED else default)
+
+
+def _choice_type(name: str, choices: tuple[str, ...]) -> Any:
+    """The Enum through which typer offers ``choices`` (each member's value is the choice's text)."""
+    return Enum(f"{name}_choice", {choice: choice for choice in choices}, type=str)
 
 
 def _plain(value: Any) -> Any:

@@ -41,7 +41,7 @@ class OptionSpec:
     ``kind`` is the value as typed: ``str``, ``int``, ``float``, ``bool``, ``strs`` (repeatable: ``--by a
     --by b``; a list in the spec) or ``list`` (one comma-separated string on the command line, a list or a
     comma-separated string in the spec). ``flag`` defaults to the field name as ``--by-limit``, ``key`` (the
-    spec key) to the field name without a trailing underscore (``return_`` is ``return``). ``cli`` / ``report``
+    spec key) to the field name. ``cli`` / ``report``
     say where the option is offered; ``report_default`` is the spec's default when it differs from the CLI's
     (a report is a shareable output). ``minimum`` bounds a number in the spec before ``parse`` sees it.
     """
@@ -50,6 +50,7 @@ class OptionSpec:
     kind: str = "str"
     parse: Callable[[Any], Any] | None = None
     flag: str | None = None
+    key: str | None = None
     short: str | None = None
     metavar: str | None = None
     choices: tuple[str, ...] = ()
@@ -74,12 +75,12 @@ def declared(options_class: type) -> list[tuple[dataclasses.Field[Any], OptionSp
 
 def flag_of(name: str, spec: OptionSpec) -> str:
     """The field's CLI flag: ``--by-limit`` for ``by_limit`` unless declared otherwise."""
-    return spec.flag or "--" + name.rstrip("_").replace("_", "-")
+    return spec.flag or "--" + name.replace("_", "-")
 
 
-def key_of(name: str) -> str:
-    """The field's report spec key (``return_`` is ``return``)."""
-    return name.rstrip("_")
+def key_of(name: str, spec: OptionSpec) -> str:
+    """The field's report spec key: the field name unless declared otherwise (``return_event`` is ``return``)."""
+    return spec.key or name
 
 
 class Options:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OptionError
 from ..eventspec import EventSpec, parse_list
 from ..periods import Period, check_window, format_window, parse_period, parse_window
-from . import DEFAULT_BY_LIMIT, TERMINAL_MIN_GROUP_SIZE, FunnelOrder, check_min_group_size
+from . import DEFAULT_BY_LIMIT, FunnelOrder
 from .declare import REQUIRED, Options, option
+from .shared import min_group_size_option
 
 if TYPE_CHECKING:
     from ..source import EventSource
@@ -83,10 +84,7 @@ class FunnelOptions(Options):
     by_limit: int = option(DEFAULT_BY_LIMIT, kind="int", parse=check_by_limit, minimum=0,
                            help="Breakdown values kept (most entrants first); the rest pooled as 'other'. "
                                 "0 keeps all.")
-    min_group_size: int = option(
-        TERMINAL_MIN_GROUP_SIZE, kind="int", parse=check_min_group_size, report=False,
-        help="Suppress groups with fewer than this many distinct users: pooled into one row, left out of "
-             "rankings (1 = show all; docs/privacy.md).")
+    min_group_size: int = min_group_size_option()
     hold: str | None = option(None, help="Property that must keep the step-1 value on every step, e.g. product_id.")
     trends: Period | None = option(None, parse=parse_trends, choices=("day", "week"),
                                    help="Also compute the funnel per entry day or week.")

@@ -68,7 +68,7 @@ def params_of(options_class: type, skip: tuple[str, ...] = ()) -> tuple[Param, .
         if not spec.report or f.name in skip:
             continue
         default = f.default if spec.report_default is REQUIRED else spec.report_default
-        params.append(Param(key_of(f.name), spec.kind, None if default is REQUIRED else default,
+        params.append(Param(key_of(f.name, spec), spec.kind, None if default is REQUIRED else default,
                             spec.report_help or spec.help, choices=spec.choices, required=default is REQUIRED,
                             minimum=spec.minimum, check=spec.parse, cli=flag_of(f.name, spec) if spec.cli else None))
     return tuple(params)
@@ -77,7 +77,7 @@ def params_of(options_class: type, skip: tuple[str, ...] = ()) -> tuple[Param, .
 def options_from(options_class: type, values: Mapping[str, Any], **fixed: Any) -> Any:
     """The options dataclass from a section's parameters (spec keys) and ``fixed`` fields (the report's
     ``min_group_size``); a value left unset (``None``) keeps the field's default."""
-    by_key = {key_of(f.name): f.name for f, _ in declared(options_class)}
+    by_key = {key_of(f.name, spec): f.name for f, spec in declared(options_class)}
     given = {by_key[key]: value for key, value in values.items() if key in by_key and value is not None}
     return options_class(**given, **fixed)
 
@@ -212,8 +212,8 @@ def _section(index: int, item: Any, schemas: Mapping[str, SectionSchema], where:
 
 
 def _keyed(exc: OptionError) -> str:
-    """A whole-section error naming its option as the spec key: ``key 'exclude': purchase: it is also a step``."""
-    return f"key {key_of(exc.option)!r}: {exc.shown_as(key_of(exc.option))}" if exc.option else str(exc)
+    """A whole-section error naming its option: ``key 'exclude': exclude purchase: it is also a step``."""
+    return f"key {exc.option!r}: {exc}" if exc.option else str(exc)
 
 
 def _param_value(item: dict[str, Any], param: Param, where: str) -> Any:
