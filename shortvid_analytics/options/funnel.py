@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
 from ..eventspec import EventSpec, parse_list
-from ..periods import Period, check_window, format_window, parse_period, parse_window
+from ..periods import Period, format_window, parse_period
 from . import DEFAULT_BY_LIMIT, FunnelOrder
 from .declare import REQUIRED, Options, option
-from .shared import min_group_size_option
+from .shared import min_group_size_option, parse_event_window
 
 if TYPE_CHECKING:
     from ..source import EventSource
@@ -33,14 +33,6 @@ def parse_steps(steps: Selectors) -> tuple[EventSpec, ...]:
     if len(specs) < 2:
         raise OptionError(f"a funnel needs at least 2 steps, got {len(specs)}", option="steps")
     return specs
-
-
-def parse_funnel_window(window: str | timedelta) -> timedelta:
-    """A window of whole microseconds (the unit of event times)."""
-    window = check_window(window) if isinstance(window, timedelta) else parse_window(window)
-    if window % timedelta(microseconds=1):
-        raise OptionError(f"{window}: finer than a microsecond", option="window")
-    return window
 
 
 def parse_order(order: str) -> FunnelOrder:
@@ -71,7 +63,7 @@ class FunnelOptions(Options):
         REQUIRED, kind="list", parse=parse_steps, show_default=False,
         help="Comma-separated steps, e.g. video_view,product_click,add_to_cart|checkout,purchase[platform=douyin].",
         report_help="step selectors, e.g. video_view,product_click,purchase")
-    window: timedelta = option("24h", parse=parse_funnel_window,
+    window: timedelta = option("24h", parse=parse_event_window,
                                help="Conversion window from the step-1 event: 30m, 24h, 7d, ...")
     order: FunnelOrder = option(
         "ordered", parse=parse_order, choices=tuple(o.value for o in FunnelOrder),

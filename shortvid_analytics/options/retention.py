@@ -1,4 +1,4 @@
-"""The options of ``retention`` (``shortvid retention``, the report's ``retention`` section, :func:`..retention.run`)."""
+"""The options of ``retention`` (``shortvid retention``, the report section, :func:`..retention.run`)."""
 
 from __future__ import annotations
 

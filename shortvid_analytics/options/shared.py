@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from ..errors import OptionError
 from ..eventspec import EventSpec
-from ..periods import parse_period
+from ..periods import check_window, parse_period, parse_window
 from . import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from .declare import option
 
@@ -17,6 +19,15 @@ MIN_GROUP_SIZE_HELP = ("Suppress groups with fewer than this many distinct users
 def parse_selector(selector: str | EventSpec) -> EventSpec:
     """One event selector (``purchase[platform=douyin]``), parsed unless it already is."""
     return selector if isinstance(selector, EventSpec) else EventSpec.parse(selector)
+
+
+def parse_event_window(window: str | timedelta) -> timedelta:
+    """A window (``24h``, ``7d`` or a ``timedelta``) of whole microseconds, the unit of event times, and at most
+    :data:`..MAX_WINDOW`."""
+    window = check_window(window) if isinstance(window, timedelta) else parse_window(window)
+    if window % timedelta(microseconds=1):
+        raise OptionError(f"{window}: finer than a microsecond", option="window")
+    return window
 
 
 def selector_option(default: Any, help: str, **spec: Any) -> Any:
