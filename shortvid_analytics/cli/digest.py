@@ -51,21 +51,20 @@ def digest(
 
     Logs go to stderr, the written paths to stdout.
     """
-    from ..digest import digest as build_digest
-    from ..digest import parse_week_option, refuse_identifier
+    from .. import digest as digest_lib
     from ..files import check_destination, protect_events
     from ..render.digest import write_digest
 
     log = stderr_console()
     with guarded(ctx):
-        parse_week_option(week)
-        refuse_identifier(by)
+        digest_lib.parse_week_option(week)
+        digest_lib.refuse_identifier(by)
         protect_events(events)  # --out inside the input folder is refused before the lock file goes there
         check_destination(out, "--out")
         with folder_lock(out, "digest"):
             source = open_events(ctx, events, date_from, date_to)
             log.print(f"digest: {len(source.files)} file(s) from {source.path}", markup=False)
-            result = build_digest(source, week, as_of=as_of, allow_partial=allow_partial, by=by,
+            result = digest_lib.digest(source, week, as_of=as_of, allow_partial=allow_partial, by=by,
                                   top_movers=top_movers, min_group_size=min_group_size)
             state = "complete" if result.week["complete"] else "PARTIAL"
             log.print(f"digest: week {result.week['label']} ({state}), "

@@ -9,10 +9,10 @@ from .common import active_users_command
 
 
 def _analysis() -> tuple[Any, Any, Any]:
-    from ..lifecycle import lifecycle
+    from .. import lifecycle as lifecycle_lib
     from ..render.lifecycle import lifecycle_chart, lifecycle_table
 
-    return lifecycle, lifecycle_table, lifecycle_chart
+    return lifecycle_lib.lifecycle, lifecycle_table, lifecycle_chart
 
 
 app.command("lifecycle", help=(

@@ -9,10 +9,10 @@ from .common import active_users_command
 
 
 def _analysis() -> tuple[Any, Any, Any]:
+    from .. import stickiness as stickiness_lib
     from ..render.stickiness import stickiness_chart, stickiness_table
-    from ..stickiness import stickiness
 
-    return stickiness, stickiness_table, stickiness_chart
+    return stickiness_lib.stickiness, stickiness_table, stickiness_chart
 
 
 app.command("stickiness", help=(
