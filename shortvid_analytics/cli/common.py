@@ -18,6 +18,7 @@ import typer
 from ..config import Config
 from ..errors import OptionError, ShortvidError
 from ..options.declare import REQUIRED, OptionSpec, declared, flag_of
+from ..options.shared import MIN_GROUP_SIZE_HELP
 from ..render.console import file_console, stderr_console, stdout_console
 
 if TYPE_CHECKING:  # imported where used, so that start-up does not load DuckDB and polars
@@ -87,52 +88,42 @@ ToOpt = Annotated[
     typer.Option("--to", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
                  help="Last day (inclusive, configured time zone)."),
 ]
-PeriodOpt = Annotated[str, typer.Option("--period", help="Calendar period: day, week (ISO, from Monday) or month.")]
-ActiveEventOpt = Annotated[
-    str, typer.Option("--event", help="Event selector that makes a user active, e.g. video_view or "
-                                      "purchase[platform=douyin].")
-]
-MinGroupSizeOpt = Annotated[
-    int,
-    typer.Option("--min-group-size", help="Suppress groups with fewer than this many distinct users: pooled "
-                                          "into one row, left out of rankings (1 = show all; docs/privacy.md)."),
-]
+MinGroupSizeOpt = Annotated[int, typer.Option("--min-group-size", help=MIN_GROUP_SIZE_HELP)]
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Also draw the result to this .png/.svg/.pdf file (atomically).")
 ]
 
 
 def active_users_command(
+    options_class: type,
     analysis: Callable[[], tuple[Callable[..., AnalysisResult], Callable[[AnalysisResult], Any],
                                  Callable[[AnalysisResult, Path], None]]],
 ) -> Callable[..., None]:
     """The command of an analysis of the users active per calendar period (``lifecycle``, ``stickiness``):
-    ``--event``, ``--period``, ``--chart`` and the output options, then ``compute(source, spec, period=...)``
-    shown with ``table`` (and drawn with ``draw`` into ``--chart``), where ``analysis()`` imports and returns
-    ``(compute, table, draw)`` when the command runs. Register it with ``app.command(name, help=...)``."""
+    the fields of ``options_class`` (``--event``, ``--period``), ``--chart`` and the output options, then
+    ``run(source, options)`` shown with ``table`` (and drawn with ``draw`` into ``--chart``), where
+    ``analysis()`` imports and returns ``(run, table, draw)`` when the command runs. Register it with
+    ``app.command(name, help=...)``."""
 
+    @options_command(options_class)
     def command(
         ctx: typer.Context,
         events: EventsArg,
-        event: ActiveEventOpt = "video_view",
-        period: PeriodOpt = "week",
+        options: Any,
         chart: ChartOpt = None,
         fmt: FormatOpt = None,
         output: OutputOpt = None,
         date_from: FromOpt = None,
         date_to: ToOpt = None,
     ) -> None:
-        from ..eventspec import EventSpec
-        from ..periods import parse_period
         from ..render.charts import chart_format
 
-        compute, table, draw = analysis()
+        run, table, draw = analysis()
         with guarded(ctx):
             if chart is not None:
                 chart_format(chart)
-            spec, period_value = EventSpec.parse(event), parse_period(period)
             source = open_events(ctx, events, date_from, date_to)
-            result = compute(source, spec, period=period_value)
+            result = run(source, options)
             emit(result, fmt, output, table, inputs=tuple(source.files))
             if chart is not None:
                 draw(result, chart)
