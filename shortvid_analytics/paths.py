@@ -211,14 +211,7 @@ def run(source: EventSource, options: PathsOptions) -> PathsResult:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
     converts = conversion_spec is not None
-    totals = PathTotals(
-        paths=int(totals_row["paths"]),
-        users=int(totals_row["users"]),
-        sequences=int(totals_row["sequences"]),
-        converted_paths=int(totals_row["converted_paths"]) if converts else None,
-        converted_users=int(totals_row["converted_users"]) if converts else None,
-        conversion_rate=_ratio(totals_row["converted_paths"], totals_row["paths"]) if converts else None,
-    )
+    totals = _totals(totals_row, converts)
     top_paths = [_path_row(rank, row, steps, forward, totals.paths, converts)
                  for rank, row in enumerate(top_frame.iter_rows(named=True), start=1)]
     notes = []
@@ -236,6 +229,18 @@ def run(source: EventSource, options: PathsOptions) -> PathsResult:
         transitions=_transitions(transitions_frame, cell_users, min_group_size),
         step_matrix=_step_matrix(steps_frame, totals.paths, steps, forward, cell_users, min_group_size),
         notes=notes,
+    )
+
+
+def _totals(row: dict[str, Any], converts: bool) -> PathTotals:
+    """The totals of ``paths_totals.sql``; the conversion fields only when there is a conversion event."""
+    return PathTotals(
+        paths=int(row["paths"]),
+        users=int(row["users"]),
+        sequences=int(row["sequences"]),
+        converted_paths=int(row["converted_paths"]) if converts else None,
+        converted_users=int(row["converted_users"]) if converts else None,
+        conversion_rate=_ratio(row["converted_paths"], row["paths"]) if converts else None,
     )
 
 

@@ -183,17 +183,7 @@ def run(source: EventSource, options: RetentionOptions) -> RetentionResult:
     if rows.is_empty():
         raise InputError(f"{source.path}: no {start} events in the analysed range")
 
-    counts: dict[str | None, dict[date, _Counts]] = defaultdict(lambda: defaultdict(_Counts))
-    for row in rows.iter_rows(named=True):
-        cohort = row["cohort"].date()
-        cell = counts[row["by_value"]][cohort]
-        if row["return_period"] is None:
-            cell.never += row["entries"]
-        else:
-            k = period.between(cohort, row["return_period"].date())
-            cell.returned[k] += row["entries"]
-            cell.last[k] += row["last_entries"]
-
+    counts = _tally(rows, period)
     totals: dict[date, _Counts] = defaultdict(_Counts)
     for per_cohort in counts.values():
         for cohort, cell in per_cohort.items():
@@ -230,6 +220,21 @@ def run(source: EventSource, options: RetentionOptions) -> RetentionResult:
         suppressed=suppressed,
         suppressed_groups=suppressed_groups,
     )
+
+
+def _tally(rows: pl.DataFrame, period: Period) -> dict[str | None, dict[date, _Counts]]:
+    """The entries of ``retention.sql``'s rows per breakdown value and cohort."""
+    counts: dict[str | None, dict[date, _Counts]] = defaultdict(lambda: defaultdict(_Counts))
+    for row in rows.iter_rows(named=True):
+        cohort = row["cohort"].date()
+        cell = counts[row["by_value"]][cohort]
+        if row["return_period"] is None:
+            cell.never += row["entries"]
+        else:
+            k = period.between(cohort, row["return_period"].date())
+            cell.returned[k] += row["entries"]
+            cell.last[k] += row["last_entries"]
+    return counts
 
 
 def retention(source: EventSource, *args: Any, **values: Any) -> RetentionResult:

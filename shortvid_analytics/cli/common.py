@@ -242,20 +242,25 @@ def guarded(ctx: typer.Context) -> Iterator[None]:
     except Exception as exc:
         if debug:
             raise
-        if isinstance(exc, OSError):
-            # the file system (a folder in the way, permission, no space): the user's to fix, not a bug
-            where = f"{exc.filename}: " if exc.filename else ""
-            stderr_console().print(f"error: {where}{exc.strerror or exc}", markup=False)
-            raise typer.Exit(1) from None
-        if _is_duckdb_error(exc):
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            stderr_console().print(f"error: query failed: {first}", markup=False)
-            raise typer.Exit(1) from None
-        # a bug: say so in one line, keep the traceback for --debug
-        stderr_console().print(
-            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+        raise typer.Exit(_report_unexpected(exc)) from None
+
+
+def _report_unexpected(exc: Exception) -> int:
+    """One stderr line for an error that is not a :class:`ShortvidError`; its exit code."""
+    if isinstance(exc, OSError):
+        # the file system (a folder in the way, permission, no space): the user's to fix, not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        stderr_console().print(f"error: {where}{exc.strerror or exc}", markup=False)
+        return 1
+    if _is_duckdb_error(exc):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        stderr_console().print(f"error: query failed: {first}", markup=False)
+        return 1
+    # a bug: say so in one line, keep the traceback for --debug
+    stderr_console().print(
+        f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False
+    )
+    return EXIT_INTERNAL
 
 
 def _is_duckdb_error(exc: Exception) -> bool:
