@@ -132,7 +132,8 @@ def active_users_command(
 
 
 #: The type the command line reads for each :attr:`OptionSpec.kind` (``list`` is one comma-separated string).
-_CLI_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": str, "strs": str}
+_CLI_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "datetime": datetime,
+                               "list": str, "strs": str}
 
 
 def options_command(options_class: type) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -179,7 +180,8 @@ def _cli_parameter(field: dataclasses.Field[Any], spec: OptionSpec) -> inspect.P
     if default is None:
         value_type = value_type | None
     decls = [flag_of(field.name, spec), *([spec.short] if spec.short else [])]
-    info = typer.Option(*decls, help=spec.help, metavar=spec.metavar, show_default=spec.show_default)
+    formats = {"formats": list(spec.formats)} if spec.formats else {}
+    info = typer.Option(*decls, help=spec.help, metavar=spec.metavar, show_default=spec.show_default, **formats)
     return inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[value_type, info],
                              default=inspect.Parameter.empty if default is REQUIRED else default)
 

@@ -38,7 +38,8 @@ REQUIRED: Any = _Required()
 class OptionSpec:
     """What the CLI and the report spec need to offer one field.
 
-    ``kind`` is the value as typed: ``str``, ``int``, ``float``, ``bool``, ``strs`` (repeatable: ``--by a
+    ``kind`` is the value as typed: ``str``, ``int``, ``float``, ``bool``, ``datetime`` (read with
+    ``formats``), ``strs`` (repeatable: ``--by a
     --by b``; a list in the spec) or ``list`` (one comma-separated string on the command line, a list or a
     comma-separated string in the spec). ``flag`` defaults to the field name as ``--by-limit``, ``key`` (the
     spec key) to the field name. ``cli`` / ``report``
@@ -53,6 +54,7 @@ class OptionSpec:
     key: str | None = None
     short: str | None = None
     metavar: str | None = None
+    formats: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     show_default: bool = True
     cli: bool = True
