@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -33,49 +32,14 @@ import polars as pl
 from . import sql
 from .config import CANONICAL_COLUMNS
 from .errors import OptionError
-from .eventspec import EventSpec
-from .options import TERMINAL_MIN_GROUP_SIZE
-from .periods import check_window, format_window, parse_window
-from .privacy import check_min_group_size
+from .options.attribution import AttributionOptions
+from .periods import format_window
 from .results import AnalysisResult
 from .source import EventSource
 
-MODELS = ("last", "first", "linear", "time_decay", "platform")
-DEFAULT_HALF_LIFE = timedelta(days=7)
 _TEMP_TABLES = ("attribution_conversions", "attribution_credits")
 # Sums of floating-point credits may differ from the whole by rounding only.
 _TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class AttributionModel:
-    """A parsed ``--model``: its name and, for ``time_decay``, the half-life."""
-
-    name: str
-    half_life: timedelta | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> AttributionModel:
-        """``last``, ``first``, ``linear``, ``time_decay``, ``time_decay:12h`` or ``platform``."""
-        name, colon, argument = text.strip().partition(":")
-        name = name.strip().lower()
-        if name not in MODELS:
-            raise OptionError(f"--model {text!r}: expected one of last, first, linear, time_decay[:half_life], "
-                              f"platform")
-        if name != "time_decay":
-            if colon:
-                raise OptionError(f"--model {text!r}: only time_decay takes a parameter (time_decay:12h)")
-            return cls(name)
-        if not colon:
-            return cls(name, DEFAULT_HALF_LIFE)
-        try:
-            return cls(name, parse_window(argument))
-        except OptionError:
-            raise OptionError(f"--model {text!r}: half-life {argument.strip()!r} is not a positive duration "
-                              f"such as 12h, 3d or 1w") from None
-
-    def __str__(self) -> str:
-        return f"time_decay:{format_window(self.half_life)}" if self.half_life else self.name
 
 
 @dataclass
@@ -144,31 +108,14 @@ class AttributionResult(AnalysisResult):
         return pl.DataFrame([vars(g) for g in self.groups], schema=schema)
 
 
-def attribution(
-    source: EventSource,
-    touch: EventSpec | str = "video_view",
-    conversion: EventSpec | str = "purchase",
-    window: timedelta | str = "7d",
-    model: AttributionModel | str = "last",
-    by: str = "creator_id",
-    same_product: bool = False,
-    top: int | None = 20,
-    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
-) -> AttributionResult:
+def run(source: EventSource, options: AttributionOptions) -> AttributionResult:
     """Credit each conversion's order and revenue to the ``by`` groups of its touches (see module doc).
 
     ``top`` groups (by attributed GMV) are listed, the rest summed in ``other``; ``None`` lists all.
     Groups credited by fewer than ``min_group_size`` distinct users are summed in ``suppressed``.
     """
-    check_min_group_size(min_group_size)
-    touch_spec = EventSpec.parse(touch) if isinstance(touch, str) else touch
-    conversion_spec = EventSpec.parse(conversion) if isinstance(conversion, str) else conversion
-    lookback = parse_window(window) if isinstance(window, str) else check_window(window)
-    parsed = model if isinstance(model, AttributionModel) else AttributionModel.parse(model)
-    if top is not None and top < 1:
-        raise OptionError(f"--top {top}: expected a positive whole number (0 on the command line lists all)")
-    if same_product and parsed.name == "platform":
-        raise OptionError("--same-product has no meaning with --model platform (no touches are matched)")
+    touch_spec, conversion_spec, lookback, parsed = options.touch, options.conversion, options.window, options.model
+    by, same_product, top, min_group_size = options.by, options.same_product, options.top, options.min_group_size
     conversion_spec.validate(source, "conversion event")
     touch_spec.validate(source, "touch event")
     by_column = _require_dimension(source, by)
@@ -221,20 +168,7 @@ def attribution(
         notes.append(f"{unattributed.conversions:,} conversion(s) ({unattributed.orders:,.2f} orders, "
                      f"GMV {unattributed.gmv:,.2f}) had {reason}: unattributed")
     return AttributionResult(
-        params={
-            "source": source.describe(),
-            "touch": str(touch_spec),
-            "conversion": str(conversion_spec),
-            "window": format_window(lookback),
-            "window_s": lookback.total_seconds(),
-            "model": parsed.name,
-            "half_life": format_window(parsed.half_life) if parsed.half_life else None,
-            "half_life_s": parsed.half_life.total_seconds() if parsed.half_life else None,
-            "by": by,
-            "same_product": same_product,
-            "top": top,
-            "min_group_size": min_group_size,
-        },
+        params=options.params(source),
         groups=groups,
         other=other,
         suppressed=suppressed,
@@ -243,6 +177,12 @@ def attribution(
         unattributed=unattributed,
         notes=notes,
     )
+
+
+def attribution(source: EventSource, *args: Any, **values: Any) -> AttributionResult:
+    """:func:`run` with the options given as :class:`AttributionOptions` fields: ``attribution(source,
+    model="linear", window="7d")``; text or typed values."""
+    return run(source, AttributionOptions(*args, **values))
 
 
 def _require_dimension(source: EventSource, column: str, what: str = "--by") -> str:

@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .errors import OptionError, ShortvidError
+from .errors import ShortvidError
 from .kpi import ACTIVITY_KPIS, CONFIDENCE, KPIS, Kpi, breakdown_columns, period_kpis
+from .options import check_min_group_size
+from .options.digest import DigestOptions
 from .periods import Period, parse_iso_week
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, identifier_key, pool_small_groups, refusal
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -58,6 +60,12 @@ def parse_week_option(text: str) -> str | date:
     if text.strip().lower() == "last":
         return "last"
     return parse_iso_week(text)
+
+
+def digest(source: EventSource, *args: Any, **values: Any) -> DigestResult:
+    """:func:`run` with the options given as :class:`DigestOptions` fields: ``digest(source, "2026-W47",
+    by="platform")``."""
+    return run(source, DigestOptions(*args, **values))
 
 
 def last_complete_week(days: Sequence[date]) -> date:
@@ -108,39 +116,23 @@ def _prefixed(baseline: dict[str, Any]) -> dict[str, Any]:
     return {f"baseline_{k}": v for k, v in baseline.items()}
 
 
-def refuse_identifier(by: str | None) -> None:
-    """Refuse a ``--by`` identifier column (the CLI calls this before taking the --out lock)."""
-    if by is not None and identifier_key([by]) is not None:
-        # a digest is shared: whatever --min-group-size says, it never lists individuals
-        raise OptionError(f"--by {by}: {refusal(by)}")
-
-
-def digest(
-    source: EventSource,
-    week: str,
-    as_of: datetime | None = None,
-    allow_partial: bool = False,
-    by: str | None = None,
-    top_movers: int = 5,
-    min_group_size: int | None = None,
-) -> DigestResult:
+def run(source: EventSource, options: DigestOptions) -> DigestResult:
     """The digest of ``week`` (``2026-W47`` or ``last``), broken down by ``by``.
 
     ``by`` defaults to ``platform`` when the export has that column. ``min_group_size`` (default: the
-    config's ``[privacy] min_group_size``) suppresses breakdown values and movers with fewer users. Raises :class:`IncompleteWeek`
-    when the week has no events or misses a day, unless ``allow_partial``. ``as_of`` is the only
-    wall-clock value of the result (``generated_at``, default: now, UTC); pin it for byte-identical
-    output.
+    config's ``[privacy] min_group_size``) suppresses breakdown values and movers with fewer users. Raises
+    :class:`IncompleteWeek` when the week has no events or misses a day, unless ``allow_partial``. ``as_of``
+    is the only wall-clock value of the result (``generated_at``, default: now, UTC); pin it for
+    byte-identical output.
     """
+    week, as_of, allow_partial, by = options.week, options.as_of, options.allow_partial, options.by
+    top_movers, min_group_size = options.top_movers, options.min_group_size
     choice = parse_week_option(week)
-    if top_movers < 1:
-        raise OptionError(f"--top-movers {top_movers}: expected a positive number")
     if min_group_size is None:
         min_group_size = source.config.privacy.min_group_size
     check_min_group_size(min_group_size)
     if by is None and _has_column(source, "platform"):
         by = "platform"
-    refuse_identifier(by)
     breakdown = breakdown_columns(source, [by], option="--by") if by else []
     movers = [c for c in MOVER_COLUMNS if _has_column(source, c)]
     frames = period_kpis(source, Period.week, breakdowns=[(), tuple(breakdown)] if breakdown else [()],

@@ -10,7 +10,6 @@ With ``min_group_size`` > 1 the groups with fewer distinct users are pooled into
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +30,8 @@ from .kpi import (
     kpi_columns,
     sums_fragment,
 )
-from .kpi_definitions import INTERVAL_KEYS, SORT_KEYS
-from .options import TERMINAL_MIN_GROUP_SIZE, check_int
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .options.engagement import EngagementOptions
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -64,26 +62,7 @@ class EngagementResult(AnalysisResult):
         return self.groups
 
 
-def check_options(top: int, min_views: int, sort: str, rank_by_lower_bound: bool) -> None:
-    """Raise :class:`OptionError` for an impossible ``--top``/``--min-views``/``--sort`` combination."""
-    check_int("--top", top, 1, what="number of groups to show")
-    check_int("--min-views", min_views, 0, what="number of views")
-    if sort not in SORT_KEYS:
-        raise OptionError(f"--sort {sort!r}: expected one of {', '.join(SORT_KEYS)}")
-    if rank_by_lower_bound and sort not in INTERVAL_KEYS:
-        raise OptionError(f"--rank-by-lower-bound: {sort} has no interval; sort by one of "
-                          f"{', '.join(INTERVAL_KEYS)}")
-
-
-def engagement(
-    source: EventSource,
-    by: Sequence[str],
-    top: int = 20,
-    min_views: int = 0,
-    sort: str = "views",
-    rank_by_lower_bound: bool = False,
-    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
-) -> EngagementResult:
+def run(source: EventSource, options: EngagementOptions) -> EngagementResult:
     """KPIs per group of the ``by`` columns; the ``top`` groups with at least ``min_views`` views.
 
     Groups are ranked by ``sort`` (largest first) or, with ``rank_by_lower_bound``, by the lower end of
@@ -94,8 +73,8 @@ def engagement(
     of the scan) are neither ranked nor counted as eligible: they are pooled into one row after the
     ranked ones.
     """
-    check_options(top, min_views, sort, rank_by_lower_bound)
-    check_min_group_size(min_group_size)
+    by, top, min_views, sort = options.by, options.top, options.min_views, options.sort
+    rank_by_lower_bound, min_group_size = options.rank_by_lower_bound, options.min_group_size
     columns = breakdown_columns(source, by)
     if not columns:
         raise OptionError("--by: give at least one column to group by, e.g. --by creator_id")
@@ -143,3 +122,9 @@ def engagement(
         groups_suppressed=n_suppressed,
         warnings=empty_kpi_warnings(source, raw),
     )
+
+
+def engagement(source: EventSource, *args: Any, **values: Any) -> EngagementResult:
+    """:func:`run` with the options given as :class:`EngagementOptions` fields: ``engagement(source,
+    ["creator_id"], top=10)``."""
+    return run(source, EngagementOptions(*args, **values))

@@ -16,9 +16,32 @@ class InputError(ShortvidError):
 
 
 class OptionError(ShortvidError):
-    """A command-line option or spec value is malformed (bad window string, unknown event, ...)."""
+    """A command-line option or spec value is malformed (bad window string, unknown event, ...).
+
+    ``option`` is the option's name as the library knows it (the options dataclass field, ``by_limit``);
+    ``detail`` is the rest of the line (``-1: must be 0 (every value) or more``). Each front end shows the
+    name its own way (:meth:`shown_as`): the CLI as the flag (``--by-limit``), the report as the spec key.
+    Without ``option`` the message stands alone.
+    """
 
     exit_code = 2
+
+    def __init__(self, detail: str = "", option: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.option = option
+
+    def __str__(self) -> str:
+        return self.shown_as(self.option)
+
+    def shown_as(self, label: str | None) -> str:
+        """The message with the option named ``label`` (the CLI flag, the spec key)."""
+        return f"{label} {self.detail}" if label else self.detail
+
+    def named(self, option: str) -> OptionError:
+        """This error, naming ``option`` (the field of an options dataclass whose parser raised it)."""
+        self.option = option
+        return self
 
 
 def first_line(exc: BaseException | str) -> str:

@@ -33,10 +33,10 @@ import polars as pl
 
 from . import sql
 from .errors import OptionError
-from .eventspec import EventSpec, parse_list
-from .options import DEFAULT_BY_LIMIT, TERMINAL_MIN_GROUP_SIZE, FunnelOrder
-from .periods import Period, check_window, format_window, parse_period, parse_window
-from .privacy import check_min_group_size
+from .eventspec import EventSpec
+from .options import FunnelOrder
+from .options.funnel import FunnelOptions
+from .periods import Period
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -48,8 +48,6 @@ HISTOGRAM_EDGES_S: tuple[int, ...] = (
 )
 #: Unordered funnels cost 2^k window counts for k different steps sharing event names.
 MAX_OVERLAPPING_UNORDERED = 8
-#: Step or exclusion selectors: a comma-separated string, or a sequence of selector strings / parsed specs.
-Selectors = str | list[str | EventSpec] | tuple[str | EventSpec, ...]
 _TEMP_TABLES = ("funnel_best", "funnel_users")
 # Time (epoch microseconds) of a step a chain cannot reach: later than any event.
 _UNREACHABLE = 2**63 - 1
@@ -196,131 +194,8 @@ def _step_dict(step: FunnelStep) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class FunnelOptions:
-    """Parsed options of one funnel (see :func:`funnel`)."""
-
-    steps: tuple[EventSpec, ...]
-    window: timedelta
-    order: FunnelOrder = FunnelOrder.ordered
-    exclude: tuple[EventSpec, ...] = ()
-    by: str | None = None
-    by_limit: int = DEFAULT_BY_LIMIT
-    hold: str | None = None
-    trends: Period | None = None
-    min_group_size: int = TERMINAL_MIN_GROUP_SIZE
-
-    def validate(self, source: EventSource) -> None:
-        """Check events and properties against the data (unknown ones raise, listing what exists)."""
-        for spec in self.steps:
-            spec.validate(source, "step")
-        for spec in self.exclude:
-            spec.validate(source, "--exclude event")
-        if self.by:
-            source.require_column(self.by, "--by property")
-        if self.hold:
-            source.require_column(self.hold, "--hold property")
-
-    def params(self, source: EventSource) -> dict[str, Any]:
-        """The ``params`` part of the JSON document."""
-        return {
-            "source": source.describe(),
-            "steps": [str(s) for s in self.steps],
-            "window": format_window(self.window),
-            "window_s": self.window.total_seconds(),
-            "order": self.order.value,
-            "exclude": [str(e) for e in self.exclude],
-            "by": self.by,
-            "by_limit": self.by_limit if self.by else None,
-            "min_group_size": self.min_group_size,
-            "hold": self.hold,
-            "trends": self.trends.value if self.trends else None,
-        }
-
-
-def _spec(value: str | EventSpec) -> EventSpec:
-    return value if isinstance(value, EventSpec) else EventSpec.parse(value)
-
-
-def _parse_steps(steps: Selectors) -> tuple[EventSpec, ...]:
-    specs = tuple(parse_list(steps) if isinstance(steps, str) else [_spec(s) for s in steps])
-    if len(specs) < 2:
-        raise OptionError(f"--steps: a funnel needs at least 2 steps, got {len(specs)}")
-    return specs
-
-
-def _parse_exclusions(exclude: Selectors, steps: tuple[EventSpec, ...]) -> tuple[EventSpec, ...]:
-    exclusions = tuple(parse_list(exclude) if isinstance(exclude, str) else [_spec(e) for e in exclude])
-    for exclusion in exclusions:
-        if exclusion in steps:
-            raise OptionError(f"--exclude {exclusion}: it is also a step; an exclusion must differ from every step")
-    return exclusions
-
-
-def _parse_window(window: str | timedelta) -> timedelta:
-    if isinstance(window, timedelta):
-        check_window(window)
-    else:
-        window = parse_window(window)
-    if window % timedelta(microseconds=1):
-        raise OptionError(f"window {window}: finer than a microsecond")
-    return window
-
-
-def _parse_order(order: str | FunnelOrder) -> FunnelOrder:
-    try:
-        return FunnelOrder(order)
-    except ValueError:
-        raise OptionError(f"--order {order!r}: expected ordered, strict or unordered") from None
-
-
-def _check_by_limit(by_limit: int) -> int:
-    if by_limit < 0:
-        raise OptionError(f"--by-limit {by_limit}: must be 0 (every value) or more")
-    return by_limit
-
-
-def _parse_trends(trends: str | Period | None) -> Period | None:
-    if trends is None:
-        return None
-    period = trends if isinstance(trends, Period) else parse_period(trends)
-    if period not in (Period.day, Period.week):
-        raise OptionError(f"--trends {period.value}: expected day or week")
-    return period
-
-
-def funnel(
-    source: EventSource,
-    steps: Selectors,
-    window: str | timedelta = "24h",
-    order: str | FunnelOrder = FunnelOrder.ordered,
-    exclude: Selectors = (),
-    by: str | None = None,
-    by_limit: int = DEFAULT_BY_LIMIT,
-    hold: str | None = None,
-    trends: str | Period | None = None,
-    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
-) -> FunnelResult:
-    """Compute a funnel over ``source`` (entries inside its --from/--to range).
-
-    ``steps``: selectors (``purchase[platform=douyin]``, ``add_to_cart|checkout``) or one comma-separated
-    string; ``window``: ``24h``, ``7d``, ... or a timedelta, measured from the entry event (a step exactly at
-    the limit counts); ``exclude``: selectors; ``by`` / ``hold``: property columns; ``by_limit``: breakdown
-    values kept (0 = all); ``trends``: ``day`` or ``week``; ``min_group_size``: ``by`` values with fewer
-    entrants are pooled into one suppressed group. Times are in seconds.
-    """
-    step_specs = _parse_steps(steps)
-    options = FunnelOptions(
-        steps=step_specs,
-        window=_parse_window(window),
-        order=_parse_order(order),
-        exclude=_parse_exclusions(exclude, step_specs),
-        by=by,
-        by_limit=_check_by_limit(by_limit),
-        hold=hold,
-        trends=_parse_trends(trends),
-        min_group_size=check_min_group_size(min_group_size),
-    )
+def run(source: EventSource, options: FunnelOptions) -> FunnelResult:
+    """Compute a funnel over ``source`` (entries inside its --from/--to range); see docs/funnel.md."""
     options.validate(source)
     query = _FunnelQuery(options, source)
     try:
@@ -578,6 +453,12 @@ class _FunnelQuery:
         edges = [e for e in HISTOGRAM_EDGES_S if e < window_s]
         cases = " ".join(f"WHEN seconds >= {bins.bind(float(e))} THEN {bins.bind(float(e))}" for e in reversed(edges))
         return f"CASE {cases} END"
+
+
+def funnel(source: EventSource, *args: Any, **values: Any) -> FunnelResult:
+    """:func:`run` with the options given as :class:`FunnelOptions` fields: ``funnel(source, "video_view,purchase",
+    "24h", by="platform")``; text or typed values (a ``timedelta`` window, parsed selectors)."""
+    return run(source, FunnelOptions(*args, **values))
 
 
 def _midnight(day: date | None) -> datetime | None:

@@ -30,8 +30,9 @@ from .config import CANONICAL_COLUMNS
 from .errors import OptionError
 from .kpi_definitions import ACTIVITY_KPIS, KPI_BY_NAME, KPIS, Kpi
 from .options import TERMINAL_MIN_GROUP_SIZE
+from .options.kpi import KpiOptions
 from .periods import Period
-from .privacy import IDENTIFIER_COLUMNS, SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .privacy import IDENTIFIER_COLUMNS, SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -393,14 +394,13 @@ class KpiResult(AnalysisResult):
         return self.periods
 
 
-def kpi_table(source: EventSource, period: Period, by: Sequence[str] = (),
-              min_group_size: int = TERMINAL_MIN_GROUP_SIZE) -> KpiResult:
+def run(source: EventSource, options: KpiOptions) -> KpiResult:
     """KPIs of every calendar ``period`` of the data, optionally per value of the ``by`` columns.
 
     With ``by``, the groups of a period with fewer than ``min_group_size`` active users are pooled
     into one row of that period (``suppressed`` true).
     """
-    check_min_group_size(min_group_size)
+    period, by, min_group_size = options.period, options.by, options.min_group_size
     columns = breakdown_columns(source, by)
     frames = period_kpis(source, period, breakdowns=[tuple(columns)], min_group_size=min_group_size)
     return KpiResult(
@@ -411,3 +411,9 @@ def kpi_table(source: EventSource, period: Period, by: Sequence[str] = (),
         last_day=frames.days[-1],
         warnings=empty_kpi_warnings(source, frames.breakdowns[0]),
     )
+
+
+def compute_table(source: EventSource, *args: Any, **values: Any) -> KpiResult:
+    """:func:`run` with the options given as :class:`KpiOptions` fields: ``compute_table(source, "week",
+    ["platform"])`` (:func:`..render.kpi.kpi_table` draws the result)."""
+    return run(source, KpiOptions(*args, **values))

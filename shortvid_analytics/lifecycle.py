@@ -31,7 +31,7 @@ import polars as pl
 from . import sql
 from .coverage import ObservedSpan, observed_span
 from .errors import InputError
-from .eventspec import EventSpec
+from .options.active_users import LifecycleOptions
 from .periods import Period
 from .results import AnalysisResult
 from .source import EventSource
@@ -90,8 +90,15 @@ class LifecycleResult(AnalysisResult):
         )
 
 
-def lifecycle(source: EventSource, event: EventSpec, period: Period = Period.week) -> LifecycleResult:
+def lifecycle(source: EventSource, *args: Any, **values: Any) -> LifecycleResult:
+    """:func:`run` with the options given as :class:`LifecycleOptions` fields: ``lifecycle(source, "video_view",
+    "week")``; text or typed values."""
+    return run(source, LifecycleOptions(*args, **values))
+
+
+def run(source: EventSource, options: LifecycleOptions) -> LifecycleResult:
     """Lifecycle of the users doing ``event``, per ``period`` (see the module docstring)."""
+    event, period = options.event, options.period
     event.validate(source, "event")
     span = observed_span(source)
     params = sql.Params()

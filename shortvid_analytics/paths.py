@@ -25,23 +25,19 @@ Definitions (``docs/paths.md`` has the full text and the JSON schema):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import polars as pl
 
 from . import sql
 from .errors import OptionError
-from .eventspec import EventSpec
-from .options import MAX_STEPS, TERMINAL_MIN_GROUP_SIZE
-from .periods import check_window, format_window, parse_window
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .options.paths import PathsOptions
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
 
 PATH_START = "(path_start)"
 PATH_END = "(path_end)"
-DEFAULT_WINDOW = timedelta(hours=24)
 ARROW = " → "
 REPEAT_MARK = "×"
 _TEMP_TABLES = ("path_walk", "path_steps", "path_sequences")
@@ -168,38 +164,16 @@ def step_label(event: str, repeats: int) -> str:
     return f"{event}{REPEAT_MARK}{repeats}" if repeats > 1 else event
 
 
-def paths(
-    source: EventSource,
-    start: EventSpec | str | None = None,
-    end: EventSpec | str | None = None,
-    steps: int = 5,
-    top: int = 20,
-    collapse_repeats: bool = False,
-    session: bool = False,
-    window: timedelta | str | None = None,
-    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
-) -> PathsResult:
+def run(source: EventSource, options: PathsOptions) -> PathsResult:
     """Most frequent paths of up to ``steps`` steps after ``start`` (forward) or before ``end`` (backward).
 
     ``start`` and ``end`` together: forward paths from ``start`` with conversion to ``end``. ``window``
     (default 24 h) bounds the horizon unless ``session`` is set; it cannot be combined with ``session``.
     Sequences of fewer than ``min_group_size`` distinct users are not listed but counted as suppressed.
     """
-    check_min_group_size(min_group_size)
-    start_spec = EventSpec.parse(start) if isinstance(start, str) else start
-    end_spec = EventSpec.parse(end) if isinstance(end, str) else end
-    if start_spec is None and end_spec is None:
-        raise OptionError("paths needs --start EVENT (paths after it) or --end EVENT (paths before it)")
-    if not 1 <= steps <= MAX_STEPS:
-        raise OptionError(f"--steps {steps}: expected a whole number from 1 to {MAX_STEPS}")
-    if top < 1:
-        raise OptionError(f"--top {top}: expected a positive whole number")
-    if session and window is not None:
-        raise OptionError("--window and --session exclude each other: with --session the session bounds each path")
-    horizon: timedelta | None = None  # with --session the session bounds the path
-    if not session:
-        horizon = (DEFAULT_WINDOW if window is None else parse_window(window) if isinstance(window, str)
-                   else check_window(window))
+    start_spec, end_spec, steps, top = options.start, options.end, options.steps, options.top
+    collapse_repeats, session, min_group_size = options.collapse_repeats, options.session, options.min_group_size
+    horizon = options.horizon
     forward = start_spec is not None
     anchor_spec = start_spec if forward else end_spec
     anchor_spec.validate(source, "start event" if forward else "end event")
@@ -220,18 +194,7 @@ def paths(
         "window_seconds": horizon.total_seconds() if horizon else None,
         "path_start": PATH_START, "path_end": PATH_END, "min_group_size": min_group_size,
     }
-    params = {
-        "source": source.describe(),
-        "start": str(start_spec) if start_spec else None,
-        "end": str(end_spec) if end_spec else None,
-        "steps": steps,
-        "top": top,
-        "collapse_repeats": collapse_repeats,
-        "session": session,
-        "window": format_window(horizon) if horizon else None,
-        "window_s": horizon.total_seconds() if horizon else None,
-        "min_group_size": min_group_size,
-    }
+    params = options.params(source)
     con = source.con
     try:
         sql.run(con, "paths_walk", values, fragments)
@@ -248,14 +211,7 @@ def paths(
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
     converts = conversion_spec is not None
-    totals = PathTotals(
-        paths=int(totals_row["paths"]),
-        users=int(totals_row["users"]),
-        sequences=int(totals_row["sequences"]),
-        converted_paths=int(totals_row["converted_paths"]) if converts else None,
-        converted_users=int(totals_row["converted_users"]) if converts else None,
-        conversion_rate=_ratio(totals_row["converted_paths"], totals_row["paths"]) if converts else None,
-    )
+    totals = _totals(totals_row, converts)
     top_paths = [_path_row(rank, row, steps, forward, totals.paths, converts)
                  for rank, row in enumerate(top_frame.iter_rows(named=True), start=1)]
     notes = []
@@ -274,6 +230,24 @@ def paths(
         step_matrix=_step_matrix(steps_frame, totals.paths, steps, forward, cell_users, min_group_size),
         notes=notes,
     )
+
+
+def _totals(row: dict[str, Any], converts: bool) -> PathTotals:
+    """The totals of ``paths_totals.sql``; the conversion fields only when there is a conversion event."""
+    return PathTotals(
+        paths=int(row["paths"]),
+        users=int(row["users"]),
+        sequences=int(row["sequences"]),
+        converted_paths=int(row["converted_paths"]) if converts else None,
+        converted_users=int(row["converted_users"]) if converts else None,
+        conversion_rate=_ratio(row["converted_paths"], row["paths"]) if converts else None,
+    )
+
+
+def paths(source: EventSource, *args: Any, **values: Any) -> PathsResult:
+    """:func:`run` with the options given as :class:`PathsOptions` fields: ``paths(source, start="video_view",
+    steps=3)``; text or typed values."""
+    return run(source, PathsOptions(*args, **values))
 
 
 def _require_sessions(source: EventSource) -> None:

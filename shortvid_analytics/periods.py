@@ -76,7 +76,7 @@ def parse_period(text: str) -> Period:
     try:
         return Period(aliases.get(normalized, normalized))
     except ValueError:
-        raise OptionError(f"period {text!r}: expected day, week or month") from None
+        raise OptionError(f"{text!r}: expected day, week or month", option="period") from None
 
 
 def parse_window(text: str) -> timedelta:
@@ -87,22 +87,22 @@ def parse_window(text: str) -> timedelta:
     else:
         match = _WINDOW.match(raw)
         if not match:
-            raise OptionError(f"window {text!r}: expected a number and a unit s|m|h|d|w, e.g. 24h or 7d")
+            raise OptionError(f"{text!r}: expected a number and a unit s|m|h|d|w, e.g. 24h or 7d", option="window")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds <= 0:
-        raise OptionError(f"window {text!r}: must be positive")
+        raise OptionError(f"{text!r}: must be positive", option="window")
     # checked on the float: timedelta() itself overflows (an internal error) long before a float does
     if seconds > MAX_WINDOW.total_seconds():
-        raise OptionError(f"window {text!r}: expected at most {format_window(MAX_WINDOW)} (10 years)")
+        raise OptionError(f"{text!r}: expected at most {format_window(MAX_WINDOW)} (10 years)", option="window")
     return timedelta(seconds=seconds)
 
 
 def check_window(window: timedelta, name: str = "window") -> timedelta:
     """A window given as a ``timedelta`` (library callers): positive and at most :data:`MAX_WINDOW`."""
     if window <= timedelta(0):
-        raise OptionError(f"{name} {window}: must be positive")
+        raise OptionError(f"{window}: must be positive", option=name)
     if window > MAX_WINDOW:
-        raise OptionError(f"{name} {window}: expected at most {format_window(MAX_WINDOW)} (10 years)")
+        raise OptionError(f"{window}: expected at most {format_window(MAX_WINDOW)} (10 years)", option=name)
     return window
 
 

@@ -32,6 +32,7 @@ import polars as pl
 from . import sql
 from .config import Config
 from .errors import OptionError
+from .options import check_min_group_size as check_min_group_size  # where abtest imports it from
 from .sql import Params, quote_ident
 
 if TYPE_CHECKING:
@@ -48,13 +49,6 @@ IDENTIFIER_COLUMNS: tuple[str, ...] = ("user_id", "order_id", "session_id")
 
 
 # ------------------------------------------------------------------------------- small-cell suppression
-
-def check_min_group_size(value: int, option: str = "--min-group-size") -> int:
-    """``value`` when it is a valid threshold (an integer >= 1; 1 = no suppression), else OptionError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise OptionError(f"{option} {value!r}: expected a whole number of users >= 1 (1 = no suppression)")
-    return value
-
 
 def suppressed_label(min_group_size: int, groups: int) -> str:
     """How a table shows the pooled row in place of a group name: ``<5 users (12 groups)``."""

@@ -29,35 +29,18 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
 from typing import Any
 
 import polars as pl
 
 from . import sql
 from .coverage import ObservedSpan, observed_span
-from .errors import InputError, OptionError
-from .eventspec import EventSpec
-from .options import MAX_PERIODS, TERMINAL_MIN_GROUP_SIZE, check_int
+from .errors import InputError
+from .options.retention import RetentionMode, RetentionOptions
 from .periods import Period
-from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, check_min_group_size, pool_small_groups
+from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
 from .results import AnalysisResult
 from .source import EventSource
-
-
-class RetentionMode(str, Enum):
-    """How cohort entries are formed from start events."""
-
-    first_time = "first-time"
-    recurring = "recurring"
-
-
-def parse_mode(text: str) -> RetentionMode:
-    """``first-time`` or ``recurring``."""
-    try:
-        return RetentionMode(text.strip().lower())
-    except ValueError:
-        raise OptionError(f"--mode {text!r}: expected first-time or recurring") from None
 
 
 @dataclass
@@ -176,34 +159,15 @@ class _Counts:
         self.last.update(other.last)
 
 
-def check_periods(periods: int) -> None:
-    """Refuse a ``--periods`` outside 1 .. :data:`MAX_PERIODS` (the CLI calls this before opening the events)."""
-    check_int("--periods", periods, 1, MAX_PERIODS, "number of periods (k = 0 .. N-1)")
-
-
-def retention(
-    source: EventSource,
-    start: EventSpec,
-    return_event: EventSpec | None = None,
-    period: Period = Period.week,
-    periods: int = 8,
-    mode: RetentionMode = RetentionMode.first_time,
-    unbounded: bool = False,
-    by: str | None = None,
-    min_group_size: int = TERMINAL_MIN_GROUP_SIZE,
-) -> RetentionResult:
-    """Cohort retention of ``start`` → ``return_event`` (default: the start selector itself).
+def run(source: EventSource, options: RetentionOptions) -> RetentionResult:
+    """Cohort retention of ``options.start`` → its return event; see docs/retention.md.
 
     ``periods`` is the number of periods reported per cohort, k = 0 .. periods-1. With ``by``, the
     values with fewer than ``min_group_size`` distinct users are pooled into ``suppressed``.
     """
-    check_min_group_size(min_group_size)
-    return_event = return_event or start
-    check_periods(periods)
-    start.validate(source, "start event")
-    return_event.validate(source, "return event")
-    if by is not None:
-        source.require_column(by, "--by property")
+    options.validate(source)
+    start, return_event, period, periods = options.start, options.returning, options.period, options.periods
+    mode, unbounded, by, min_group_size = options.mode, options.unbounded, options.by, options.min_group_size
     span = observed_span(source)
 
     params = sql.Params()
@@ -219,17 +183,7 @@ def retention(
     if rows.is_empty():
         raise InputError(f"{source.path}: no {start} events in the analysed range")
 
-    counts: dict[str | None, dict[date, _Counts]] = defaultdict(lambda: defaultdict(_Counts))
-    for row in rows.iter_rows(named=True):
-        cohort = row["cohort"].date()
-        cell = counts[row["by_value"]][cohort]
-        if row["return_period"] is None:
-            cell.never += row["entries"]
-        else:
-            k = period.between(cohort, row["return_period"].date())
-            cell.returned[k] += row["entries"]
-            cell.last[k] += row["last_entries"]
-
+    counts = _tally(rows, period)
     totals: dict[date, _Counts] = defaultdict(_Counts)
     for per_cohort in counts.values():
         for cohort, cell in per_cohort.items():
@@ -256,9 +210,7 @@ def retention(
         breakdown = {value: triangle(cells) for value, cells in ordered}
         suppressed = triangle(pooled) if suppressed_groups else None
     return RetentionResult(
-        params={"source": source.describe(), "start": str(start), "return": str(return_event),
-                "period": period.value, "periods": periods, "mode": mode.value, "unbounded": unbounded,
-                "by": by, "min_group_size": min_group_size},
+        params=options.params(source),
         period=period,
         periods=periods,
         total=triangle(totals),
@@ -268,6 +220,27 @@ def retention(
         suppressed=suppressed,
         suppressed_groups=suppressed_groups,
     )
+
+
+def _tally(rows: pl.DataFrame, period: Period) -> dict[str | None, dict[date, _Counts]]:
+    """The entries of ``retention.sql``'s rows per breakdown value and cohort."""
+    counts: dict[str | None, dict[date, _Counts]] = defaultdict(lambda: defaultdict(_Counts))
+    for row in rows.iter_rows(named=True):
+        cohort = row["cohort"].date()
+        cell = counts[row["by_value"]][cohort]
+        if row["return_period"] is None:
+            cell.never += row["entries"]
+        else:
+            k = period.between(cohort, row["return_period"].date())
+            cell.returned[k] += row["entries"]
+            cell.last[k] += row["last_entries"]
+    return counts
+
+
+def retention(source: EventSource, *args: Any, **values: Any) -> RetentionResult:
+    """:func:`run` with the options given as :class:`RetentionOptions` fields: ``retention(source, "video_view",
+    "purchase", "week", periods=5)``; text or typed values (parsed selectors, a :class:`Period`)."""
+    return run(source, RetentionOptions(*args, **values))
 
 
 def _triangle(cells: dict[date, _Counts], period: Period, periods: int, unbounded: bool,

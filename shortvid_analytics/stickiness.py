@@ -29,8 +29,8 @@ import polars as pl
 
 from . import sql
 from .coverage import ObservedSpan, observed_span
-from .errors import InputError, OptionError
-from .eventspec import EventSpec
+from .errors import InputError
+from .options.active_users import StickinessOptions
 from .periods import Period
 from .results import AnalysisResult
 from .source import EventSource
@@ -122,11 +122,15 @@ class StickinessResult(AnalysisResult):
                                           "users": pl.Int64, "share": pl.Float64})
 
 
-def stickiness(source: EventSource, event: EventSpec, period: Period = Period.week) -> StickinessResult:
+def stickiness(source: EventSource, *args: Any, **values: Any) -> StickinessResult:
+    """:func:`run` with the options given as :class:`StickinessOptions` fields: ``stickiness(source,
+    "video_view", "month")``; text or typed values."""
+    return run(source, StickinessOptions(*args, **values))
+
+
+def run(source: EventSource, options: StickinessOptions) -> StickinessResult:
     """Active-day distributions of ``event`` per week or month, and monthly DAU/MAU."""
-    if period is Period.day:
-        raise OptionError("--period day: stickiness counts active days within a week or a month; "
-                          "expected week or month")
+    event, period = options.event, options.period
     event.validate(source, "event")
     span = observed_span(source)
     params = sql.Params()

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shortvid_analytics.attribution import AttributionModel, attribution
+from shortvid_analytics.attribution import attribution
 from shortvid_analytics.errors import OptionError
+from shortvid_analytics.options.attribution import AttributionModel
 from shortvid_analytics.source import EventSource
 
 from .conftest import T0, at, events_frame

@@ -12,7 +12,7 @@ from shortvid_analytics.config import EVENT_VOCABULARY
 from shortvid_analytics.digest import digest
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.eventspec import EventSpec
-from shortvid_analytics.kpi import kpi_table
+from shortvid_analytics.kpi import compute_table
 from shortvid_analytics.periods import Period
 from shortvid_analytics.source import EventSource
 from shortvid_analytics.stickiness import stickiness
@@ -53,7 +53,7 @@ def test_planted_traffic_source_effect_is_visible(truth):
 
 def test_weekly_kpis_match_polars_on_generated_data():
     frame = pl.read_parquet(EVENTS / "**" / "*.parquet", hive_partitioning=False)
-    result = kpi_table(EventSource.open(EVENTS), Period.week, ["platform"])
+    result = compute_table(EventSource.open(EVENTS), Period.week, ["platform"])
     names = KPI_NAMES + ["active_users", "dau", "wau", "mau", "stickiness"]
     assert_same(result.periods, reference_periods(frame, "week", ["platform"]), ["period_start", "platform"], names)
     assert result.periods["complete"].all() and result.periods["period"].unique().sort().to_list() == [
@@ -80,7 +80,7 @@ def test_monthly_dau_mau_agree_with_the_stickiness_command():
     # give the numbers of the kpi table
     source = EventSource.open(EVENTS)
     months = {m.label: m for m in stickiness(source, EventSpec.parse("|".join(EVENT_VOCABULARY)), Period.month).dau_mau}
-    rows = {r["period"]: r for r in kpi_table(EventSource.open(EVENTS), Period.month).periods.to_dicts()}
+    rows = {r["period"]: r for r in compute_table(EventSource.open(EVENTS), Period.month).periods.to_dicts()}
     assert set(months) == set(rows) == {"2026-10", "2026-11"}
     for label, month in months.items():
         row = rows[label]

@@ -14,7 +14,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from shortvid_analytics.config import Config
 from shortvid_analytics.engagement import engagement
-from shortvid_analytics.kpi import CONFIDENCE, KPIS, kpi_table, rate_interval
+from shortvid_analytics.kpi import CONFIDENCE, KPIS, compute_table, rate_interval
 from shortvid_analytics.periods import Period
 from shortvid_analytics.source import EventSource
 from tests.conftest import at
@@ -83,7 +83,7 @@ def test_events_count_for_the_platform_on_their_own_row(write_events):
 
 def test_week_totals_match_the_hand_worked_table(write_events):
     source = EventSource.open(write_events(SHOP))
-    row = kpi_table(source, Period.week).periods.row(0, named=True)
+    row = compute_table(source, Period.week).periods.row(0, named=True)
     assert row["period"] == "2026-W45" and row["period_start"] == date(2026, 11, 2)
     _assert_kpis(row, dict(views=5, viewers=3, likes=2, comments=1, shares=1, engagement_rate=4 / 5,
                            completion_rate=1 / 5, mean_watch_time_s=25.0, ctr=1 / 5, purchasers=3, orders=4,
@@ -157,7 +157,7 @@ ACTIVITY = [
 ])
 def test_dau_wau_mau_and_stickiness_by_hand(write_events, period, expected):
     source = EventSource.open(write_events(ACTIVITY))
-    rows = {r["period"]: r for r in kpi_table(source, Period(period)).periods.to_dicts()}
+    rows = {r["period"]: r for r in compute_table(source, Period(period)).periods.to_dicts()}
     assert set(rows) == set(expected)
     for label, (days_in_data, active, days_with_events, dau, wau, mau, stickiness, complete) in expected.items():
         row = rows[label]
@@ -168,7 +168,8 @@ def test_dau_wau_mau_and_stickiness_by_hand(write_events, period, expected):
 
 def test_activity_per_platform_counts_days_without_the_platform_as_zero(write_events):
     source = EventSource.open(write_events(ACTIVITY))
-    rows = {(r["period"], r["platform"]): r for r in kpi_table(source, Period.week, ["platform"]).periods.to_dicts()}
+    table = compute_table(source, Period.week, ["platform"])
+    rows = {(r["period"], r["platform"]): r for r in table.periods.to_dicts()}
     assert set(rows) == {("2026-W44", "douyin"), ("2026-W44", "kuaishou"), ("2026-W45", "douyin")}
     kuaishou = rows[("2026-W44", "kuaishou")]  # active on 11-01 only: DAU 0 then 1; MAU October 0, November 1
     assert (kuaishou["dau"], kuaishou["wau"], kuaishou["mau"], kuaishou["stickiness"]) == (0.5, 1.0, 0.5, 1.0)
@@ -181,13 +182,13 @@ def test_weeks_and_months_complete_say_whether_wau_and_mau_rest_on_whole_units(w
     rows = [("u", "like", datetime(2026, 9, 28, 12) + timedelta(days=k)) for k in range(42)]
     source = EventSource.open(write_events(rows))
     weeks = {r["period"]: (r["complete"], r["weeks_complete"], r["months_complete"])
-             for r in kpi_table(source, Period.week).periods.to_dicts()}
+             for r in compute_table(source, Period.week).periods.to_dicts()}
     assert weeks == {"2026-W40": (True, True, False),   # Sep 28-Oct 4: September is cut
                      "2026-W41": (True, True, True), "2026-W42": (True, True, True), "2026-W43": (True, True, True),
                      "2026-W44": (True, True, False),   # Oct 26-Nov 1: November is cut
                      "2026-W45": (True, True, False)}
     months = {r["period"]: (r["complete"], r["weeks_complete"], r["months_complete"])
-              for r in kpi_table(source, Period.month).periods.to_dicts()}
+              for r in compute_table(source, Period.month).periods.to_dicts()}
     assert months == {"2026-09": (False, False, False), "2026-10": (True, True, True),
                       "2026-11": (False, False, False)}
 
@@ -195,9 +196,9 @@ def test_weeks_and_months_complete_say_whether_wau_and_mau_rest_on_whole_units(w
 def test_periods_follow_the_reporting_time_zone(write_events):
     # 2026-11-01 23:59 UTC is Monday 2026-11-02 07:59 in Shanghai: week W45 there, W44 in UTC
     path = write_events(ACTIVITY)
-    shanghai = kpi_table(EventSource.open(path, Config(timezone="Asia/Shanghai")), Period.week).periods
+    shanghai = compute_table(EventSource.open(path, Config(timezone="Asia/Shanghai")), Period.week).periods
     assert dict(zip(shanghai["period"], shanghai["views"])) == {"2026-W44": 0, "2026-W45": 3}
-    utc = kpi_table(EventSource.open(path), Period.week).periods
+    utc = compute_table(EventSource.open(path), Period.week).periods
     assert dict(zip(utc["period"], utc["views"])) == {"2026-W44": 1, "2026-W45": 2}
 
 
@@ -274,4 +275,4 @@ def test_no_warning_when_every_base_is_present(write_events, cli):
     result = cli("kpi", write_events(SHOP), "--format", "json")
     assert result.exit_code == 0 and result.stderr == ""
     assert json.loads(result.stdout)["warnings"] == []
-    assert kpi_table(EventSource.open(write_events(SHOP)), Period.week).warnings == []
+    assert compute_table(EventSource.open(write_events(SHOP)), Period.week).warnings == []

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from shortvid_analytics.engagement import engagement
-from shortvid_analytics.kpi import kpi_table
+from shortvid_analytics.kpi import compute_table
 from shortvid_analytics.periods import Period
 from shortvid_analytics.source import EventSource
 
@@ -142,6 +142,6 @@ def reference_periods(frame: pl.DataFrame, period: str, keys: list[str]) -> pl.D
 @pytest.mark.parametrize("period, keys", [("week", []), ("day", []), ("month", []), ("week", ["platform"])])
 def test_kpi_periods_match_polars(random_export, period, keys):
     path, frame = random_export
-    result = kpi_table(EventSource.open(path), Period(period), keys)
+    result = compute_table(EventSource.open(path), Period(period), keys)
     names = KPI_NAMES + ["active_users", "dau", "wau", "mau", "stickiness"]
     assert_same(result.periods, reference_periods(frame, period, keys), ["period_start", *keys], names)

@@ -14,7 +14,7 @@ from shortvid_analytics.digest import digest
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.eventspec import EventSpec
 from shortvid_analytics.funnel import funnel
-from shortvid_analytics.kpi import kpi_table
+from shortvid_analytics.kpi import compute_table
 from shortvid_analytics.paths import paths
 from shortvid_analytics.periods import Period
 from shortvid_analytics.privacy import pool_small_groups, suppressed_label
@@ -124,7 +124,7 @@ def test_engagement_json_names_no_suppressed_group(events, cli):
 
 
 def test_kpi_by_pools_per_period(events):
-    result = kpi_table(EventSource.open(events), Period.week, ["creator_id"], min_group_size=K)
+    result = compute_table(EventSource.open(events), Period.week, ["creator_id"], min_group_size=K)
     local = RAW.with_columns(pl.col("event_time").dt.truncate("1w").dt.date().alias("week"))
     active = local.group_by("week", "creator_id").agg(pl.col("user_id").n_unique().alias("users"))
     for week in local["week"].unique().sort():

@@ -28,7 +28,7 @@ from shortvid_analytics.engagement import engagement
 from shortvid_analytics.errors import InputError
 from shortvid_analytics.eventspec import EventSpec
 from shortvid_analytics.funnel import funnel
-from shortvid_analytics.kpi import kpi_table
+from shortvid_analytics.kpi import compute_table
 from shortvid_analytics.lifecycle import lifecycle
 from shortvid_analytics.periods import Period
 from shortvid_analytics.regression.frame import Assignments, build_frame
@@ -213,7 +213,7 @@ def test_other_analyses(engines, analysis):
 
 @needs_spark
 def test_kpi(engines):
-    results = [_result(kpi_table(engines[e], Period.week, ["platform"])) for e in ("duckdb", "spark")]
+    results = [_result(compute_table(engines[e], Period.week, ["platform"])) for e in ("duckdb", "spark")]
     assert results[0]["periods"]
     assert_same(*results)
 

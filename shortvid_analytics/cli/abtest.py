@@ -98,7 +98,7 @@ def analyze(
 ) -> None:
     """Analyse an experiment: SRM check, lift with CI and p-value (or chance to win) per metric x variant."""
     with guarded(ctx):
-        from ..abtest import analyze as analyze_experiment
+        from .. import abtest as abtest_lib
         from ..files import protect
         from ..render.abtest import ab_table, write_forest_plot
         from ..render.charts import chart_format
@@ -107,7 +107,7 @@ def analyze(
             chart_format(chart)  # fail before the work, not after
         protect(assignments, "the assignments file")
         source = open_events(ctx, events, date_from, date_to)
-        result = analyze_experiment(
+        result = abtest_lib.analyze(
             source, assignments, metric, experiment=experiment, control=control,
             window=parse_window(window) if window else None, split=split, alpha=alpha, cuped_days=cuped_days,
             method=method.value, correction=correction.value, by=by, sequential_tuning=sequential_tuning, cap=cap,
@@ -136,8 +136,8 @@ def power(
 ) -> None:
     """Sample size per variant for a relative MDE, or the MDE for a number of users per variant."""
     with guarded(ctx):
-        from ..abtest import power as plan_power
+        from .. import abtest as abtest_lib
         from ..render.abtest import power_table
 
-        result = plan_power(baseline, mde=mde, users=users, alpha=alpha, power=power_, variants=variants, sd=sd)
+        result = abtest_lib.power(baseline, mde=mde, users=users, alpha=alpha, power=power_, variants=variants, sd=sd)
         emit(result, fmt, output, power_table)

@@ -66,13 +66,13 @@ def anonymize(
     The key comes from SHORTVID_PSEUDONYM_KEY or [privacy] pseudonym_key; the same key gives the same
     pseudonyms in every run. The input is never modified.
     """
-    from ..anonymize import anonymize as anonymize_events
+    from .. import anonymize as anonymize_lib
 
     with guarded(ctx):
         if state(ctx).config.engine.name != "duckdb":  # checked before a Spark JVM is started
             raise OptionError("anonymize writes one Parquet file with DuckDB; it runs with --engine duckdb only")
         source = open_events(ctx, events, date_from, date_to)
-        result = anonymize_events(source, out, time_resolution=time_resolution, keep=tuple(keep or ()),
+        result = anonymize_lib.anonymize(source, out, time_resolution=time_resolution, keep=tuple(keep or ()),
                                   hash_creators=hash_creators, round_revenue=round_revenue,
                                   assignments=assignments)
         emit(result, fmt, output, _manifest_table, inputs=tuple(source.files))

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from ..options import TERMINAL_MIN_GROUP_SIZE
+from ..options.attribution import AttributionOptions
 from . import app
-from .common import EventsArg, FormatOpt, FromOpt, MinGroupSizeOpt, OutputOpt, ToOpt, emit, guarded, open_events
+from .common import EventsArg, FormatOpt, FromOpt, OutputOpt, ToOpt, emit, guarded, open_events, options_command
 
 
 @app.command()
+@options_command(AttributionOptions)
 def attribution(
     ctx: typer.Context,
     events: EventsArg,
-    touch: Annotated[str, typer.Option("--touch", help="Touch events (selector; any-of with |).")] = "video_view",
-    conversion: Annotated[str, typer.Option("--conversion", help="Conversion events (selector).")] = "purchase",
-    window: Annotated[str, typer.Option("--window", help="Lookback before each conversion, e.g. 7d.")] = "7d",
-    model: Annotated[str, typer.Option(
-        "--model", help="last | first | linear | time_decay[:half_life] | platform.")] = "last",
-    by: Annotated[str, typer.Option(
-        "--by", help="Credit groups: creator_id, video_id, traffic_source, platform or another column.")
-    ] = "creator_id",
-    same_product: Annotated[bool, typer.Option(
-        "--same-product", help="Only touches carrying the conversion's product_id.")] = False,
-    top: Annotated[int, typer.Option("--top", help="Groups to list (0: all); the rest are summed.")] = 20,
-    min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
+    options: AttributionOptions,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
@@ -34,12 +22,10 @@ def attribution(
 ) -> None:
     """Credit each conversion's order and GMV to the creators / videos / sources of its touches.
     See docs/attribution.md."""
-    from ..attribution import attribution as compute_attribution
+    from .. import attribution as attribution_lib
     from ..render.attribution import attribution_table
 
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to)
-        result = compute_attribution(source, touch=touch, conversion=conversion, window=window, model=model,
-                                     by=by, same_product=same_product, top=top or None,
-                                     min_group_size=min_group_size)
+        result = attribution_lib.run(source, options)
         emit(result, fmt, output, attribution_table, inputs=tuple(source.files))

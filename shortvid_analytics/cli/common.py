@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import inspect
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ import typer
 
 from ..config import Config
 from ..errors import OptionError, ShortvidError, first_line
+from ..options.declare import REQUIRED, OptionSpec, declared, flag_of
+from ..options.shared import MIN_GROUP_SIZE_HELP
 from ..render.console import file_console, stderr_console, stdout_console
 
 if TYPE_CHECKING:  # imported where used, so that start-up does not load DuckDB and polars
@@ -84,57 +88,124 @@ ToOpt = Annotated[
     typer.Option("--to", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
                  help="Last day (inclusive, configured time zone)."),
 ]
-PeriodOpt = Annotated[str, typer.Option("--period", help="Calendar period: day, week (ISO, from Monday) or month.")]
-ActiveEventOpt = Annotated[
-    str, typer.Option("--event", help="Event selector that makes a user active, e.g. video_view or "
-                                      "purchase[platform=douyin].")
-]
-MinGroupSizeOpt = Annotated[
-    int,
-    typer.Option("--min-group-size", help="Suppress groups with fewer than this many distinct users: pooled "
-                                          "into one row, left out of rankings (1 = show all; docs/privacy.md)."),
-]
+MinGroupSizeOpt = Annotated[int, typer.Option("--min-group-size", help=MIN_GROUP_SIZE_HELP)]
 ChartOpt = Annotated[
     Path | None, typer.Option("--chart", help="Also draw the result to this .png/.svg/.pdf file (atomically).")
 ]
 
 
 def active_users_command(
+    options_class: type,
     analysis: Callable[[], tuple[Callable[..., AnalysisResult], Callable[[AnalysisResult], Any],
                                  Callable[[AnalysisResult, Path], None]]],
 ) -> Callable[..., None]:
     """The command of an analysis of the users active per calendar period (``lifecycle``, ``stickiness``):
-    ``--event``, ``--period``, ``--chart`` and the output options, then ``compute(source, spec, period=...)``
-    shown with ``table`` (and drawn with ``draw`` into ``--chart``), where ``analysis()`` imports and returns
-    ``(compute, table, draw)`` when the command runs. Register it with ``app.command(name, help=...)``."""
+    the fields of ``options_class`` (``--event``, ``--period``), ``--chart`` and the output options, then
+    ``run(source, options)`` shown with ``table`` (and drawn with ``draw`` into ``--chart``), where
+    ``analysis()`` imports and returns ``(run, table, draw)`` when the command runs. Register it with
+    ``app.command(name, help=...)``."""
 
+    @options_command(options_class)
     def command(
         ctx: typer.Context,
         events: EventsArg,
-        event: ActiveEventOpt = "video_view",
-        period: PeriodOpt = "week",
+        options: Any,
         chart: ChartOpt = None,
         fmt: FormatOpt = None,
         output: OutputOpt = None,
         date_from: FromOpt = None,
         date_to: ToOpt = None,
     ) -> None:
-        from ..eventspec import EventSpec
-        from ..periods import parse_period
         from ..render.charts import chart_format
 
-        compute, table, draw = analysis()
+        run, table, draw = analysis()
         with guarded(ctx):
             if chart is not None:
                 chart_format(chart)
-            spec, period_value = EventSpec.parse(event), parse_period(period)
             source = open_events(ctx, events, date_from, date_to)
-            result = compute(source, spec, period=period_value)
+            result = run(source, options)
             emit(result, fmt, output, table, inputs=tuple(source.files))
             if chart is not None:
                 draw(result, chart)
 
     return command
+
+
+#: The type the command line reads for each :attr:`OptionSpec.kind` (``list`` is one comma-separated string).
+_CLI_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "datetime": datetime,
+                               "list": str, "strs": str}
+
+
+def options_command(options_class: type) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command whose options are the fields of ``options_class`` (an options dataclass, ``options/``).
+
+    The decorated function declares a parameter ``options`` where those fields go in the command's
+    signature (and ``--help``), beside the arguments and CLI-only options it declares itself; it is called
+    with ``options`` set to the dataclass built from the given values, parsed and checked before any work
+    (an error names the flag). Fields with ``cli=False`` stay at their defaults.
+    """
+    fields = [(f, spec) for f, spec in declared(options_class) if spec.cli]
+
+    def decorate(body: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(body, eval_str=True)
+        parameters: list[inspect.Parameter] = []
+        for parameter in signature.parameters.values():
+            if parameter.name == "options":
+                parameters += [_cli_parameter(f, spec) for f, spec in fields]
+            else:
+                parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+        def command(**values: Any) -> None:
+            given = {f.name: _plain(values.pop(f.name)) for f, _ in fields}
+            with guarded(values["ctx"]):
+                options = options_class(**{name: value for name, value in given.items() if value is not None})
+            body(**values, options=options)
+
+        command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        command.__name__, command.__qualname__, command.__doc__ = body.__name__, body.__qualname__, body.__doc__
+        command.__module__ = body.__module__
+        return command
+
+    return decorate
+
+
+def _cli_parameter(field: dataclasses.Field[Any], spec: OptionSpec) -> inspect.Parameter:
+    """The typer parameter of one option field: its flag, help, metavar, choices and default."""
+    value_type: Any = _CLI_TYPES[spec.kind]
+    if spec.choices:
+        value_type = _choice_type(field.name, spec.choices)
+    if spec.kind == "strs":
+        value_type = list[value_type]
+    default = None if spec.kind == "strs" and field.default is not REQUIRED else field.default
+    if default is None:
+        value_type = value_type | None
+    decls = [flag_of(field.name, spec), *([spec.short] if spec.short else [])]
+    formats = {"formats": list(spec.formats)} if spec.formats else {}
+    info = typer.Option(*decls, help=spec.help, metavar=spec.metavar, show_default=spec.show_default, **formats)
+    return inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[value_type, info],
+                             default=inspect.Parameter.empty if default is REQUIRED else default)
+
+
+def _choice_type(name: str, choices: tuple[str, ...]) -> Any:
+    """The Enum through which typer offers ``choices`` (each member's value is the choice's text)."""
+    return Enum(f"{name}_choice", {choice: choice for choice in choices}, type=str)
+
+
+def _plain(value: Any) -> Any:
+    """A value as typed on the command line (a choice as its text), as the options dataclass parses it."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def shown_error(exc: ShortvidError, ctx: typer.Context) -> str:
+    """The error's message, an option named by the library shown as this command's flag (``--by-limit``)."""
+    if not isinstance(exc, OptionError) or not exc.option:
+        return str(exc)
+    flags = {param.name: param.opts[0] for param in ctx.command.params if param.opts[0].startswith("-")}
+    return exc.shown_as(flags.get(exc.option, exc.option))
 
 
 def state(ctx: typer.Context) -> AppState:
@@ -167,7 +238,7 @@ def guarded(ctx: typer.Context) -> Iterator[None]:
         if debug:
             raise
         # several problems found at once still make one line: scripts and cron logs read one error per run
-        problems = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+        problems = [line.strip() for line in shown_error(exc, ctx).splitlines() if line.strip()] or [type(exc).__name__]
         stderr_console().print(f"error: {'; '.join(problems)}", markup=False)
         raise typer.Exit(exc.exit_code) from None
     except Exception as exc:

@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..lock import folder_lock
+from ..options.digest import DigestOptions
 from ..render.console import stderr_console
 from . import app
-from .common import EventsArg, FromOpt, ToOpt, guarded, open_events
+from .common import EventsArg, FromOpt, ToOpt, guarded, open_events, options_command
 
 
 @app.command()
+@options_command(DigestOptions)
 def digest(
     ctx: typer.Context,
     events: EventsArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for digest-<week>.html/.md/.json (created).")],
-    week: Annotated[str, typer.Option("--week", help="ISO week such as 2026-W47, or 'last': the last "
-                                                      "complete week of the data.")] = "last",
-    as_of: Annotated[
-        datetime | None,
-        typer.Option("--as-of", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                                          "%Y-%m-%d"],
-                     help="Pin 'generated_at' (UTC unless an offset is given; default: now) for "
-                          "byte-identical output."),
-    ] = None,
-    allow_partial: Annotated[
-        bool, typer.Option("--allow-partial", help="Build the digest of a week with missing days too.")
-    ] = False,
-    by: Annotated[
-        str | None, typer.Option("--by", help="Breakdown column (default: platform, when the export has it).")
-    ] = None,
-    top_movers: Annotated[int, typer.Option("--top-movers", help="Creators/products listed per direction.")] = 5,
-    min_group_size: Annotated[
-        int | None,
-        typer.Option("--min-group-size", help="Suppress breakdown values and movers with fewer distinct users "
-                                              "(default: \\[privacy] min_group_size of the config, 5).",
-                     show_default=False),
-    ] = None,
+    options: DigestOptions,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
 ) -> None:
@@ -51,22 +31,18 @@ def digest(
 
     Logs go to stderr, the written paths to stdout.
     """
-    from ..digest import digest as build_digest
-    from ..digest import parse_week_option, refuse_identifier
+    from .. import digest as digest_lib
     from ..files import check_destination, protect_events
     from ..render.digest import write_digest
 
     log = stderr_console()
     with guarded(ctx):
-        parse_week_option(week)
-        refuse_identifier(by)
         protect_events(events)  # --out inside the input folder is refused before the lock file goes there
         check_destination(out, "--out")
         with folder_lock(out, "digest"):
             source = open_events(ctx, events, date_from, date_to)
             log.print(f"digest: {len(source.files)} file(s) from {source.path}", markup=False)
-            result = build_digest(source, week, as_of=as_of, allow_partial=allow_partial, by=by,
-                                  top_movers=top_movers, min_group_size=min_group_size)
+            result = digest_lib.run(source, options)
             state = "complete" if result.week["complete"] else "PARTIAL"
             log.print(f"digest: week {result.week['label']} ({state}), "
                       f"{len(result.anomalies)} anomaly flag(s)", markup=False)

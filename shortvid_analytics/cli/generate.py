@@ -40,11 +40,11 @@ def generate(
     Events go to OUT/events/dt=YYYY-MM-DD/part-NNNN.parquet (hive-partitioned by UTC date), the
     checkout_v2 experiment to OUT/assignments.parquet, the planted parameters to OUT/truth.json.
     """
-    from ..synth import generate as generate_export
+    from .. import synth
 
     with guarded(ctx):
-        summary = generate_export(out, users=users, days=days, seed=seed, start=start,
-                                  overwrite=overwrite, progress=_progress)
+        summary = synth.generate(out, users=users, days=days, seed=seed, start=start,
+                                 overwrite=overwrite, progress=_progress)
     experiment = summary.truth["experiment"]
     console = stdout_console()
     console.print(

@@ -29,12 +29,12 @@ def validate(
     Exits 1 with one error line naming every problem when the input is unusable (no files, unreadable
     Parquet, missing or mistyped required column, no rows).
     """
+    from .. import validate as validate_lib
     from ..render.validate import validation_table
-    from ..validate import validate as validate_events
 
     with guarded(ctx):
         source = open_events(ctx, events, date_from, date_to, announce=False)
-        result = validate_events(source, as_of=as_of)
+        result = validate_lib.validate(source, as_of=as_of)
         emit(result, fmt, output, validation_table, inputs=tuple(source.files))
     if strict and result.warnings:
         raise typer.Exit(1)

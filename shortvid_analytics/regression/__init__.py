@@ -18,9 +18,8 @@ import pandas as pd
 import polars as pl
 
 from ..errors import InputError, OptionError
-from ..options import TERMINAL_MIN_GROUP_SIZE
+from ..options import TERMINAL_MIN_GROUP_SIZE, check_min_group_size
 from ..periods import format_window
-from ..privacy import check_min_group_size
 from . import formulas, grammar
 from .frame import Assignments, Frame, build_frame, check_frame_path, default_controls, default_features, save_frame
 from .models import FittedModel, estimate, interaction_test

@@ -6,7 +6,8 @@ The whole spec is checked before any analysis runs. Every problem is one line na
     spec study.toml: section 3 (funnel "Where buyers drop off"): key 'window': window '24x': expected ...
 
 Section parameters mirror the options of the corresponding CLI command (``window`` is ``--window``,
-``by_limit`` is ``--by-limit``); see ``docs/report.md`` for every key.
+``by_limit`` is ``--by-limit``): :func:`params_of` derives them from the analysis' options dataclass
+(``options/``); see ``docs/report.md`` for every key.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from ..errors import OptionError, ShortvidError
 from ..eventspec import split_top_level
 from ..options import MAX_COUNT
+from ..options.declare import REQUIRED, declared, flag_of, key_of
 from ..privacy import identifier_key, refusal
 
 #: Keys every section accepts besides its own parameters.
@@ -56,6 +58,28 @@ class Param:
         if self.cli == "auto":
             return "--" + self.name.replace("_", "-")
         return self.cli
+
+
+def params_of(options_class: type, skip: tuple[str, ...] = ()) -> tuple[Param, ...]:
+    """The section parameters of an options dataclass: its fields offered in the report (``report=True``),
+    less ``skip``, each checked by the field's own parser."""
+    params = []
+    for f, spec in declared(options_class):
+        if not spec.report or f.name in skip:
+            continue
+        default = f.default if spec.report_default is REQUIRED else spec.report_default
+        params.append(Param(key_of(f.name, spec), spec.kind, None if default is REQUIRED else default,
+                            spec.report_help or spec.help, choices=spec.choices, required=default is REQUIRED,
+                            minimum=spec.minimum, check=spec.parse, cli=flag_of(f.name, spec) if spec.cli else None))
+    return tuple(params)
+
+
+def options_from(options_class: type, values: Mapping[str, Any], **fixed: Any) -> Any:
+    """The options dataclass from a section's parameters (spec keys) and ``fixed`` fields (the report's
+    ``min_group_size``); a value left unset (``None``) keeps the field's default."""
+    by_key = {key_of(f.name, spec): f.name for f, spec in declared(options_class)}
+    given = {by_key[key]: value for key, value in values.items() if key in by_key and value is not None}
+    return options_class(**given, **fixed)
 
 
 @dataclass
@@ -171,6 +195,8 @@ def _section(index: int, item: Any, schemas: Mapping[str, SectionSchema], where:
     if schema.check is not None:
         try:
             schema.check(values)
+        except OptionError as exc:
+            raise SpecError(f"{where}: {label}: {_keyed(exc)}") from None
         except ShortvidError as exc:
             raise SpecError(f"{where}: {label}: {exc}") from None
     by = values.get("by")
@@ -183,6 +209,11 @@ def _section(index: int, item: Any, schemas: Mapping[str, SectionSchema], where:
         date_from=_date(item, "from", f"{where}: {label}"),
         date_to=_date(item, "to", f"{where}: {label}"),
     )
+
+
+def _keyed(exc: OptionError) -> str:
+    """A whole-section error naming its option: ``key 'exclude': exclude purchase: it is also a step``."""
+    return f"key {exc.option!r}: {exc}" if exc.option else str(exc)
 
 
 def _param_value(item: dict[str, Any], param: Param, where: str) -> Any:
@@ -198,6 +229,9 @@ def _param_value(item: dict[str, Any], param: Param, where: str) -> Any:
     if param.check is not None:
         try:
             param.check(value)
+        except OptionError as exc:
+            shown = exc.shown_as(param.name if exc.option else None)
+            raise SpecError(f"{where}: key {param.name!r}: {shown}") from None
         except ShortvidError as exc:
             raise SpecError(f"{where}: key {param.name!r}: {exc}") from None
     return value

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engagement import SORT_KEYS, engagement
-from ...kpi import KPIS, kpi_table
-from ...periods import parse_period
+from ... import engagement as engagement_lib
+from ... import kpi as kpi_lib
+from ...kpi import KPIS
+from ...options.engagement import EngagementOptions
+from ...options.kpi import KpiOptions
 from ...render.charts import PALETTE
 from ..content import Doc, Figure, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, new_axes, percent_axis, report_style
-from ..spec import Param, Section
+from ..spec import Section, options_from, params_of
 from .base import SectionContext, SectionType, cli_args, group_cells
 
 KPI_BY_NAME = {k.name: k for k in KPIS}
@@ -47,20 +49,14 @@ def interval(doc: Doc, base: str, name: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ engagement
-ENGAGEMENT_PARAMS = (
-    Param("by", "strs", required=True, help="group columns (repeatable --by)"),
-    Param("top", "int", 20, "groups shown", minimum=1),
-    Param("min_views", "int", 0, "only groups with at least this many views", minimum=0),
-    Param("sort", "str", "views", "rank by this KPI", choices=tuple(SORT_KEYS)),
-    Param("rank_by_lower_bound", "bool", False, "rank by the lower end of the 95% interval"),
-)
+ENGAGEMENT_PARAMS = params_of(EngagementOptions)
 
 
 def run_engagement(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``engagement``; ranked group table, a bar chart of the sort KPI and a reading."""
     p = section.params
-    result = engagement(ctx.source(section), p["by"], top=p["top"], min_views=p["min_views"], sort=p["sort"],
-                        rank_by_lower_bound=p["rank_by_lower_bound"], min_group_size=ctx.min_group_size).to_dict()
+    result = engagement_lib.run(ctx.source(section), options_from(EngagementOptions, p,
+                                                                  min_group_size=ctx.min_group_size)).to_dict()
     doc = Doc({"engagement": result})
     out = SectionOutput(results=doc.results, commands={
         "engagement": ctx.command(section, "engagement", *cli_args(section, ENGAGEMENT_PARAMS),
@@ -118,17 +114,13 @@ def _groups_figure(groups: list[dict], by: list[str], kpi: str) -> Figure:
 
 
 # ------------------------------------------------------------------------------------------- kpi
-KPI_PARAMS = (
-    Param("period", "str", "week", "day, week or month", check=parse_period),
-    Param("by", "strs", [], "also break down by this column (repeatable --by)"),
-)
+KPI_PARAMS = params_of(KpiOptions)
 
 
 def run_kpi(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``kpi``; the KPI table per period (and breakdown value) and a reading of the last complete one."""
     p = section.params
-    result = kpi_table(ctx.source(section), parse_period(p["period"]), p["by"],
-                       min_group_size=ctx.min_group_size).to_dict()
+    result = kpi_lib.run(ctx.source(section), options_from(KpiOptions, p, min_group_size=ctx.min_group_size)).to_dict()
     doc = Doc({"kpi": result})
     out = SectionOutput(results=doc.results, commands={
         "kpi": ctx.command(section, "kpi", *cli_args(section, KPI_PARAMS), *ctx.suppression_args())})
@@ -178,6 +170,6 @@ def _kpi_table(doc: Doc, result: dict, min_group_size: int) -> Table:
 
 SECTIONS = (SectionType(name="engagement", params=ENGAGEMENT_PARAMS, run=run_engagement,
                          summary="engagement KPIs by group (shortvid engagement)", command="engagement",
-                         definitions=definitions),
+                         check=lambda p: options_from(EngagementOptions, p) and None, definitions=definitions),
             SectionType(name="kpi", params=KPI_PARAMS, run=run_kpi, summary="KPIs per period (shortvid kpi)",
                         command="kpi", definitions=definitions))

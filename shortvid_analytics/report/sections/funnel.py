@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from ...eventspec import EventSpec
-from ...funnel import DEFAULT_BY_LIMIT, funnel
-from ...periods import parse_window
+from ... import funnel as funnel_lib
+from ...options.funnel import FunnelOptions
 from ...render.funnel import funnel_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, prose
 from ..figures import embed, report_style
-from ..spec import Param, Section
+from ..spec import Section, options_from, params_of
 from .base import SectionContext, SectionType, cli_args, group_cells, group_name
 
-PARAMS = (
-    Param("steps", "list", required=True, help="step selectors, e.g. video_view,product_click,purchase",
-          check=lambda steps: [EventSpec.parse(s) for s in steps]),
-    Param("window", "str", "24h", "conversion window from the step-1 event", check=parse_window),
-    Param("order", "str", "ordered", "step order", choices=("ordered", "strict", "unordered")),
-    Param("exclude", "strs", [], "exclusion events (repeatable --exclude)",
-          check=lambda events: [EventSpec.parse(e) for e in events]),
-    Param("by", "str", None, "breakdown property (value from the step-1 event)"),
-    Param("by_limit", "int", DEFAULT_BY_LIMIT, "breakdown values kept (0 = all)", minimum=0),
-    Param("hold", "str", None, "property held constant across steps"),
-    Param("trends", "str", None, "conversion per entry cohort", choices=("day", "week")),
-)
+PARAMS = params_of(FunnelOptions)
 
 
 def run(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``funnel`` with the section's parameters; steps table, breakdown table, chart, reading."""
     p = section.params
-    result_obj = funnel(ctx.source(section), p["steps"], window=p["window"], order=p["order"],
-                        exclude=p["exclude"], by=p["by"], by_limit=p["by_limit"], hold=p["hold"], trends=p["trends"],
-                        min_group_size=ctx.min_group_size)
+    result_obj = funnel_lib.run(ctx.source(section),
+                                options_from(FunnelOptions, p, min_group_size=ctx.min_group_size))
     result = result_obj.to_dict()
     doc = Doc({"funnel": result})
     out = SectionOutput(results=doc.results, commands={
@@ -124,5 +111,6 @@ SECTION = SectionType(
     params=PARAMS,
     run=run,
     summary="funnel conversion (shortvid funnel)",
+    check=lambda p: options_from(FunnelOptions, p) and None,
     command="funnel",
 )

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from ...eventspec import EventSpec
-from ...lifecycle import lifecycle
-from ...periods import parse_period
+from ... import lifecycle as lifecycle_lib
+from ...options.active_users import LifecycleOptions
 from ...render.lifecycle import lifecycle_figure
 from ..content import Doc, Paragraph, SectionOutput, Table, prose
 from ..figures import embed, report_style
-from ..spec import Param, Section
+from ..spec import Section, options_from, params_of
 from .base import SectionContext, SectionType, cli_args
 
-PARAMS = (
-    Param("event", "str", "video_view", "event selector that makes a user active", check=EventSpec.parse),
-    Param("period", "str", "week", "day, week or month", check=parse_period),
-)
+PARAMS = params_of(LifecycleOptions)
 _COLUMNS = ("new", "returning", "resurrecting", "dormant", "active")
 
 
 def run(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``lifecycle``; per-period table, stacked-bar chart and a reading of the last complete period."""
     p = section.params
-    result_obj = lifecycle(ctx.source(section), EventSpec.parse(p["event"]), period=parse_period(p["period"]))
+    result_obj = lifecycle_lib.run(ctx.source(section), options_from(LifecycleOptions, p))
     result = result_obj.to_dict()
     doc = Doc({"lifecycle": result})
     out = SectionOutput(results=doc.results,

@@ -4,33 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...eventspec import EventSpec
-from ...periods import parse_period
+from ... import retention as retention_lib
+from ...options.retention import RetentionOptions
 from ...render.retention import retention_figure
-from ...retention import check_periods, parse_mode, retention
 from ..content import Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
-from ..spec import Param, Section
+from ..spec import Section, options_from, params_of
 from .base import SectionContext, SectionType, cli_args, group_cells, group_name
 
-PARAMS = (
-    Param("start", "str", "video_view", "start event selector", check=EventSpec.parse),
-    Param("return", "str", None, "return event selector (default: the start selector)", check=EventSpec.parse),
-    Param("period", "str", "week", "day, week or month", check=parse_period),
-    Param("periods", "int", 8, "periods per cohort, k = 0 .. N-1", minimum=1, check=check_periods),
-    Param("mode", "str", "first-time", "cohort entries", choices=("first-time", "recurring")),
-    Param("unbounded", "bool", False, "retained at k = returned in period k or later"),
-    Param("by", "str", None, "breakdown property of the first start event"),
-)
+PARAMS = params_of(RetentionOptions)
 
 
 def run(ctx: SectionContext, section: Section) -> SectionOutput:
     """Run ``retention``; triangle with the overall curve, breakdown curves, chart and reading."""
     p = section.params
-    result_obj = retention(ctx.source(section), EventSpec.parse(p["start"]),
-                           EventSpec.parse(p["return"]) if p["return"] else None, period=parse_period(p["period"]),
-                           periods=p["periods"], mode=parse_mode(p["mode"]), unbounded=p["unbounded"], by=p["by"],
-                           min_group_size=ctx.min_group_size)
+    result_obj = retention_lib.run(ctx.source(section),
+                                   options_from(RetentionOptions, p, min_group_size=ctx.min_group_size))
     result = result_obj.to_dict()
     doc = Doc({"retention": result})
     out = SectionOutput(results=doc.results, commands={

@@ -1,7 +1,12 @@
-"""Option choices, defaults and bounds that the command signatures and the library share.
+"""Options of every analysis: bounds and defaults shared by all, and one options dataclass per analysis.
 
-Only the standard library is imported here: the CLI reads this module to draw ``--help``, which must not
-load DuckDB, polars or statsmodels (``shortvid CMD --help`` stays well under half a second).
+An option is declared once, as a field of its analysis' frozen options dataclass (``options/funnel.py``
+and its neighbours, built with :func:`.declare.option`): the field parses text to the typed value, and its
+metadata says how the CLI (``cli/common.py`` :func:`options_command`) and the report spec
+(``report/spec.py`` :func:`params_of`) offer it. The library takes the dataclass.
+
+Only the standard library (and other light modules of the package) is imported here: the CLI reads these
+modules to draw ``--help``, which must not load DuckDB, polars or statsmodels.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 
-from .errors import OptionError
+from ..errors import OptionError
 
 #: ``--min-group-size`` in the terminal: 1 shows every group (shareable outputs use the config's value).
 TERMINAL_MIN_GROUP_SIZE = 1
@@ -57,10 +62,17 @@ def check_int(name: str, value: Any, minimum: int = 0, maximum: int = MAX_COUNT,
 
     A bool is refused although Python counts it as an int (``threads = true`` is a mistake, not 1)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise OptionError(f"{name} {value!r}: expected a whole {what}")
+        raise OptionError(f"{value!r}: expected a whole {what}", option=name)
     if value < minimum:
         wanted = {0: f"0 or a positive {what}", 1: f"a positive {what}"}.get(minimum, f"a {what} of at least {minimum}")
-        raise OptionError(f"{name} {value}: expected {wanted}")
+        raise OptionError(f"{value}: expected {wanted}", option=name)
     if value > maximum:
-        raise OptionError(f"{name} {value}: expected a {what} of at most {maximum}")
+        raise OptionError(f"{value}: expected a {what} of at most {maximum}", option=name)
+    return value
+
+
+def check_min_group_size(value: int, option: str = "min_group_size") -> int:
+    """``value`` when it is a valid threshold (an integer >= 1; 1 = no suppression), else OptionError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OptionError(f"{value!r}: expected a whole number of users >= 1 (1 = no suppression)", option=option)
     return value
