@@ -102,7 +102,7 @@ def engagement(
     create_kpi_events(source)
     keys = [sql.quote_ident(c) for c in columns]
     count_active = min_group_size > 1
-    raw = sql.run(source.con, "engagement", fragments={
+    raw = sql.run(source.con, "engagement", context={
         "group_keys": ", ".join(keys),
         "event_sums": sums_fragment(EVENT_SUMS),
         "commerce_sums": sums_fragment(COMMERCE_SUMS),

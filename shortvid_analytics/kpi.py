@@ -292,7 +292,7 @@ def period_kpis(
         "mover_scale": str(2 ** len(mover_alias)),
         "mover_mask": str(2 ** len(mover_alias) - 1),
     }
-    raw = sql.run(source.con, "kpi_periods", fragments=fragments)
+    raw = sql.run(source.con, "kpi_periods", context=fragments)
 
     def rows_of(grouped: tuple[str, ...]) -> pl.DataFrame:
         # GROUPING(...) has bit 1 for every column *not* grouped, the first column most significant.

@@ -1,9 +1,16 @@
-"""Loading and running the SQL in ``queries/``.
+"""Rendering and running the SQL in ``queries/``.
 
-Values always travel as bound parameters (``$name``). The only text ever inserted into a query file
-is a *fragment* built by this package from quoted identifiers and ``$param`` placeholders (e.g. the
-predicate of a step filter ``purchase[platform=douyin]``); a query file marks where with
-``{{ fragment_name }}``. Fragments never contain user-supplied literals.
+Each file in ``queries/`` is a Jinja2 template of one statement (or of a part of one that another template
+takes in with :func:`partial`); shared pieces are macros in ``queries/_macros.sql``. Python hands a template
+*data*: step lists, flags, identifiers and the names of bound parameters. Loops and optional clauses live in
+the template, so a file reads as the query it renders. Values always travel as bound parameters
+(``$name``), never as text; identifiers go through the ``ident`` filter, which quotes them.
+
+Every statement runs through :func:`run` or :func:`execute`, the one execution seam. Inside
+:func:`tracing` each statement is recorded with its bound parameters; in plan mode the analysis statements
+are not executed but answered with an empty result of the same schema, and in explain mode they run under
+``EXPLAIN ANALYZE`` — ``shortvid sql`` prints either. Statements that describe the inputs
+(:data:`INPUT_QUERIES`) always run: the analysis SQL that follows depends on what they find.
 
 A connection is DuckDB's, or a :class:`~shortvid_analytics.spark.SparkConnection` that runs the
 same DuckDB-dialect SQL on Apache Spark (transpiled with sqlglot) behind the same two methods
@@ -14,12 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from . import progress
 from .resources import data_dir
@@ -33,22 +44,50 @@ if TYPE_CHECKING:
     #: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
     Connection = duckdb.DuckDBPyConnection | SparkConnection
 
-_FRAGMENT = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
-# Set inside `recording()`: every query rendered is appended as (name, SQL text). The report's
+#: Queries that describe the inputs (views over the files, their time range, the experiments an
+#: assignments file holds). They run in plan and explain mode too: which analysis SQL follows, and with
+#: which parameters, depends on their answers.
+INPUT_QUERIES = frozenset({
+    "raw_events_view", "source_checks", "events_view", "events_in_range_view", "event_time_statistics",
+    "timezone_constant_offset", "observed_span", "kpi_events_view", "ab_assignments_view",
+    "ab_assignment_checks", "ab_experiments",
+})
+
+# Set inside `recording()`: every template rendered is appended as (name, SQL text). The report's
 # provenance appendix uses it to show the exact SQL behind each section.
 _RECORDER: ContextVar[list[tuple[str, str]] | None] = ContextVar("shortvid_sql_recorder", default=None)
+
+
+class Mode(str, Enum):
+    """What :func:`tracing` does with the analysis statements it records."""
+
+    run = "run"  # execute them as usual
+    plan = "plan"  # do not execute; answer with an empty result of the statement's schema
+    explain = "explain"  # execute under EXPLAIN ANALYZE and keep the plan
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement as it was (or would be) executed: its query file, SQL text and bound parameters."""
+
+    name: str
+    sql: str
+    params: dict[str, Any]
+    plan: str | None = None  # the EXPLAIN ANALYZE output, in explain mode
+
+
+@dataclass
+class _Trace:
+    mode: Mode
+    statements: list[Statement] = field(default_factory=list)
+
+
+_TRACE: ContextVar[_Trace | None] = ContextVar("shortvid_sql_trace", default=None)
 
 
 def queries_dir() -> Path:
     """The folder holding the ``*.sql`` files."""
     return data_dir("_queries", "queries")
-
-
-@cache
-def load_query(name: str) -> str:
-    """Text of ``queries/<name>.sql``."""
-    return (queries_dir() / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def quote_ident(name: str) -> str:
@@ -60,11 +99,6 @@ def same_keys(left: str, right: str, keys: Iterable[str]) -> str:
     """Join condition ``left.k IS NOT DISTINCT FROM right.k AND ...`` over the (quoted) ``keys``: rows of two
     aggregates of the same groups match, a missing key value included."""
     return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in keys)
-
-
-def is_plain_identifier(name: str) -> bool:
-    """True for names safe to show and to use as column names (letters, digits, _ . - and spaces)."""
-    return bool(_IDENTIFIER.match(name))
 
 
 @dataclass
@@ -81,18 +115,30 @@ class Params:
         return f"${name}"
 
 
-def render(name: str, fragments: dict[str, str] | None = None) -> str:
-    """The SQL of query ``name`` with its ``{{ fragment }}`` markers replaced."""
-    text = load_query(name)
-    fragments = fragments or {}
+@cache
+def environment() -> SandboxedEnvironment:
+    """The Jinja2 environment of ``queries/``: no autoescaping (the output is SQL, not HTML), undefined names
+    are errors, block tags leave no blank lines; sandboxed, because templates only ever need data."""
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(queries_dir())),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["ident"] = quote_ident
+    env.filters["quote"] = quote_ident
+    env.globals["partial"] = render
+    return env
 
-    def substitute(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key not in fragments:
-            raise KeyError(f"query {name}.sql needs fragment {key!r}")
-        return fragments[key]
 
-    sql = _FRAGMENT.sub(substitute, text)
+def render(name: str, context: Mapping[str, Any] | None = None, /, **more: Any) -> str:
+    """The SQL of template ``queries/<name>.sql`` rendered with ``context``.
+
+    Templates call it as ``partial(name, ...)`` for a piece of a statement that has its own file (a CTE pass
+    repeated per step): each piece rendered is recorded under its own name, as a whole statement is."""
+    sql = environment().get_template(f"{name}.sql").render({**(context or {}), **more})
     recorder = _RECORDER.get()
     if recorder is not None:
         recorder.append((name, sql))
@@ -101,7 +147,7 @@ def render(name: str, fragments: dict[str, str] | None = None) -> str:
 
 @contextlib.contextmanager
 def recording() -> Iterator[list[tuple[str, str]]]:
-    """Collect ``(query name, rendered SQL)`` of every query rendered inside the ``with`` block."""
+    """Collect ``(query name, rendered SQL)`` of every template rendered inside the ``with`` block."""
     queries: list[tuple[str, str]] = []
     token = _RECORDER.set(queries)
     try:
@@ -110,7 +156,19 @@ def recording() -> Iterator[list[tuple[str, str]]]:
         _RECORDER.reset(token)
 
 
-def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
+@contextlib.contextmanager
+def tracing(mode: Mode = Mode.run) -> Iterator[list[Statement]]:
+    """Collect every statement executed (or, in plan mode, not executed) inside the ``with`` block, in order,
+    with its bound parameters."""
+    trace = _Trace(mode)
+    token = _TRACE.set(trace)
+    try:
+        yield trace.statements
+    finally:
+        _TRACE.reset(token)
+
+
+def _bound(sql_text: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
     """The ``params`` whose ``$name`` occurs in the SQL code (line comments skipped: DuckDB rejects unused ones)."""
     code = re.sub(r"--[^\n]*", "", sql_text)
     used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
@@ -120,22 +178,56 @@ def _bound(sql_text: str, params: dict[str, Any] | None) -> dict[str, Any]:
 def execute(
     con: Connection,
     name: str,
-    params: dict[str, Any] | None = None,
-    fragments: dict[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> None:
     """Run statement ``name`` (DDL, COPY) that returns no rows."""
-    text = render(name, fragments)
+    text = render(name, context)
+    bound = _bound(text, params)
+    if _traced(con, name, text, bound):
+        return
     with progress.query(con, name):
-        con.execute(text, _bound(text, params)).fetchall()
+        con.execute(text, bound).fetchall()
 
 
 def run(
     con: Connection,
     name: str,
-    params: dict[str, Any] | None = None,
-    fragments: dict[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
-    text = render(name, fragments)
+    text = render(name, context)
+    bound = _bound(text, params)
+    if _traced(con, name, text, bound):
+        return con.sql(_empty_select(text), params=bound or None).pl()
     with progress.query(con, name):
-        return con.sql(text, params=_bound(text, params) or None).pl()
+        return con.sql(text, params=bound or None).pl()
+
+
+_CREATE_AS = re.compile(r"^(?P<head>\s*CREATE\s[^;]*?\sAS)\s(?P<body>.*)$", re.DOTALL | re.IGNORECASE)
+
+
+def _traced(con: Connection, name: str, text: str, bound: dict[str, Any]) -> bool:
+    """Record the statement when tracing; True when it must not run as usual (plan or explain mode), in which
+    case a table it creates is created empty, so that the statements after it can be planned."""
+    trace = _TRACE.get()
+    if trace is None:
+        return False
+    if trace.mode is Mode.run or name in INPUT_QUERIES:
+        trace.statements.append(Statement(name, text, dict(bound)))
+        return False
+    plan = None
+    if trace.mode is Mode.explain:
+        rows = con.execute(f"EXPLAIN ANALYZE {text}", bound).fetchall()
+        plan = "\n".join(str(row[-1]) for row in rows)
+    trace.statements.append(Statement(name, text, dict(bound), plan))
+    created = _CREATE_AS.match(text)
+    if created is not None:
+        con.execute(f"{created['head']} {_empty_select(created['body'])}", bound).fetchall()
+    return True
+
+
+def _empty_select(text: str) -> str:
+    """``text`` (a query) wrapped so that it returns no rows: DuckDB plans it without scanning its inputs."""
+    return f"SELECT * FROM (\n{text.rstrip().rstrip(';')}\n) LIMIT 0"

@@ -162,7 +162,7 @@ def load_assignments(
     files, hive = resolve_files(path)
     con.execute("SET VARIABLE shortvid_ab_files = $files::VARCHAR[]", {"files": files})
     try:
-        sql.execute(con, "ab_assignments_view", fragments={"hive": "true" if hive else "false"})
+        sql.execute(con, "ab_assignments_view", context={"hive": "true" if hive else "false"})
         columns = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM ab_assignments_raw").fetchall()}
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None
@@ -174,7 +174,7 @@ def load_assignments(
     assigned_at = assigned_at_expr(source, path, columns["assigned_at"].upper())
     join_key = _join_key_expr(path, columns["user_id"].upper(), source.columns["user_id"].upper())
 
-    experiments = sql.run(con, "ab_experiments", fragments={"assigned_at": assigned_at})
+    experiments = sql.run(con, "ab_experiments", context={"assigned_at": assigned_at})
     known = experiments["experiment_id"].to_list()
     if experiment is None:
         if len(known) != 1:
@@ -219,7 +219,7 @@ def _check_assignments(source: EventSource, path: str | Path, columns: dict[str,
     later as a misleading "0 experiments" or "variant not found"."""
     converted = source.utc_timestamp_sql(sql.quote_ident("assigned_at"), columns["assigned_at"].upper())
     row = sql.run(source.con, "ab_assignment_checks",
-                  fragments={"assigned_at": converted or "CAST(NULL AS TIMESTAMP)"}).row(0, named=True)
+                  context={"assigned_at": converted or "CAST(NULL AS TIMESTAMP)"}).row(0, named=True)
     rows = int(row["rows"])
     if not rows:
         raise InputError(f"{path}: no assignments (the file has no rows)")
