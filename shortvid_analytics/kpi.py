@@ -204,7 +204,7 @@ def breakdown_columns(source: EventSource, by: Sequence[str], option: str = "--b
 
 def create_kpi_events(source: EventSource) -> None:
     """Create the ``kpi_events`` view (the event-level KPI ingredients) on the source's connection."""
-    source.con.execute(sql.render("kpi_events_view"))
+    sql.execute(source.con, "kpi_events_view")
 
 
 def sums_fragment(sums: Sequence[tuple[str, str]], template: str = "{sql}") -> str:

@@ -14,7 +14,8 @@
 first occurrence; integers are Unix epochs in ``[time] epoch_unit`` (inferred from magnitude when absent).
 
 Before the views exist one aggregate query checks the data (:meth:`EventSource._check_data`) and refuses,
-naming each problem (file, column, value and count; the CLI prints them as one line): no rows, a required column NULL in every row,
+naming each problem (file, column, value and count; the CLI prints them as one line): no rows, a required
+column NULL in every row,
 times outside 1970..2200, non-finite or negative revenue. The rules and their reasons: docs/data.md.
 """
 
@@ -32,12 +33,12 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from . import progress
+from . import progress, sql
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
 from .errors import InputError, OptionError
 from .files import protect_events
 from .options import EARLIEST_DAY, LATEST_DAY
-from .sql import quote_ident, render
+from .sql import quote_ident
 
 if TYPE_CHECKING:
     from .sql import Connection
@@ -209,7 +210,7 @@ class EventSource:
         con.execute("SET VARIABLE shortvid_tz = $tz", {"tz": config.timezone})
         con.execute("SET VARIABLE shortvid_source_tz = $tz", {"tz": config.source_timezone})
         try:
-            con.execute(render("raw_events_view", {"hive": "true" if hive else "false"}))
+            sql.execute(con, "raw_events_view", context={"hive": "true" if hive else "false"})
             raw_columns = {
                 row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM raw_events").fetchall()
             }
@@ -256,15 +257,16 @@ class EventSource:
             if raw not in mapped_sources and raw not in CANONICAL_COLUMNS and raw != "local_time":
                 select.append(quote_ident(raw))
         self._set_aliases()
-        self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
-                                                "complete": self._complete,
-                                                "local_time": self.local_time_sql("canonical.event_time")}))
+        sql.execute(self.con, "events_view", context={"select_list": ",\n        ".join(select),
+                                                      "complete": self._complete,
+                                                      "local_time": self.local_time_sql("canonical.event_time")})
         range_predicate = []
         if self.date_from:
             range_predicate.append(self._range_bound("shortvid_from", ">=", self.date_from))
         if self.date_to:
             range_predicate.append(self._range_bound("shortvid_to", "<", self.date_to + timedelta(days=1)))
-        self.con.execute(render("events_in_range_view", {"range_predicate": " AND ".join(range_predicate) or "TRUE"}))
+        sql.execute(self.con, "events_in_range_view",
+                    context={"range_predicate": " AND ".join(range_predicate) or "TRUE"})
         self.columns = {
             row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
         }
@@ -285,9 +287,9 @@ class EventSource:
         revenue_type = self.raw_columns.get(src["revenue"], "").upper()
         revenue = (f"CAST({col['revenue']} AS DOUBLE)" if src["revenue"] in self.raw_columns
                    and _is_number(revenue_type) else "CAST(NULL AS DOUBLE)")
-        row = self.con.execute(render("source_checks", {
+        row = sql.execute(self.con, "source_checks", context={
             "event_time": time_value, "event_time_raw": col["event_time"], "user_id": col["user_id"],
-            "event_name": col["event_name"], "unparsed": unparsed, "revenue": revenue})).fetchall()[0]
+            "event_name": col["event_name"], "unparsed": unparsed, "revenue": revenue})[0]
         checks = dict(zip(_CHECK_FIELDS, row))
         rows = int(checks["rows"])
         if not rows:
@@ -532,8 +534,8 @@ class EventSource:
         if not is_duckdb(self.con):
             return icu  # Spark's conversion is plain Java time arithmetic: no ICU cost to spare
         zone = self.con.execute(f"SELECT getvariable('{zone_variable}')").fetchall()[0][0]
-        span = self.con.execute(render("timezone_constant_offset"),
-                                {"tz": zone, "today": datetime.combine(date.today(), time())}).fetchall()
+        span = sql.execute(self.con, "timezone_constant_offset",
+                           {"tz": zone, "today": datetime.combine(date.today(), time())})
         if not span:
             return icu
         start, end, offset = span[0]
@@ -640,9 +642,9 @@ class EventSource:
         # The footers also count rows the views leave out (a NULL user_id or event_name): then scan too.
         if not stats_type or not is_duckdb(self.con) or self._complete != "TRUE":
             return None
-        first, last, usable, in_range, meets_range = self.con.execute(
-            render("event_time_statistics", {"stats_type": stats_type}),
-            {"files": self.files, "column": column, "start": start, "end": end}).fetchall()[0]
+        first, last, usable, in_range, meets_range = sql.execute(
+            self.con, "event_time_statistics", {"files": self.files, "column": column, "start": start, "end": end},
+            {"stats_type": stats_type})[0]
         if not usable:
             return None
         return _naive_utc(first), _naive_utc(last), bool(in_range), bool(meets_range)

@@ -6,11 +6,9 @@ takes in with :func:`partial`); shared pieces are macros in ``queries/_macros.sq
 the template, so a file reads as the query it renders. Values always travel as bound parameters
 (``$name``), never as text; identifiers go through the ``ident`` filter, which quotes them.
 
-Every statement runs through :func:`run` or :func:`execute`, the one execution seam. Inside
-:func:`tracing` each statement is recorded with its bound parameters; in plan mode the analysis statements
-are not executed but answered with an empty result of the same schema, and in explain mode they run under
-``EXPLAIN ANALYZE`` — ``shortvid sql`` prints either. Statements that describe the inputs
-(:data:`INPUT_QUERIES`) always run: the analysis SQL that follows depends on what they find.
+Every statement of a query file runs through :func:`run` or :func:`execute`, the one execution seam.
+Inside :func:`tracing` each is recorded as it executes, with its bound parameters (and, in explain mode,
+its plan with timings from ``EXPLAIN ANALYZE``): ``shortvid sql`` prints that record.
 
 A connection is DuckDB's, or a :class:`~shortvid_analytics.spark.SparkConnection` that runs the
 same DuckDB-dialect SQL on Apache Spark (transpiled with sqlglot) behind the same two methods
@@ -27,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -42,16 +40,7 @@ if TYPE_CHECKING:
     from .spark import SparkConnection
 
     #: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
-    Connection = duckdb.DuckDBPyConnection | SparkConnection
-
-#: Queries that describe the inputs (views over the files, their time range, the experiments an
-#: assignments file holds). They run in plan and explain mode too: which analysis SQL follows, and with
-#: which parameters, depends on their answers.
-INPUT_QUERIES = frozenset({
-    "raw_events_view", "source_checks", "events_view", "events_in_range_view", "event_time_statistics",
-    "timezone_constant_offset", "observed_span", "kpi_events_view", "ab_assignments_view",
-    "ab_assignment_checks", "ab_experiments",
-})
+    Connection: TypeAlias = duckdb.DuckDBPyConnection | SparkConnection
 
 # Set inside `recording()`: every template rendered is appended as (name, SQL text). The report's
 # provenance appendix uses it to show the exact SQL behind each section.
@@ -59,11 +48,10 @@ _RECORDER: ContextVar[list[tuple[str, str]] | None] = ContextVar("shortvid_sql_r
 
 
 class Mode(str, Enum):
-    """What :func:`tracing` does with the analysis statements it records."""
+    """What :func:`tracing` records of each statement."""
 
-    run = "run"  # execute them as usual
-    plan = "plan"  # do not execute; answer with an empty result of the statement's schema
-    explain = "explain"  # execute under EXPLAIN ANALYZE and keep the plan
+    run = "run"  # the statement and its parameters
+    explain = "explain"  # also its plan with timings, from a run under EXPLAIN ANALYZE
 
 
 @dataclass(frozen=True)
@@ -180,14 +168,13 @@ def execute(
     name: str,
     params: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
-) -> None:
-    """Run statement ``name`` (DDL, COPY) that returns no rows."""
+) -> list[tuple[Any, ...]]:
+    """Run statement ``name`` (DDL, COPY, or a query whose few rows are read as tuples); its rows."""
     text = render(name, context)
     bound = _bound(text, params)
-    if _traced(con, name, text, bound):
-        return
+    _trace(con, name, text, bound)
     with progress.query(con, name):
-        con.execute(text, bound).fetchall()
+        return con.execute(text, bound).fetchall()
 
 
 def run(
@@ -199,35 +186,19 @@ def run(
     """Run query ``name`` with bound ``params`` and return its result as a polars DataFrame."""
     text = render(name, context)
     bound = _bound(text, params)
-    if _traced(con, name, text, bound):
-        return con.sql(_empty_select(text), params=bound or None).pl()
+    _trace(con, name, text, bound)
     with progress.query(con, name):
         return con.sql(text, params=bound or None).pl()
 
 
-_CREATE_AS = re.compile(r"^(?P<head>\s*CREATE\s[^;]*?\sAS)\s(?P<body>.*)$", re.DOTALL | re.IGNORECASE)
-
-
-def _traced(con: Connection, name: str, text: str, bound: dict[str, Any]) -> bool:
-    """Record the statement when tracing; True when it must not run as usual (plan or explain mode), in which
-    case a table it creates is created empty, so that the statements after it can be planned."""
+def _trace(con: Connection, name: str, text: str, bound: dict[str, Any]) -> None:
+    """Record the statement when tracing; in explain mode, with the plan and timings of a run under
+    ``EXPLAIN ANALYZE`` (the statement then runs once more, for its result)."""
     trace = _TRACE.get()
     if trace is None:
-        return False
-    if trace.mode is Mode.run or name in INPUT_QUERIES:
-        trace.statements.append(Statement(name, text, dict(bound)))
-        return False
+        return
     plan = None
     if trace.mode is Mode.explain:
         rows = con.execute(f"EXPLAIN ANALYZE {text}", bound).fetchall()
         plan = "\n".join(str(row[-1]) for row in rows)
     trace.statements.append(Statement(name, text, dict(bound), plan))
-    created = _CREATE_AS.match(text)
-    if created is not None:
-        con.execute(f"{created['head']} {_empty_select(created['body'])}", bound).fetchall()
-    return True
-
-
-def _empty_select(text: str) -> str:
-    """``text`` (a query) wrapped so that it returns no rows: DuckDB plans it without scanning its inputs."""
-    return f"SELECT * FROM (\n{text.rstrip().rstrip(';')}\n) LIMIT 0"

@@ -70,6 +70,8 @@ COMMANDS: dict[str, CommandEntry] = {
                           "EVENTS --start video_view --steps 3"),
     "attribution": CommandEntry("attribution", "Credit orders and GMV to creators, videos or traffic sources.",
                                 "EVENTS --touch video_view --conversion purchase --window 7d"),
+    "sql": CommandEntry("sql", "The SQL an analysis command runs, with its parameters; or its EXPLAIN ANALYZE.",
+                        "funnel EVENTS --steps video_view,product_click,purchase --window 24h"),
     "report": CommandEntry("report", "Build a case-study report (HTML, PDF, JSON) from a spec.",
                            "EVENTS --spec SPEC --out OUT/report.json"),
     "demo": CommandEntry("demo", "Generate example data and build the example case study.",
