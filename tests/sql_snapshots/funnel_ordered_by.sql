@@ -194,8 +194,8 @@ attempts AS (
 -- Ties: a step-1 event simultaneous with a step-2 event comes first in canonical order, so it belongs to that
 -- event's group (t(c_prev) < t(s) <= t(c)); of simultaneous step-2 events only the first has entries.
 -- Parameters: $has_hold, $last_bit, $window_us, $unreachable.
--- Fragments: entry_events, later_events; passes (funnel_ordered_last.sql, then funnel_ordered_pass.sql for
--- k = n-1 .. 2, the last one named pass_2); user_partition; group_taus (", tau_3, ..., tau_n", may be
+-- Passes: the macro ordered_passes (_macros.sql: funnel_ordered_last.sql, then funnel_ordered_pass.sql for
+-- k = n-1 .. 2, the last one named pass_2). Fragments: entry_events, later_events; user_partition; group_taus (", tau_3, ..., tau_n", may be
 -- empty); level (the group's level from last_entry); first_reaching (", min(entry) FILTER (WHERE t >=
 -- tau_m - $window_us) AS first_entry_m" for m = 3 .. n); counted_entry (the entry reaching the level: a CASE
 -- over first_entry and first_entry_m); reached_taus (tau_2 .. tau_n, NULL beyond the level).
@@ -262,24 +262,24 @@ FROM (
     ) AS later_events
 ),
 -- Funnel, --order ordered: the first of the backward passes (funnel_ordered.sql, funnel_ordered_sparse.sql),
--- included before the passes of funnel_ordered_pass.sql. Events able to play the last step: their chain
+-- rendered before the passes of funnel_ordered_pass.sql. Events able to play the last step: their chain
 -- ends with them. Reads `roles` (the events with the steps they may play, role_mask).
--- Parameter: $last_bit (mask bit of the last step). Fragment: no_taus (tau_2 .. tau_n as NULLs).
+-- Parameter: $last_bit (mask bit of the last step). Template data: n (the number of steps).
 pass_last AS (
     SELECT user_id, cohort, t, step_rank, mask, hold_value, by_value, in_range, role_mask, CAST(NULL AS BIGINT) AS tau_2, CAST(NULL AS BIGINT) AS tau_3
     FROM roles
     WHERE role_mask & $last_bit <> 0
 ),
 
--- Funnel, --order ordered: one backward pass, included by funnel_ordered.sql for each step k = n-1 .. 1.
+-- Funnel, --order ordered: one backward pass, rendered by funnel_ordered.sql for each step k = n-1 .. 1.
 -- Every event able to play step k gets the times of the greedy chain that follows it: the first later event,
 -- in canonical order within the same user and held value, able to play step k+1, then that event's own chain.
--- Fragments: step (k); bit, next_bit (mask bits of steps k and k+1); previous (the pass of step k+1, whose
--- events carry their chains); tau_columns (tau_2 .. tau_n); no_taus (the same as NULLs); next_chain
--- (first_value over the window `later` of the next step-(k+1) event's time and chain, as next_tau_m);
--- chain (tau_2 .. tau_n of this pass: NULL up to step k, then the next_tau_m or $unreachable);
--- user_partition (user_id, and hold_value with --hold); canonical_order (t, step_rank, mask, and by_value
--- with --by: the canonical order within a partition, keys that are constant left out).
+-- Template data: k (this step), n (the number of steps), previous (the pass of step k+1, whose events carry
+-- their chains), user_partition (user_id, and hold_value with --hold), canonical_order (t, step_rank, mask,
+-- and by_value with --by: the canonical order within a partition, keys that are constant left out).
+-- Mask bits: step k is 2, step k+1 is 4. next_tau_m: first_value over the window
+-- `later` of the next step-(k+1) event's time and chain; tau_m of this pass: NULL up to step k, then the
+-- next_tau_m or $unreachable.
 pass_2 AS (
     SELECT
         user_id, cohort, t, step_rank, mask, hold_value, by_value, in_range, role_mask,
@@ -291,7 +291,8 @@ pass_2 AS (
             first_value(CASE WHEN role_mask & 4 <> 0 THEN t END IGNORE NULLS) OVER later AS next_tau_3
         FROM (
             SELECT
-                user_id, cohort, t, step_rank, mask, hold_value, by_value, in_range, role_mask, tau_2, tau_3
+                user_id, cohort, t, step_rank, mask, hold_value, by_value, in_range, role_mask,
+                tau_2, tau_3
             FROM pass_last
             UNION ALL
             SELECT
@@ -307,6 +308,7 @@ pass_2 AS (
     ) AS linked
     WHERE role_mask & 2 <> 0
 ),
+
 
 step_two AS (
     -- every event able to play step 2 with its chain, and the time of the previous one of its partition

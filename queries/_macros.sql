@@ -1,0 +1,27 @@
+{#- Macros shared by the query templates: `{% import "_macros.sql" as m %}`. Each renders a piece of SQL
+    from data (step numbers, flags); none takes SQL text. -#}
+
+{#- tau_2 .. tau_n of an n-step funnel as typed NULLs: the chain columns of a row that starts no chain. -#}
+{% macro no_taus(n) -%}
+{% for m in range(2, n + 1) %}CAST(NULL AS BIGINT) AS tau_{{ m }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- tau_2 .. tau_n: the chain columns. -#}
+{% macro taus(n) -%}
+{% for m in range(2, n + 1) %}tau_{{ m }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- The backward passes of the ordered funnel: pass_last (funnel_ordered_last.sql), then one
+    funnel_ordered_pass.sql for each step k = n-1 .. lowest; pass_k reads pass_(k+1), the first reads
+    pass_last; with lowest = n, pass_n is pass_last itself. -#}
+{% macro ordered_passes(n, lowest, user_partition, canonical_order) -%}
+{{ partial("funnel_ordered_last", n=n) }}
+{% if lowest == n %}
+pass_{{ n }} AS (SELECT * FROM pass_last),
+{% else %}
+{% for k in range(n - 1, lowest - 1, -1) %}
+{{ partial("funnel_ordered_pass", k=k, n=n, previous="pass_last" if k == n - 1 else "pass_" ~ (k + 1),
+           user_partition=user_partition, canonical_order=canonical_order) }}
+{% endfor %}
+{% endif %}
+{%- endmacro %}
