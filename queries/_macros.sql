@@ -25,3 +25,21 @@ pass_{{ n }} AS (SELECT * FROM pass_last),
 {% endfor %}
 {% endif %}
 {%- endmacro %}
+
+{#- The quoted columns, comma-separated, each behind `prefix` (a table alias and a dot). -#}
+{% macro columns_of(columns, prefix="") -%}
+{% for c in columns %}{{ prefix }}{{ c | ident }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- `left.k IS NOT DISTINCT FROM right.k AND ...` over the (quoted) columns: rows of two aggregates of the
+    same groups match, a missing key value included. -#}
+{% macro same_keys(left, right, columns) -%}
+{% for c in columns %}{{ left }}.{{ c | ident }} IS NOT DISTINCT FROM {{ right }}.{{ c | ident }}{% if not loop.last %} AND {% endif %}{% endfor %}
+{%- endmacro %}
+
+{#- Select-list items `, <item> AS <ingredient>` of the additive ingredients (kpi.EVENT_SUMS,
+    kpi.COMMERCE_SUMS: pairs of name and aggregate over kpi_events). `form` says what each item is: the
+    aggregate itself, sum(<ingredient>) of partial results, <prefix><ingredient>, or NULL. -#}
+{% macro sums(ingredients, form="aggregate", prefix="") -%}
+{% for name, aggregate in ingredients %}{{ ",\n        " }}{{ aggregate if form == "aggregate" else "sum(" ~ name ~ ")" if form == "sum" else prefix ~ name if form == "column" else "NULL" }} AS {{ name }}{% endfor %}
+{%- endmacro %}

@@ -207,12 +207,6 @@ def create_kpi_events(source: EventSource) -> None:
     sql.execute(source.con, "kpi_events_view")
 
 
-def sums_fragment(sums: Sequence[tuple[str, str]], template: str = "{sql}") -> str:
-    """SQL select-list items ``, <aggregate> AS <name>`` of ``sums``; ``template`` may wrap each aggregate
-    (``{sql}``) or replace it by an expression of the column ``{name}`` (e.g. ``sum({name})``)."""
-    return "".join(f",\n        {template.format(sql=agg, name=name)} AS {name}" for name, agg in sums)
-
-
 # ----------------------------------------------------------------------------------------- periods
 @dataclass
 class PeriodFrames:
@@ -255,44 +249,16 @@ def period_kpis(
         aliases = tuple(grain[c] for c in columns)
         sets += [("day", *aliases), ("week", *aliases), ("month", *aliases)]
     mover_sets = [(period.value, alias) for alias in mover_alias.values()]
-    joined = ["day", "week", "month", *grain.values()]
-    all_keys = [*joined, *mover_alias.values()]
+    all_keys = ["day", "week", "month", *grain.values(), *mover_alias.values()]
 
-    def keys(aliases: Sequence[str], prefix: str = "") -> str:
-        return "".join(f", {prefix}{a}" for a in aliases)
-
-    def grouping_sets(with_user: bool = False, movers: bool = False) -> str:
-        return ", ".join(f"({', '.join((*s, 'user_id') if with_user else s)})"
-                         for s in sets + (mover_sets if movers else []))
-
-    def join(other: str) -> str:
-        return f"{other}.grouping_id = s.grouping_id AND {sql.same_keys(other, 's', joined)}"
-
-    fragments = {
+    raw = sql.run(source.con, "kpi_periods", context={
+        "grain": list(grain.items()), "movers": list(mover_alias.items()),
+        "sets": [list(s) for s in sets], "mover_sets": [list(s) for s in mover_sets],
         "day_expr": f"CAST({Period.day.trunc_sql('local_time')} AS DATE)",
         "week_expr": f"CAST({Period.week.trunc_sql('day')} AS DATE)",
         "month_expr": f"CAST({Period.month.trunc_sql('day')} AS DATE)",
-        "grain_select": "".join(f", {sql.quote_ident(c)} AS {a}" for c, a in grain.items()),
-        "grain_keys": keys(grain.values()),
-        "grain_keys_s": keys(grain.values(), "s."),
-        "mover_select": "".join(f", CASE WHEN commerce_event IS NOT NULL THEN {sql.quote_ident(c)} END AS {a}"
-                                for c, a in mover_alias.items()),
-        "mover_keys": keys(mover_alias.values()),
-        "mover_nulls": "".join(f", NULL AS {a}" for a in mover_alias.values()),
-        "grouping_sets": grouping_sets(),
-        "user_sets": grouping_sets(with_user=True),
-        "commerce_sets": grouping_sets(movers=True),
-        "event_sums": sums_fragment(EVENT_SUMS),
-        "commerce_sums": sums_fragment(COMMERCE_SUMS),
-        "event_sums_added": sums_fragment(EVENT_SUMS, "sum({name})"),
-        "event_sums_s": sums_fragment(EVENT_SUMS, "s.{name}"),
-        "event_sums_null": sums_fragment(EVENT_SUMS, "NULL"),
-        "users_join": join("u"),
-        "commerce_join": join("c"),
-        "mover_scale": str(2 ** len(mover_alias)),
-        "mover_mask": str(2 ** len(mover_alias) - 1),
-    }
-    raw = sql.run(source.con, "kpi_periods", context=fragments)
+        "event_sums": EVENT_SUMS, "commerce_sums": COMMERCE_SUMS,
+    })
 
     def rows_of(grouped: tuple[str, ...]) -> pl.DataFrame:
         # GROUPING(...) has bit 1 for every column *not* grouped, the first column most significant.

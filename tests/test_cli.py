@@ -70,7 +70,7 @@ def test_help_names_arguments_in_capitals_and_flags_without_a_type(command):
     assert "{" not in result.stdout.split("\n", 3)[1]  # usage line
     if command not in ("demo", "generate", "ab power"):
         usage = re.search(r"Usage: shortvid (.*)", result.stdout).group(1).split()
-        assert usage[-1] == "EVENTS"
+        assert usage[-1] == ("COMMAND" if command == "sql" else "EVENTS")
 
 
 def test_ab_help_shows_the_analysis_options_and_points_to_power():
