@@ -43,3 +43,9 @@ pass_{{ n }} AS (SELECT * FROM pass_last),
 {% macro sums(ingredients, form="aggregate", prefix="") -%}
 {% for name, aggregate in ingredients %}{{ ",\n        " }}{{ aggregate if form == "aggregate" else "sum(" ~ name ~ ")" if form == "sum" else prefix ~ name if form == "column" else "NULL" }} AS {{ name }}{% endfor %}
 {%- endmacro %}
+
+{#- The pivoted step columns of a path, "event_1", "repeats_1", ..., "event_n", "repeats_n" (n = steps),
+    each followed by `suffix` (e.g. " NULLS FIRST" in an ORDER BY). -#}
+{% macro step_keys(steps, suffix="") -%}
+{% for k in range(1, steps + 1) %}{{ ("event_" ~ k) | ident }}{{ suffix }}, {{ ("repeats_" ~ k) | ident }}{{ suffix }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endmacro %}

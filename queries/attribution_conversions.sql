@@ -7,8 +7,9 @@
 --   plus each purchase without one); an order split over several events is credited part by part.
 -- own_group: the conversion event's own value of the --by column (fragment by_column), as text; the
 --   "platform" model credits it.
--- Fragments by_column and conversion_product (the event's product_id, for --same-product) are a NULL
--- constant when the analysis does not use them: a column not read is a column not decompressed, and
+-- Template data: by (the credited column), own_group (the conversion's own `by` value is its group: --model
+-- platform), same_product (the conversion's product_id is matched). Columns the analysis does not use are
+-- NULL constants: a column not read is a column not decompressed, and
 -- reading them cost more than the rest of this scan of all events.
 CREATE OR REPLACE TEMP TABLE attribution_conversions AS
 WITH conversions AS (
@@ -18,10 +19,10 @@ WITH conversions AS (
         row_number() OVER (ORDER BY e.user_id, e.event_time) AS conversion_id,
         e.user_id,
         e.event_time,
-        {{ conversion_product }} AS product_id,
+        {{ "e.product_id" if same_product else "CAST(NULL AS VARCHAR)" }} AS product_id,
         e.order_id,
         coalesce(e.revenue, 0.0) AS revenue,
-        CAST({{ by_column }} AS VARCHAR) AS own_group
+        CAST({{ "e." ~ (by | ident) if own_group else "NULL" }} AS VARCHAR) AS own_group
     FROM events AS e
     WHERE {{ conversion_predicate }}
       AND e.user_id IS NOT NULL

@@ -21,7 +21,7 @@ WITH credited AS (
     GROUP BY cr.group_value
 ),
 touches AS (
-    SELECT CAST({{ touch_group }} AS VARCHAR) AS group_value, count(*) AS touches
+    SELECT CAST(t.{{ by | ident }} AS VARCHAR) AS group_value, count(*) AS touches
     FROM events AS t
     WHERE {{ touch_predicate }}
     GROUP BY 1

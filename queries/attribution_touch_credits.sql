@@ -20,7 +20,7 @@ CREATE OR REPLACE TEMP TABLE attribution_credits AS
 WITH pairs AS (
     SELECT
         c.conversion_id,
-        CAST({{ touch_group }} AS VARCHAR) AS group_value,
+        CAST(t.{{ by | ident }} AS VARCHAR) AS group_value,
         t.event_time AS touch_time
     FROM attribution_conversions AS c
     JOIN events_all AS t
@@ -28,7 +28,7 @@ WITH pairs AS (
     WHERE {{ touch_predicate }}
       AND t.event_time <= c.event_time
       AND t.event_time >= c.event_time - INTERVAL ($window_seconds) SECOND
-      AND {{ product_match }}
+      AND {{ "t.product_id = c.product_id" if same_product else "TRUE" }}
 ),
 weighted AS (
     SELECT

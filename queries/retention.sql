@@ -23,15 +23,14 @@
 -- Parameters: $recurring (BOOLEAN) and the values bound by the predicates.
 -- Fragments (built by retention.py): start_predicate and return_predicate (event selectors),
 -- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of the
--- local time of first_start), by_value (the breakdown property as VARCHAR, or a NULL constant without a
--- breakdown).
+-- local time of first_start). Template data: by (the breakdown property, or none).
 WITH flagged AS (
     -- the selectors evaluated once per event
     SELECT
         user_id,
         event_time,
         local_time,
-        {{ by_value }}          AS by_value,
+        {% if by %}CAST({{ by | ident }} AS VARCHAR){% else %}CAST(NULL AS VARCHAR){% endif %}          AS by_value,
         {{ start_predicate }}   AS is_start,
         {{ return_predicate }}  AS is_return
     FROM events

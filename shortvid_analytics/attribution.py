@@ -165,25 +165,14 @@ def attribution(
     conversion_spec = EventSpec.parse(conversion) if isinstance(conversion, str) else conversion
     lookback = parse_window(window) if isinstance(window, str) else check_window(window)
     parsed = model if isinstance(model, AttributionModel) else AttributionModel.parse(model)
-    if top is not None and top < 1:
-        raise OptionError(f"--top {top}: expected a positive whole number (0 on the command line lists all)")
-    if same_product and parsed.name == "platform":
-        raise OptionError("--same-product has no meaning with --model platform (no touches are matched)")
-    conversion_spec.validate(source, "conversion event")
-    touch_spec.validate(source, "touch event")
-    by_column = _require_dimension(source, by)
-    if same_product:
-        _require_dimension(source, "product_id", "--same-product needs")
+    _check_options(source, touch_spec, conversion_spec, parsed, by, same_product, top)
 
     binder = sql.Params()
-    fragments = {
+    context = {
         "conversion_predicate": conversion_spec.predicate(binder, source.columns, "e"),
         "touch_predicate": touch_spec.predicate(binder, source.columns, "t"),
         # columns an analysis does not use stay out of the queries (each would be read for every event)
-        "by_column": f"e.{by_column}" if parsed.name == "platform" else "NULL",
-        "conversion_product": "e.product_id" if same_product else "CAST(NULL AS VARCHAR)",
-        "product_match": "t.product_id = c.product_id" if same_product else "TRUE",
-        "touch_group": f"t.{by_column}",
+        "by": by, "own_group": parsed.name == "platform", "same_product": same_product,
     }
     values = binder.values | {
         "window_seconds": lookback.total_seconds(),
@@ -192,17 +181,7 @@ def attribution(
         "top": top,
         "min_group_size": min_group_size,
     }
-    con = source.con
-    try:
-        sql.run(con, "attribution_conversions", values, fragments)
-        credits_query = "attribution_platform_credits" if parsed.name == "platform" else "attribution_touch_credits"
-        sql.run(con, credits_query, values, fragments)
-        group_frame = sql.run(con, "attribution_groups", values, fragments)
-        totals_row = sql.run(con, "attribution_totals", values).row(0, named=True)
-    finally:
-        for table in _TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-
+    group_frame, totals_row = _run_queries(source.con, values, context, parsed.name == "platform")
     totals = ConversionTotals(int(totals_row["conversions"]), float(totals_row["orders"]), float(totals_row["gmv"]))
     attributed = ConversionTotals(int(totals_row["attributed_conversions"]), float(totals_row["attributed_orders"]),
                                   float(totals_row["attributed_gmv"]))
@@ -228,8 +207,7 @@ def attribution(
             "window": format_window(lookback),
             "window_s": lookback.total_seconds(),
             "model": parsed.name,
-            "half_life": format_window(parsed.half_life) if parsed.half_life else None,
-            "half_life_s": parsed.half_life.total_seconds() if parsed.half_life else None,
+            **_half_life_echo(parsed.half_life),
             "by": by,
             "same_product": same_product,
             "top": top,
@@ -245,8 +223,40 @@ def attribution(
     )
 
 
-def _require_dimension(source: EventSource, column: str, what: str = "--by") -> str:
-    """The quoted name of ``column`` when the export really has it (not an absent canonical column)."""
+def _check_options(source: EventSource, touch: EventSpec, conversion: EventSpec, model: AttributionModel,
+                   by: str, same_product: bool, top: int | None) -> None:
+    if top is not None and top < 1:
+        raise OptionError(f"--top {top}: expected a positive whole number (0 on the command line lists all)")
+    if same_product and model.name == "platform":
+        raise OptionError("--same-product has no meaning with --model platform (no touches are matched)")
+    conversion.validate(source, "conversion event")
+    touch.validate(source, "touch event")
+    _require_dimension(source, by)
+    if same_product:
+        _require_dimension(source, "product_id", "--same-product needs")
+
+
+def _half_life_echo(half_life: timedelta | None) -> dict[str, Any]:
+    return {"half_life": format_window(half_life) if half_life else None,
+            "half_life_s": half_life.total_seconds() if half_life else None}
+
+
+def _run_queries(con: Any, values: dict[str, Any], context: dict[str, Any],
+                 own_group: bool) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The conversions and credits into their temporary tables, then the groups and the totals (dropping the
+    tables after)."""
+    try:
+        sql.run(con, "attribution_conversions", values, context)
+        sql.run(con, "attribution_platform_credits" if own_group else "attribution_touch_credits", values, context)
+        group_frame = sql.run(con, "attribution_groups", values, context)
+        return group_frame, sql.run(con, "attribution_totals", values).row(0, named=True)
+    finally:
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _require_dimension(source: EventSource, column: str, what: str = "--by") -> None:
+    """Refuse ``column`` unless the export really has it (not an absent canonical column)."""
     if column in CANONICAL_COLUMNS:
         present = source.config.source_column(column) in source.raw_columns
     else:
@@ -257,7 +267,6 @@ def _require_dimension(source: EventSource, column: str, what: str = "--by") -> 
                                                or source.config.source_column(c) in source.raw_columns)]
         raise OptionError(f"{what} {column!r}: {source.path} has no such column; "
                           f"columns present: {', '.join(available)}")
-    return sql.quote_ident(column)
 
 
 def _share(part: float, whole: float) -> float | None:

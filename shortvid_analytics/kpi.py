@@ -287,6 +287,38 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     With breakdown ``columns``, rows with fewer than ``min_group_size`` active users are pooled per
     period; the pooled row's ``days_with_events`` is null (days are not additive over groups).
     """
+    activity = _activity(period, columns, units, days_with_events)
+    rows = units[period.value].select([period.value, *columns, *INGREDIENTS, "active_users"])
+    rows = rows.join(activity, on=[period.value, *columns], how="left", nulls_equal=True)
+    flags: list[str] = []
+    if columns:
+        rows = pool_small_groups(rows, "active_users", min_group_size, within=[period.value],
+                                 sums=[*INGREDIENTS, "active_users", "dau", "wau", "mau"], same=["days_in_data"])
+        flags = [SUPPRESSED, SUPPRESSED_GROUPS]
+    starts = rows[period.value].to_list()
+    lengths = [(period.add(s, 1) - s).days for s in starts]
+    complete, weeks_complete, months_complete = _coverage(starts, lengths, days_with_events)
+    rows = derive(rows).with_columns(
+        pl.Series("period", [period.label(s) for s in starts], dtype=pl.String),
+        pl.Series("days", lengths, dtype=pl.Int64),
+        pl.Series("complete", complete, dtype=pl.Boolean),
+        pl.Series("weeks_complete", weeks_complete, dtype=pl.Boolean),
+        pl.Series("months_complete", months_complete, dtype=pl.Boolean),
+        pl.col("active_users").cast(pl.Int64),
+        pl.col("days_with_events").cast(pl.Int64),
+        pl.col("days_in_data").cast(pl.Int64),
+        _ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"),
+    )
+    order = ["period", pl.col(period.value).alias("period_start"), "days", "days_in_data", "days_with_events",
+             "complete", "weeks_complete", "months_complete", *columns, *kpi_columns(KPIS),
+             *[k.name for k in ACTIVITY_KPIS], *flags]
+    return rows.select(order).sort(["period_start", *flags[:1], *columns], nulls_last=True)
+
+
+def _activity(period: Period, columns: list[str], units: dict[str, pl.DataFrame],
+              days_with_events: list[date]) -> pl.DataFrame:
+    """Per (period, breakdown values): the days in the data, the mean DAU/WAU/MAU over the period's days of
+    the data span (a day without events counts 0) and the days with events."""
     first, last = days_with_events[0], days_with_events[-1]
     span = [first + timedelta(days=k) for k in range((last - first).days + 1)]
     calendar = pl.DataFrame({unit: [Period(unit).start_of(d) for d in span] for unit in ("day", "week", "month")},
@@ -297,43 +329,28 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
         counts = units[unit].select([unit, *columns, pl.col("active_users").alias(name)])
         grid = grid.join(counts, on=[unit, *columns], how="left", nulls_equal=True)
     grid = grid.with_columns(pl.col(c).fill_null(0) for c in ("dau", "wau", "mau"))
-    activity = grid.group_by([period.value, *columns]).agg(
+    return grid.group_by([period.value, *columns]).agg(
         pl.len().alias("days_in_data"),
         pl.col("dau").mean(), pl.col("wau").mean(), pl.col("mau").mean(),
         (pl.col("dau") > 0).sum().alias("days_with_events"),
     )
-    rows = units[period.value].select([period.value, *columns, *INGREDIENTS, "active_users"])
-    rows = rows.join(activity, on=[period.value, *columns], how="left", nulls_equal=True)
-    flags: list[str] = []
-    if columns:
-        rows = pool_small_groups(rows, "active_users", min_group_size, within=[period.value],
-                                 sums=[*INGREDIENTS, "active_users", "dau", "wau", "mau"], same=["days_in_data"])
-        flags = [SUPPRESSED, SUPPRESSED_GROUPS]
+
+
+def _coverage(starts: list[date], lengths: list[int],
+              days_with_events: list[date]) -> tuple[list[bool], list[bool], list[bool]]:
+    """Per period (start, length in days): every day has events; every ISO week / month of its days lies
+    inside the data span."""
+    first, last = days_with_events[0], days_with_events[-1]
     event_days = set(days_with_events)
-    starts = rows[period.value].to_list()
-    lengths = [(period.add(s, 1) - s).days for s in starts]
-    period_days = [[s + timedelta(days=k) for k in range(n)] for s, n in zip(starts, lengths)]
+    period_days = [[s + timedelta(days=k) for k in range(n)] for s, n in zip(starts, lengths, strict=True)]
 
     def covered(unit: Period, days: list[date]) -> bool:
-        # every ISO week / month that one of ``days`` belongs to lies inside the data span
         return all(first <= unit.start_of(d) and unit.add(unit.start_of(d), 1) - timedelta(days=1) <= last
                    for d in days)
 
-    rows = derive(rows).with_columns(
-        pl.Series("period", [period.label(s) for s in starts], dtype=pl.String),
-        pl.Series("days", lengths, dtype=pl.Int64),
-        pl.Series("complete", [all(d in event_days for d in days) for days in period_days], dtype=pl.Boolean),
-        pl.Series("weeks_complete", [covered(Period.week, days) for days in period_days], dtype=pl.Boolean),
-        pl.Series("months_complete", [covered(Period.month, days) for days in period_days], dtype=pl.Boolean),
-        pl.col("active_users").cast(pl.Int64),
-        pl.col("days_with_events").cast(pl.Int64),
-        pl.col("days_in_data").cast(pl.Int64),
-        _ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"),
-    )
-    order = ["period", pl.col(period.value).alias("period_start"), "days", "days_in_data", "days_with_events",
-             "complete", "weeks_complete", "months_complete", *columns, *kpi_columns(KPIS),
-             *[k.name for k in ACTIVITY_KPIS], *flags]
-    return rows.select(order).sort(["period_start", *flags[:1], *columns], nulls_last=True)
+    return ([all(d in event_days for d in days) for days in period_days],
+            [covered(Period.week, days) for days in period_days],
+            [covered(Period.month, days) for days in period_days])
 
 
 # ----------------------------------------------------------------------------------------- kpi command

@@ -207,29 +207,19 @@ def retention(
     span = observed_span(source)
 
     params = sql.Params()
-    fragments = {
+    context = {
         "start_predicate": start.predicate(params, source.columns),
         "return_predicate": return_event.predicate(params, source.columns),
         "period_start": period.trunc_sql("local_time"),
         "cohort_start": period.trunc_sql(source.local_time_sql("first_start")),
-        "by_value": f"CAST({sql.quote_ident(by)} AS VARCHAR)" if by else "CAST(NULL AS VARCHAR)",
+        "by": by,
     }
     rows = sql.run(source.con, "retention", {**params.values, "recurring": mode is RetentionMode.recurring},
-                   fragments)
+                   context)
     if rows.is_empty():
         raise InputError(f"{source.path}: no {start} events in the analysed range")
 
-    counts: dict[str | None, dict[date, _Counts]] = defaultdict(lambda: defaultdict(_Counts))
-    for row in rows.iter_rows(named=True):
-        cohort = row["cohort"].date()
-        cell = counts[row["by_value"]][cohort]
-        if row["return_period"] is None:
-            cell.never += row["entries"]
-        else:
-            k = period.between(cohort, row["return_period"].date())
-            cell.returned[k] += row["entries"]
-            cell.last[k] += row["last_entries"]
-
+    counts = _cohort_counts(rows, period)
     totals: dict[date, _Counts] = defaultdict(_Counts)
     for per_cohort in counts.values():
         for cohort, cell in per_cohort.items():
@@ -242,15 +232,7 @@ def retention(
     suppressed: Triangle | None = None
     suppressed_groups = 0
     if by is not None:
-        sizes = pool_small_groups(rows.group_by("by_value").agg(pl.col("value_users").first()), "value_users",
-                                  min_group_size, sums=["value_users"])
-        shown = set(sizes.filter(pl.col(SUPPRESSED).not_())["by_value"].to_list())
-        suppressed_groups = int(sizes[SUPPRESSED_GROUPS].sum())
-        pooled: dict[date, _Counts] = defaultdict(_Counts)
-        for value, cells in counts.items():
-            if value not in shown:
-                for cohort, cell in cells.items():
-                    pooled[cohort].add(cell)
+        shown, pooled, suppressed_groups = _shown_values(rows, counts, min_group_size)
         ordered = sorted(((v, c) for v, c in counts.items() if v in shown),
                          key=lambda kv: (-sum(c.size for c in kv[1].values()), kv[0] is None, kv[0] or ""))
         breakdown = {value: triangle(cells) for value, cells in ordered}
@@ -268,6 +250,35 @@ def retention(
         suppressed=suppressed,
         suppressed_groups=suppressed_groups,
     )
+
+
+def _cohort_counts(rows: pl.DataFrame, period: Period) -> dict[str | None, dict[date, _Counts]]:
+    """The rows of retention.sql as counts per breakdown value and cohort."""
+    counts: dict[str | None, dict[date, _Counts]] = defaultdict(lambda: defaultdict(_Counts))
+    for row in rows.iter_rows(named=True):
+        cohort = row["cohort"].date()
+        cell = counts[row["by_value"]][cohort]
+        if row["return_period"] is None:
+            cell.never += row["entries"]
+        else:
+            k = period.between(cohort, row["return_period"].date())
+            cell.returned[k] += row["entries"]
+            cell.last[k] += row["last_entries"]
+    return counts
+
+
+def _shown_values(rows: pl.DataFrame, counts: dict[str | None, dict[date, _Counts]],
+                  min_group_size: int) -> tuple[set[str | None], dict[date, _Counts], int]:
+    """The breakdown values large enough to show, the pooled counts of the others and how many they are."""
+    sizes = pool_small_groups(rows.group_by("by_value").agg(pl.col("value_users").first()), "value_users",
+                              min_group_size, sums=["value_users"])
+    shown = set(sizes.filter(pl.col(SUPPRESSED).not_())["by_value"].to_list())
+    pooled: dict[date, _Counts] = defaultdict(_Counts)
+    for value, cells in counts.items():
+        if value not in shown:
+            for cohort, cell in cells.items():
+                pooled[cohort].add(cell)
+    return shown, pooled, int(sizes[SUPPRESSED_GROUPS].sum())
 
 
 def _triangle(cells: dict[date, _Counts], period: Period, periods: int, unbounded: bool,

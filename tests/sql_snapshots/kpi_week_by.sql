@@ -14,7 +14,7 @@ FROM read_parquet(getvariable('shortvid_files'), hive_partitioning = true, union
 -- Fragments (chosen by source.py from the export's column types, over raw_events' own column names):
 --   event_time: the event-time column as an orderable value (the integer epoch itself, or the timestamp);
 --     a typed NULL when its type is unusable;
---   event_time_raw, user_id, event_name: the quoted columns;
+--   event_time_raw, user_id, event_name: the names of the columns (quoted here);
 --   unparsed: TRUE for a non-NULL event time that is not a timestamp (text that does not parse), else FALSE;
 --   revenue: the revenue column as DOUBLE, or a typed NULL when the export has none.
 SELECT
@@ -43,8 +43,8 @@ FROM raw_events;
 
 -- [3] events_view (queries/events_view.sql)
 -- Canonical view of the export.
--- The select_list fragment holds one expression per canonical column (quoted source identifiers, casts,
--- time conversions and event-name aliases built by source.py) followed by the export's other
+-- Template data: canonical = one expression per canonical column (quoted source identifiers, casts,
+-- time conversions and event-name aliases built by source.py); properties = the export's other
 -- columns, kept as properties usable in filters and breakdowns.
 -- The complete fragment is TRUE, or the predicate keeping only rows whose required columns are all set
 -- (source.py drops the others with a warning, so that no analysis meets a NULL time, user or event).
@@ -78,7 +78,7 @@ FROM (
 
 -- [4] events_in_range_view (queries/events_in_range_view.sql)
 -- Events inside the optional --from/--to range (inclusive local dates).
--- The range_predicate fragment is TRUE without a range, else comparisons of local_time with the session
+-- Template data: bounds = none without a range, else comparisons of local_time with the session
 -- variables shortvid_from / shortvid_to (the day after --to), so an absent bound costs nothing per row;
 -- where the reporting zone keeps one UTC offset around a bound, event_time is compared with the bound's
 -- UTC instant instead (the same rows, no conversion per row).
@@ -138,17 +138,12 @@ FROM events AS e;
 -- One row per (grouping set, keys). grouping_id is the GROUPING() bit mask over (day, week, month,
 -- breakdown columns, mover columns), bit 1 = not grouped, the first column most significant. Mover rows
 -- carry the commerce ingredients and active_users only (NULL elsewhere).
--- Fragments (built by kpi.py): day_expr = the local day of an event, week_expr / month_expr = the period
--- start of a `day`; grain_select = ", <column> AS g0, ..." (breakdown columns, may be empty), grain_keys =
--- ", g0, ...", grain_keys_s = ", s.g0, ..."; mover_select = ", <column of purchase and refund events> AS
--- m0, ..." (mover columns, may be empty), mover_keys = ", m0, ...", mover_nulls = ", NULL AS m0, ...";
--- grouping_sets = the breakdown grouping sets, e.g. (day), (week, g0); user_sets = the same with user_id;
--- commerce_sets = grouping_sets and the mover sets, e.g. (week, m0); event_sums / commerce_sums =
--- ", <aggregate> AS <ingredient>, ...", event_sums_added = ", sum(<ingredient>) AS <ingredient>, ...",
--- event_sums_s = ", s.<ingredient>, ...", event_sums_null = ", NULL AS <ingredient>, ..." (of
--- kpi.EVENT_SUMS); users_join / commerce_join = the join of sums (s) with users (u) / commerce (c) on
--- grouping_id and the keys; mover_scale = 2 to the number of mover columns, mover_mask = mover_scale - 1
--- (the low grouping_id bits of a set without a mover column).
+-- Template data (kpi.py): grain = the breakdown columns with their aliases g0, g1, ...; movers = the mover
+-- columns with their aliases m0, m1, ... (both may be empty); sets = the breakdown grouping sets of
+-- aliases, e.g. [day], [week, g0]; mover_sets = the mover sets, e.g. [week, m0]; day_expr = the local day
+-- of an event, week_expr / month_expr = the period start of a `day` (periods.py); event_sums /
+-- commerce_sums = the ingredients of kpi.py (name, aggregate). mover_scale = 2 to the number of mover
+-- columns, mover_mask = mover_scale - 1 (the low grouping_id bits of a set without a mover column).
 WITH
 user_days AS (
     SELECT
@@ -174,8 +169,8 @@ user_days AS (
             kpi_events.*,
             CAST(date_trunc('day', local_time) AS DATE)                                 AS day,
             coalesce(purchase_order_id, refund_order_id)   AS order_key
-            , "platform" AS g0
-            
+, "platform" AS g0
+
         FROM kpi_events
     ) AS keyed
     GROUP BY user_id, day , g0, order_key 
@@ -249,8 +244,8 @@ SELECT
     coalesce(c.refunded_orders, 0) AS refunded_orders,
     coalesce(c.refund_revenue, 0)  AS refund_revenue
 FROM sums AS s
-JOIN users AS u ON u.grouping_id = s.grouping_id AND u.day IS NOT DISTINCT FROM s.day AND u.week IS NOT DISTINCT FROM s.week AND u.month IS NOT DISTINCT FROM s.month AND u.g0 IS NOT DISTINCT FROM s.g0
-LEFT JOIN commerce AS c ON c.grouping_id = s.grouping_id AND c.day IS NOT DISTINCT FROM s.day AND c.week IS NOT DISTINCT FROM s.week AND c.month IS NOT DISTINCT FROM s.month AND c.g0 IS NOT DISTINCT FROM s.g0
+JOIN users AS u ON u.grouping_id = s.grouping_id AND u."day" IS NOT DISTINCT FROM s."day" AND u."week" IS NOT DISTINCT FROM s."week" AND u."month" IS NOT DISTINCT FROM s."month" AND u."g0" IS NOT DISTINCT FROM s."g0"
+LEFT JOIN commerce AS c ON c.grouping_id = s.grouping_id AND c."day" IS NOT DISTINCT FROM s."day" AND c."week" IS NOT DISTINCT FROM s."week" AND c."month" IS NOT DISTINCT FROM s."month" AND c."g0" IS NOT DISTINCT FROM s."g0"
 UNION ALL
 SELECT
     day, week, month , g0 , grouping_id

@@ -14,7 +14,7 @@ FROM read_parquet(getvariable('shortvid_files'), hive_partitioning = true, union
 -- Fragments (chosen by source.py from the export's column types, over raw_events' own column names):
 --   event_time: the event-time column as an orderable value (the integer epoch itself, or the timestamp);
 --     a typed NULL when its type is unusable;
---   event_time_raw, user_id, event_name: the quoted columns;
+--   event_time_raw, user_id, event_name: the names of the columns (quoted here);
 --   unparsed: TRUE for a non-NULL event time that is not a timestamp (text that does not parse), else FALSE;
 --   revenue: the revenue column as DOUBLE, or a typed NULL when the export has none.
 SELECT
@@ -43,8 +43,8 @@ FROM raw_events;
 
 -- [3] events_view (queries/events_view.sql)
 -- Canonical view of the export.
--- The select_list fragment holds one expression per canonical column (quoted source identifiers, casts,
--- time conversions and event-name aliases built by source.py) followed by the export's other
+-- Template data: canonical = one expression per canonical column (quoted source identifiers, casts,
+-- time conversions and event-name aliases built by source.py); properties = the export's other
 -- columns, kept as properties usable in filters and breakdowns.
 -- The complete fragment is TRUE, or the predicate keeping only rows whose required columns are all set
 -- (source.py drops the others with a warning, so that no analysis meets a NULL time, user or event).
@@ -78,7 +78,7 @@ FROM (
 
 -- [4] events_in_range_view (queries/events_in_range_view.sql)
 -- Events inside the optional --from/--to range (inclusive local dates).
--- The range_predicate fragment is TRUE without a range, else comparisons of local_time with the session
+-- Template data: bounds = none without a range, else comparisons of local_time with the session
 -- variables shortvid_from / shortvid_to (the day after --to), so an absent bound costs nothing per row;
 -- where the reporting zone keeps one UTC offset around a bound, event_time is compared with the bound's
 -- UTC instant instead (the same rows, no conversion per row).
@@ -223,8 +223,9 @@ WHERE step <= $steps;
 --   $p2 = 2
 --   $p3 = 3
 -- User paths, stage 3: one row per path (temp table path_steps) into temp table path_sequences.
--- The step_columns fragment pivots the steps into columns event_k / repeats_k, k = 1..--steps
--- counted from the anchor (NULL beyond the path's length); converted: 0 or 1 (see paths_walk).
+-- The steps are pivoted into columns event_k / repeats_k, k = 1..--steps counted from the anchor (NULL
+-- beyond the path's length; step_params: the placeholders of the parameters holding k); converted: 0 or 1
+-- (see paths_walk).
 CREATE OR REPLACE TEMP TABLE path_sequences AS
 SELECT
     path_id,
@@ -242,7 +243,7 @@ GROUP BY path_id, user_id;
 -- [8] paths_totals (queries/paths_totals.sql)
 --   $min_group_size = 1
 -- User paths: totals over every path (temp table path_sequences): paths, distinct users, distinct
--- sequences (the key_columns fragment, see paths_sequences), converted paths and distinct users
+-- sequences (of the key columns event_k, repeats_k, see paths_sequences), converted paths and distinct users
 -- with a converted path; suppressed_paths / suppressed_sequences: the paths and sequences of the
 -- sequences with fewer than $min_group_size distinct users (small-cell suppression, docs/privacy.md).
 WITH per_sequence AS (
@@ -265,7 +266,7 @@ FROM path_sequences;
 --   $min_group_size = 1
 --   $top = 20
 -- User paths: the $top most frequent sequences (temp table path_sequences), most paths first.
--- The key_columns fragment lists event_k, repeats_k for k = 1..--steps (see paths_sequences).
+-- The key columns are event_k, repeats_k for k = 1..--steps (see paths_sequences).
 -- paths: paths with this sequence; users: distinct users with at least one such path;
 -- converted_paths / converted_users: the same restricted to converted paths.
 -- Ties are broken by users, then by the key columns in order (a missing step first), so the ranking

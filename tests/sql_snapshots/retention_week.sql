@@ -14,7 +14,7 @@ FROM read_parquet(getvariable('shortvid_files'), hive_partitioning = true, union
 -- Fragments (chosen by source.py from the export's column types, over raw_events' own column names):
 --   event_time: the event-time column as an orderable value (the integer epoch itself, or the timestamp);
 --     a typed NULL when its type is unusable;
---   event_time_raw, user_id, event_name: the quoted columns;
+--   event_time_raw, user_id, event_name: the names of the columns (quoted here);
 --   unparsed: TRUE for a non-NULL event time that is not a timestamp (text that does not parse), else FALSE;
 --   revenue: the revenue column as DOUBLE, or a typed NULL when the export has none.
 SELECT
@@ -43,8 +43,8 @@ FROM raw_events;
 
 -- [3] events_view (queries/events_view.sql)
 -- Canonical view of the export.
--- The select_list fragment holds one expression per canonical column (quoted source identifiers, casts,
--- time conversions and event-name aliases built by source.py) followed by the export's other
+-- Template data: canonical = one expression per canonical column (quoted source identifiers, casts,
+-- time conversions and event-name aliases built by source.py); properties = the export's other
 -- columns, kept as properties usable in filters and breakdowns.
 -- The complete fragment is TRUE, or the predicate keeping only rows whose required columns are all set
 -- (source.py drops the others with a warning, so that no analysis meets a NULL time, user or event).
@@ -78,7 +78,7 @@ FROM (
 
 -- [4] events_in_range_view (queries/events_in_range_view.sql)
 -- Events inside the optional --from/--to range (inclusive local dates).
--- The range_predicate fragment is TRUE without a range, else comparisons of local_time with the session
+-- Template data: bounds = none without a range, else comparisons of local_time with the session
 -- variables shortvid_from / shortvid_to (the day after --to), so an absent bound costs nothing per row;
 -- where the reporting zone keeps one UTC offset around a bound, event_time is compared with the bound's
 -- UTC instant instead (the same rows, no conversion per row).
@@ -162,15 +162,14 @@ SELECT
 -- Parameters: $recurring (BOOLEAN) and the values bound by the predicates.
 -- Fragments (built by retention.py): start_predicate and return_predicate (event selectors),
 -- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of the
--- local time of first_start), by_value (the breakdown property as VARCHAR, or a NULL constant without a
--- breakdown).
+-- local time of first_start). Template data: by (the breakdown property, or none).
 WITH flagged AS (
     -- the selectors evaluated once per event
     SELECT
         user_id,
         event_time,
         local_time,
-        CAST(NULL AS VARCHAR)          AS by_value,
+CAST(NULL AS VARCHAR)          AS by_value,
         (event_name IN ($p0))   AS is_start,
         (event_name IN ($p1))  AS is_return
     FROM events
