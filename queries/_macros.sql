@@ -49,3 +49,16 @@ pass_{{ n }} AS (SELECT * FROM pass_last),
 {% macro step_keys(steps, suffix="") -%}
 {% for k in range(1, steps + 1) %}{{ ("event_" ~ k) | ident }}{{ suffix }}, {{ ("repeats_" ~ k) | ident }}{{ suffix }}{% if not loop.last %}, {% endif %}{% endfor %}
 {%- endmacro %}
+
+{#- The predicate of an event selector (eventspec.EventSpec.selection): the event is one of `names` and
+    every filter holds. `names` and each filter's `placeholders` are the $names of bound values; a filter's
+    `column` is quoted here; `!=` and `not in` count NULL as "not equal". `alias` qualifies the columns. -#}
+{% macro selector(selection, alias="") -%}
+{% set p = alias ~ "." if alias else "" %}
+({{ p }}event_name IN ({{ selection.names | join(", ") }})
+{%- for f in selection.filters %}
+{% set column = p ~ (f.column | ident) %}
+{% set values = f.placeholders | join(", ") %}
+ AND {% if f.op == "=" %}{{ column }} = {{ values }}{% elif f.op == "!=" %}({{ column }} IS NULL OR {{ column }} <> {{ values }}){% elif f.op == "in" %}{{ column }} IN ({{ values }}){% else %}({{ column }} IS NULL OR {{ column }} NOT IN ({{ values }})){% endif %}
+{%- endfor %})
+{%- endmacro %}

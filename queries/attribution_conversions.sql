@@ -1,6 +1,8 @@
+{% import "_macros.sql" as m %}
+{% set conversion_predicate = m.selector(conversion, "e") %}
 -- Attribution, stage 1: the conversions to attribute, into temp table attribution_conversions.
--- One row per event in the date range matching the conversion selector (fragment
--- conversion_predicate over alias e) with a user and a time.
+-- One row per event in the date range matching the conversion selector
+-- (the selector macro over alias e) with a user and a time.
 -- revenue: the event's revenue (NULL counts as 0);
 -- order_share: 1 / (conversion events of the same order_id in this table); a conversion without
 --   order_id is an order by itself. Summed over all rows it gives the KPI "orders" (distinct order_id,

@@ -169,8 +169,8 @@ def attribution(
 
     binder = sql.Params()
     context = {
-        "conversion_predicate": conversion_spec.predicate(binder, source.columns, "e"),
-        "touch_predicate": touch_spec.predicate(binder, source.columns, "t"),
+        "conversion": conversion_spec.selection(binder, source.columns),
+        "touch": touch_spec.selection(binder, source.columns),
         # columns an analysis does not use stay out of the queries (each would be read for every event)
         "by": by, "own_group": parsed.name == "platform", "same_product": same_product,
     }

@@ -201,8 +201,8 @@ def paths(
 
     binder = sql.Params()
     context = {
-        "anchor_predicate": anchor_spec.predicate(binder, source.columns, "e"),
-        "end_predicate": conversion_spec.predicate(binder, source.columns, "e") if conversion_spec else "FALSE",
+        "anchor": anchor_spec.selection(binder, source.columns),
+        "conversion": conversion_spec.selection(binder, source.columns) if conversion_spec else None,
         "steps": steps,
         "step_params": [binder.bind(k) for k in range(1, steps + 1)],
     }

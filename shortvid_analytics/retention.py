@@ -208,8 +208,8 @@ def retention(
 
     params = sql.Params()
     context = {
-        "start_predicate": start.predicate(params, source.columns),
-        "return_predicate": return_event.predicate(params, source.columns),
+        "start": start.selection(params, source.columns),
+        "return_event": return_event.selection(params, source.columns),
         "period_start": period.trunc_sql("local_time"),
         "cohort_start": period.trunc_sql(source.local_time_sql("first_start")),
         "by": by,

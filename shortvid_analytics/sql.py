@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
@@ -119,6 +119,13 @@ def environment() -> SandboxedEnvironment:
     env.filters["quote"] = quote_ident
     env.globals["partial"] = render
     return env
+
+
+def macro(name: str) -> Callable[..., str]:
+    """The macro ``name`` of ``queries/_macros.sql``, for Python that hands a piece of SQL to code that is
+    not a template (``EventSpec.predicate``)."""
+    template_macro = getattr(environment().get_template("_macros.sql").module, name)
+    return lambda *args, **kwargs: str(template_macro(*args, **kwargs))
 
 
 def render(name: str, context: Mapping[str, Any] | None = None, /, **more: Any) -> str:

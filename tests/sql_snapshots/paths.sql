@@ -110,7 +110,8 @@ WHERE TRUE;
 -- holds an event matching the end_predicate fragment, FALSE when there is no conversion event).
 -- Kept: the first $steps positions; with $collapse instead every event starting a run of equal
 -- event names (the next stage numbers the runs).
--- Fragments: anchor_predicate and end_predicate are selector predicates over alias e.
+-- Template data: anchor and conversion (event selectors, for the selector macro over alias e; conversion
+-- may be none: no event ends a path).
 CREATE OR REPLACE TEMP TABLE path_walk AS
 WITH anchors AS (
     SELECT

@@ -160,7 +160,8 @@ SELECT
 -- events: the cohort is the period of the first start's local time, converted for that one instant.
 --
 -- Parameters: $recurring (BOOLEAN) and the values bound by the predicates.
--- Fragments (built by retention.py): start_predicate and return_predicate (event selectors),
+-- Template data: start and return_event (event selectors, for the selector macro). Fragments (built by
+-- retention.py):
 -- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of the
 -- local time of first_start). Template data: by (the breakdown property, or none).
 WITH flagged AS (
