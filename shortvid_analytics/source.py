@@ -210,7 +210,7 @@ class EventSource:
         con.execute("SET VARIABLE shortvid_tz = $tz", {"tz": config.timezone})
         con.execute("SET VARIABLE shortvid_source_tz = $tz", {"tz": config.source_timezone})
         try:
-            sql.execute(con, "raw_events_view", context={"hive": "true" if hive else "false"})
+            sql.execute(con, "raw_events_view", context={"hive": hive})
             raw_columns = {
                 row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM raw_events").fetchall()
             }

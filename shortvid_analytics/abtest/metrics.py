@@ -155,14 +155,14 @@ def load_assignments(
     """Read the assignments Parquet, check it, and create ``ab_assigned`` (one row per user).
 
     With a date range on ``source``, only users first assigned inside it are kept (and the metrics
-    read only events inside it). ``segment_column`` is taken from the assignments when they have it. Raises :class:`InputError`
-    for missing/mistyped columns and :class:`OptionError` for an unknown experiment.
+    read only events inside it). ``segment_column`` is taken from the assignments when they have it. Raises
+    :class:`InputError` for missing/mistyped columns and :class:`OptionError` for an unknown experiment.
     """
     con = source.con
     files, hive = resolve_files(path)
     con.execute("SET VARIABLE shortvid_ab_files = $files::VARCHAR[]", {"files": files})
     try:
-        sql.execute(con, "ab_assignments_view", context={"hive": "true" if hive else "false"})
+        sql.execute(con, "ab_assignments_view", context={"hive": hive})
         columns = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM ab_assignments_raw").fetchall()}
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot read as Parquet: {str(exc).strip().splitlines()[0]}") from None

@@ -1,7 +1,7 @@
 -- [1] raw_events_view (queries/raw_events_view.sql)
 -- The export as it is: every file of the source, columns under their own names.
 -- The file list is bound through the session variable `shortvid_files` (views cannot take parameters).
--- The hive fragment is the literal true/false chosen by the source layer (folder or glob: read hive partitions).
+-- Template data: hive, chosen by the source layer (folder or glob: read hive partitions).
 CREATE OR REPLACE VIEW raw_events AS
 SELECT *
 FROM read_parquet(getvariable('shortvid_files'), hive_partitioning = true, union_by_name = true);
@@ -90,7 +90,7 @@ WHERE TRUE;
 -- [5] ab_assignments_view (queries/ab_assignments_view.sql)
 -- The experiment assignments file(s) as they are (experiment_id, user_id, variant, assigned_at, ...).
 -- The file list is bound through the session variable `shortvid_ab_files` (views cannot take parameters).
--- The hive fragment is the literal true/false chosen by the source layer (folder or glob: read hive partitions).
+-- Template data: hive, chosen by the source layer (folder or glob: read hive partitions).
 CREATE OR REPLACE TEMP VIEW ab_assignments_raw AS
 SELECT *
 FROM read_parquet(getvariable('shortvid_ab_files'), hive_partitioning = false, union_by_name = true);
