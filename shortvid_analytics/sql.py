@@ -1,10 +1,13 @@
 """Rendering and running the SQL in ``queries/``.
 
 Each file in ``queries/`` is a Jinja2 template of one statement (or of a part of one that another template
-takes in with :func:`partial`); shared pieces are macros in ``queries/_macros.sql``. Python hands a template
-*data*: step lists, flags, identifiers and the names of bound parameters. Loops and optional clauses live in
-the template, so a file reads as the query it renders. Values always travel as bound parameters
-(``$name``), never as text; identifiers go through the ``ident`` filter, which quotes them.
+renders with :func:`partial`); shared pieces are macros in ``queries/_macros.sql`` (the predicate of an
+event selector, key lists, joins on group keys). Python hands a template *data*: step numbers, flags,
+column names and the names of bound parameters; loops and optional clauses live in the template, so a file
+reads as the query it renders. Values always travel as bound parameters (``$name``), never as text;
+identifiers go through the ``ident`` filter, which quotes them. Where an expression depends on what
+only Python knows (a column's type, the time zone's rules) the template receives it as a piece of SQL
+text built from quoted identifiers and placeholders, never from user-supplied literals.
 
 Every statement of a query file runs through :func:`run` or :func:`execute`, the one execution seam.
 Inside :func:`tracing` each is recorded as it executes, with its bound parameters (and, in explain mode,
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
@@ -81,12 +84,6 @@ def queries_dir() -> Path:
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB/standard SQL (double quotes, embedded quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def same_keys(left: str, right: str, keys: Iterable[str]) -> str:
-    """Join condition ``left.k IS NOT DISTINCT FROM right.k AND ...`` over the (quoted) ``keys``: rows of two
-    aggregates of the same groups match, a missing key value included."""
-    return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in keys)
 
 
 @dataclass
