@@ -32,7 +32,8 @@ def loaded_after(argv: list[str]) -> dict[str, list[str]]:
     code = ("import json, sys; from shortvid_analytics.cli import main; sys.argv = ['shortvid', *sys.argv[1:]]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             f"print(json.dumps({{'heavy': [m for m in {HEAVY!r} if m in sys.modules], 'commands': sorted("
-            "m for m in sys.modules if m.startswith('shortvid_analytics.cli.') and m != 'shortvid_analytics.cli.common')}"
+            "m for m in sys.modules if m.startswith('shortvid_analytics.cli.') "
+            "and m != 'shortvid_analytics.cli.common')}"
             "), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT)
     return json.loads(result.stderr.strip().splitlines()[-1])

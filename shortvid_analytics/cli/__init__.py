@@ -191,7 +191,8 @@ class _LazyCommands(TyperGroup):
             import difflib  # only for a mistyped command
 
             close = difflib.get_close_matches(name, list(COMMANDS), n=3)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else f" Commands: {', '.join(COMMANDS)}."
+            hint = (f" Did you mean {', '.join(repr(c) for c in close)}?" if close
+                    else f" Commands: {', '.join(COMMANDS)}.")
             ctx.fail(f"No such command {name!r}.{hint}")
         return super().resolve_command(ctx, args)
 
