@@ -1,14 +1,17 @@
+{% import "_macros.sql" as m %}
+{% set conversion_predicate = m.selector(conversion, "e") %}
 -- Attribution, stage 1: the conversions to attribute, into temp table attribution_conversions.
--- One row per event in the date range matching the conversion selector (fragment
--- conversion_predicate over alias e) with a user and a time.
+-- One row per event in the date range matching the conversion selector
+-- (the selector macro over alias e) with a user and a time.
 -- revenue: the event's revenue (NULL counts as 0);
 -- order_share: 1 / (conversion events of the same order_id in this table); a conversion without
 --   order_id is an order by itself. Summed over all rows it gives the KPI "orders" (distinct order_id,
 --   plus each purchase without one); an order split over several events is credited part by part.
 -- own_group: the conversion event's own value of the --by column (fragment by_column), as text; the
 --   "platform" model credits it.
--- Fragments by_column and conversion_product (the event's product_id, for --same-product) are a NULL
--- constant when the analysis does not use them: a column not read is a column not decompressed, and
+-- Template data: by (the credited column), own_group (the conversion's own `by` value is its group: --model
+-- platform), same_product (the conversion's product_id is matched). Columns the analysis does not use are
+-- NULL constants: a column not read is a column not decompressed, and
 -- reading them cost more than the rest of this scan of all events.
 CREATE OR REPLACE TEMP TABLE attribution_conversions AS
 WITH conversions AS (
@@ -18,10 +21,10 @@ WITH conversions AS (
         row_number() OVER (ORDER BY e.user_id, e.event_time) AS conversion_id,
         e.user_id,
         e.event_time,
-        {{ conversion_product }} AS product_id,
+        {{ "e.product_id" if same_product else "CAST(NULL AS VARCHAR)" }} AS product_id,
         e.order_id,
         coalesce(e.revenue, 0.0) AS revenue,
-        CAST({{ by_column }} AS VARCHAR) AS own_group
+        CAST({{ "e." ~ (by | ident) if own_group else "NULL" }} AS VARCHAR) AS own_group
     FROM events AS e
     WHERE {{ conversion_predicate }}
       AND e.user_id IS NOT NULL

@@ -1,3 +1,5 @@
+{% import "_macros.sql" as m %}
+{% set touch_predicate = m.selector(touch, "t") %}
 -- Attribution: credited orders and GMV per group (temp tables attribution_credits and
 -- attribution_conversions), the $top groups by attributed GMV (part 'ranked'), one 'other' row (rank
 -- NULL) summing the rest, and one 'suppressed' row summing the groups credited by fewer than
@@ -5,7 +7,7 @@
 -- $top NULL keeps every group that is not suppressed.
 -- conversions: conversion events giving the group a non-zero credit; users: their distinct users;
 -- attributed_orders = sum(credit * order_share); attributed_gmv = sum(credit * revenue);
--- touches: events in the date range matching the touch selector (fragment touch_predicate over
+-- touches: events in the date range matching the touch selector (the selector macro over
 -- alias t) whose --by value (fragment touch_group) is the group's, the denominator of GPM.
 -- Sums of doubles use fsum (compensated summation) so that results do not depend on thread scheduling;
 -- on engines without it, sum gives the same numbers up to the last bits.
@@ -21,7 +23,7 @@ WITH credited AS (
     GROUP BY cr.group_value
 ),
 touches AS (
-    SELECT CAST({{ touch_group }} AS VARCHAR) AS group_value, count(*) AS touches
+    SELECT CAST(t.{{ by | ident }} AS VARCHAR) AS group_value, count(*) AS touches
     FROM events AS t
     WHERE {{ touch_predicate }}
     GROUP BY 1

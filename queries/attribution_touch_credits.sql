@@ -1,7 +1,9 @@
+{% import "_macros.sql" as m %}
+{% set touch_predicate = m.selector(touch, "t") %}
 -- Attribution, stage 2 (touch models): each conversion's credit per group, into temp table
 -- attribution_credits (conversion_id, group_value, credit).
 -- Touches: events of the same user from events_all (not cut by the date range) matching the touch
--- selector (fragment touch_predicate over alias t) with
+-- selector (the selector macro over alias t) with
 --   conversion time - $window_seconds <= touch time <= conversion time (both edges inclusive),
 --   and, with --same-product, the conversion's product_id (non-null and equal: fragment product_match,
 --   TRUE without the option so that product_id is not read).
@@ -20,7 +22,7 @@ CREATE OR REPLACE TEMP TABLE attribution_credits AS
 WITH pairs AS (
     SELECT
         c.conversion_id,
-        CAST({{ touch_group }} AS VARCHAR) AS group_value,
+        CAST(t.{{ by | ident }} AS VARCHAR) AS group_value,
         t.event_time AS touch_time
     FROM attribution_conversions AS c
     JOIN events_all AS t
@@ -28,7 +30,7 @@ WITH pairs AS (
     WHERE {{ touch_predicate }}
       AND t.event_time <= c.event_time
       AND t.event_time >= c.event_time - INTERVAL ($window_seconds) SECOND
-      AND {{ product_match }}
+      AND {{ "t.product_id = c.product_id" if same_product else "TRUE" }}
 ),
 weighted AS (
     SELECT

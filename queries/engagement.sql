@@ -1,3 +1,4 @@
+{% import "_macros.sql" as m %}
 -- Engagement and commerce KPI ingredients per group of the breakdown columns (kpi_events_view.sql decides
 -- what each marker counts; kpi.py derives the rates from these sums), and active_users: the distinct users
 -- with any event of the group (the size that --min-group-size tests).
@@ -11,44 +12,41 @@
 --              (then only the pairs of view events are formed, and `pairs` counts those);
 --   commerce   distinct purchasers, orders and refunded orders, over purchase and refund events only.
 -- The passes are joined on the group keys (missing values included: IS NOT DISTINCT FROM).
--- Fragments (built by engagement.py from quoted identifiers): group_keys = the breakdown columns, e.g.
--- "creator_id", "platform"; event_sums / commerce_sums = ", <aggregate> AS <ingredient>, ..." (kpi.py);
--- counts_keys = the group keys prefixed with "c." (select list of the result);
--- users_join, commerce_join = the join conditions of counts (c) with users (u) and commerce (m);
--- pair_filter = the events that form (group, user) pairs: viewer_id IS NOT NULL, or user_id IS NOT NULL
--- when active users are counted; active_users = coalesce(u.pairs, 0), or a NULL constant.
+-- Template data: columns (the breakdown columns, quoted by the template); event_sums / commerce_sums (the
+-- ingredients of kpi.py, name and aggregate); count_active (active users are counted: (group, user) pairs
+-- are formed from every event with a user, not from the view events only).
 WITH
 counts AS (
     SELECT
-        {{ group_keys }}
-        {{ event_sums }}
-        {{ commerce_sums }}
+        {{ m.columns_of(columns) }}
+        {{ m.sums(event_sums) }}
+        {{ m.sums(commerce_sums) }}
     FROM kpi_events
-    GROUP BY {{ group_keys }}
+    GROUP BY {{ m.columns_of(columns) }}
 ),
 users AS (
-    SELECT {{ group_keys }}, count(viewer_id) AS viewers, count(*) AS pairs
+    SELECT {{ m.columns_of(columns) }}, count(viewer_id) AS viewers, count(*) AS pairs
     FROM (
         -- viewer_id is the user on view events: non-null when the user viewed within the group
-        SELECT {{ group_keys }}, max(viewer_id) AS viewer_id
+        SELECT {{ m.columns_of(columns) }}, max(viewer_id) AS viewer_id
         FROM kpi_events
-        WHERE {{ pair_filter }}
-        GROUP BY {{ group_keys }}, user_id
+        WHERE {{ "user_id" if count_active else "viewer_id" }} IS NOT NULL
+        GROUP BY {{ m.columns_of(columns) }}, user_id
     ) AS pairs
-    GROUP BY {{ group_keys }}
+    GROUP BY {{ m.columns_of(columns) }}
 ),
 commerce AS (
     SELECT
-        {{ group_keys }},
+        {{ m.columns_of(columns) }},
         count(DISTINCT purchaser_id)      AS purchasers,
         count(DISTINCT purchase_order_id) AS purchase_orders,
         count(DISTINCT refund_order_id)   AS refund_orders
     FROM kpi_events
     WHERE commerce_event IS NOT NULL
-    GROUP BY {{ group_keys }}
+    GROUP BY {{ m.columns_of(columns) }}
 )
 SELECT
-    {{ counts_keys }},
+    {{ m.columns_of(columns, "c.") }},
     c.views,
     coalesce(u.viewers, 0)                                    AS viewers,
     c.likes,
@@ -63,7 +61,7 @@ SELECT
     coalesce(c.gmv, 0)                                        AS gmv,
     coalesce(m.refund_orders, 0) + c.unidentified_refunds     AS refunded_orders,
     coalesce(c.refund_revenue, 0)                             AS refund_revenue,
-    {{ active_users }}                                        AS active_users
+    {{ "coalesce(u.pairs, 0)" if count_active else "CAST(NULL AS BIGINT)" }}                                        AS active_users
 FROM counts AS c
-LEFT JOIN users AS u ON {{ users_join }}
-LEFT JOIN commerce AS m ON {{ commerce_join }};
+LEFT JOIN users AS u ON {{ m.same_keys("c", "u", columns) }}
+LEFT JOIN commerce AS m ON {{ m.same_keys("c", "m", columns) }};

@@ -1,6 +1,6 @@
 -- Canonical view of the export.
--- The select_list fragment holds one expression per canonical column (quoted source identifiers, casts,
--- time conversions and event-name aliases built by source.py) followed by the export's other
+-- Template data: canonical = one expression per canonical column (quoted source identifiers, casts,
+-- time conversions and event-name aliases built by source.py); properties = the export's other
 -- columns, kept as properties usable in filters and breakdowns.
 -- The complete fragment is TRUE, or the predicate keeping only rows whose required columns are all set
 -- (source.py drops the others with a warning, so that no analysis meets a NULL time, user or event).
@@ -13,7 +13,12 @@ SELECT
     {{ local_time }} AS local_time
 FROM (
     SELECT
-        {{ select_list }}
+{% for expression in canonical %}
+        {{ expression }}{{ "," if not loop.last or properties else "" }}
+{% endfor %}
+{% for column in properties %}
+        {{ column | ident }}{{ "," if not loop.last else "" }}
+{% endfor %}
     FROM raw_events
     WHERE {{ complete }}
 ) AS canonical;

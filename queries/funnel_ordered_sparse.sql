@@ -1,3 +1,4 @@
+{% import "_macros.sql" as m %}
 -- Funnel, --order ordered, when no event can play two steps (the steps share no event name): the same
 -- counted attempts as funnel_ordered.sql without sorting the step-1 events, usually the bulk of the data.
 -- Reads the events twice through funnel_events.sql, with filters DuckDB pushes into the Parquet scan:
@@ -20,8 +21,8 @@
 -- Ties: a step-1 event simultaneous with a step-2 event comes first in canonical order, so it belongs to that
 -- event's group (t(c_prev) < t(s) <= t(c)); of simultaneous step-2 events only the first has entries.
 -- Parameters: $has_hold, $last_bit, $window_us, $unreachable.
--- Fragments: entry_events, later_events; passes (funnel_ordered_last.sql, then funnel_ordered_pass.sql for
--- k = n-1 .. 2, the last one named pass_2); user_partition; group_taus (", tau_3, ..., tau_n", may be
+-- Passes: the macro ordered_passes (_macros.sql: funnel_ordered_last.sql, then funnel_ordered_pass.sql for
+-- k = n-1 .. 2, the last one named pass_2). Fragments: entry_events, later_events; user_partition; group_taus (", tau_3, ..., tau_n", may be
 -- empty); level (the group's level from last_entry); first_reaching (", min(entry) FILTER (WHERE t >=
 -- tau_m - $window_us) AS first_entry_m" for m = 3 .. n); counted_entry (the entry reaching the level: a CASE
 -- over first_entry and first_entry_m); reached_taus (tau_2 .. tau_n, NULL beyond the level).
@@ -35,7 +36,7 @@ roles AS MATERIALIZED (
         {{ later_events }}
     ) AS later_events
 ),
-{{ passes }}
+{{ m.ordered_passes(n, 2, user_partition, canonical_order) }}
 step_two AS (
     -- every event able to play step 2 with its chain, and the time of the previous one of its partition
     SELECT

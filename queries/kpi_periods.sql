@@ -16,23 +16,25 @@
 -- One row per (grouping set, keys). grouping_id is the GROUPING() bit mask over (day, week, month,
 -- breakdown columns, mover columns), bit 1 = not grouped, the first column most significant. Mover rows
 -- carry the commerce ingredients and active_users only (NULL elsewhere).
--- Fragments (built by kpi.py): day_expr = the local day of an event, week_expr / month_expr = the period
--- start of a `day`; grain_select = ", <column> AS g0, ..." (breakdown columns, may be empty), grain_keys =
--- ", g0, ...", grain_keys_s = ", s.g0, ..."; mover_select = ", <column of purchase and refund events> AS
--- m0, ..." (mover columns, may be empty), mover_keys = ", m0, ...", mover_nulls = ", NULL AS m0, ...";
--- grouping_sets = the breakdown grouping sets, e.g. (day), (week, g0); user_sets = the same with user_id;
--- commerce_sets = grouping_sets and the mover sets, e.g. (week, m0); event_sums / commerce_sums =
--- ", <aggregate> AS <ingredient>, ...", event_sums_added = ", sum(<ingredient>) AS <ingredient>, ...",
--- event_sums_s = ", s.<ingredient>, ...", event_sums_null = ", NULL AS <ingredient>, ..." (of
--- kpi.EVENT_SUMS); users_join / commerce_join = the join of sums (s) with users (u) / commerce (c) on
--- grouping_id and the keys; mover_scale = 2 to the number of mover columns, mover_mask = mover_scale - 1
--- (the low grouping_id bits of a set without a mover column).
+-- Template data (kpi.py): grain = the breakdown columns with their aliases g0, g1, ...; movers = the mover
+-- columns with their aliases m0, m1, ... (both may be empty); sets = the breakdown grouping sets of
+-- aliases, e.g. [day], [week, g0]; mover_sets = the mover sets, e.g. [week, m0]; day_expr = the local day
+-- of an event, week_expr / month_expr = the period start of a `day` (periods.py); event_sums /
+-- commerce_sums = the ingredients of kpi.py (name, aggregate). mover_scale = 2 to the number of mover
+-- columns, mover_mask = mover_scale - 1 (the low grouping_id bits of a set without a mover column).
+{% import "_macros.sql" as m %}
+{% set grain_keys %}{% for _, alias in grain %}, {{ alias }}{% endfor %}{% endset %}
+{% set mover_keys %}{% for _, alias in movers %}, {{ alias }}{% endfor %}{% endset %}
+{% set mover_scale = 2 ** (movers | length) %}
+{% set mover_mask = mover_scale - 1 %}
+{% set joined = ["day", "week", "month"] + grain | map(attribute=1) | list %}
+{% macro grouping_sets(sets, extra=[]) %}{% for s in sets %}({{ (s + extra) | join(", ") }}){% if not loop.last %}, {% endif %}{% endfor %}{% endmacro %}
 WITH
 user_days AS (
     SELECT
         user_id, day {{ grain_keys }}, order_key {{ mover_keys }}
-        {{ event_sums }}
-        {{ commerce_sums }},
+        {{ m.sums(event_sums) }}
+        {{ m.sums(commerce_sums) }},
         count(purchase_order_id) FILTER (WHERE commerce_event IS NOT NULL) AS purchase_orders,
         count(refund_order_id) FILTER (WHERE commerce_event IS NOT NULL)   AS refund_orders
     FROM (
@@ -40,8 +42,10 @@ user_days AS (
             kpi_events.*,
             {{ day_expr }}                                 AS day,
             coalesce(purchase_order_id, refund_order_id)   AS order_key
-            {{ grain_select }}
-            {{ mover_select }}
+            {% for column, alias in grain %}, {{ column | ident }} AS {{ alias }}{% endfor %}
+
+            {% for column, alias in movers %}, CASE WHEN commerce_event IS NOT NULL THEN {{ column | ident }} END AS {{ alias }}{% endfor %}
+
         FROM kpi_events
     ) AS keyed
     GROUP BY user_id, day {{ grain_keys }}, order_key {{ mover_keys }}
@@ -54,9 +58,9 @@ sums AS (
     SELECT
         day, week, month {{ grain_keys }},
         GROUPING(day, week, month {{ grain_keys }}) * {{ mover_scale }} + {{ mover_mask }} AS grouping_id
-        {{ event_sums_added }}
+        {{ m.sums(event_sums, "sum") }}
     FROM dated
-    GROUP BY GROUPING SETS ({{ grouping_sets }})
+    GROUP BY GROUPING SETS ({{ grouping_sets(sets) }})
 ),
 users AS (
     SELECT
@@ -70,7 +74,7 @@ users AS (
             user_id,
             max(views) AS views
         FROM dated
-        GROUP BY GROUPING SETS ({{ user_sets }})
+        GROUP BY GROUPING SETS ({{ grouping_sets(sets, ["user_id"]) }})
     ) AS user_periods
     GROUP BY grouping_id, day, week, month {{ grain_keys }}
 ),
@@ -86,11 +90,11 @@ commerce AS (
         count(DISTINCT user_id)                                                                AS users
     FROM dated
     WHERE purchase_orders + unidentified_purchases + refund_orders + unidentified_refunds > 0
-    GROUP BY GROUPING SETS ({{ commerce_sets }})
+    GROUP BY GROUPING SETS ({{ grouping_sets(sets + mover_sets) }})
 )
 SELECT
-    s.day, s.week, s.month {{ grain_keys_s }} {{ mover_nulls }}, s.grouping_id
-    {{ event_sums_s }},
+    s.day, s.week, s.month {% for _, alias in grain %}, s.{{ alias }}{% endfor %} {% for _, alias in movers %}, NULL AS {{ alias }}{% endfor %}, s.grouping_id
+    {{ m.sums(event_sums, "column", "s.") }},
     u.viewers,
     u.active_users,
     coalesce(c.purchasers, 0)      AS purchasers,
@@ -99,12 +103,12 @@ SELECT
     coalesce(c.refunded_orders, 0) AS refunded_orders,
     coalesce(c.refund_revenue, 0)  AS refund_revenue
 FROM sums AS s
-JOIN users AS u ON {{ users_join }}
-LEFT JOIN commerce AS c ON {{ commerce_join }}
+JOIN users AS u ON u.grouping_id = s.grouping_id AND {{ m.same_keys("u", "s", joined) }}
+LEFT JOIN commerce AS c ON c.grouping_id = s.grouping_id AND {{ m.same_keys("c", "s", joined) }}
 UNION ALL
 SELECT
     day, week, month {{ grain_keys }} {{ mover_keys }}, grouping_id
-    {{ event_sums_null }},
+    {{ m.sums(event_sums, "null") }},
     NULL  AS viewers,
     users AS active_users,
     purchasers, orders, gmv, refunded_orders, refund_revenue

@@ -1,3 +1,5 @@
+{% import "_macros.sql" as m %}
+{% set event_predicate = m.selector(event) %}
 -- Lifecycle: users per period and status, from the periods in which each user did the event.
 --
 -- For a period p and a user who did the event in p:
@@ -13,7 +15,7 @@
 --
 -- Parameters: $to_exclusive (local TIMESTAMP, NULL = open end), $step (one period as interval text:
 -- '1 day' | '1 week' | '1 month') and the values bound by the predicate.
--- Fragments (built by lifecycle.py): event_predicate (event selector), period_start (local_time
+-- Template data: event (the event selector, for the selector macro). Fragment: period_start (local_time
 -- truncated to its day/week/month).
 WITH active AS (
     SELECT DISTINCT

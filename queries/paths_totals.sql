@@ -1,11 +1,12 @@
+{% import "_macros.sql" as m %}
 -- User paths: totals over every path (temp table path_sequences): paths, distinct users, distinct
--- sequences (the key_columns fragment, see paths_sequences), converted paths and distinct users
+-- sequences (of the key columns event_k, repeats_k, see paths_sequences), converted paths and distinct users
 -- with a converted path; suppressed_paths / suppressed_sequences: the paths and sequences of the
 -- sequences with fewer than $min_group_size distinct users (small-cell suppression, docs/privacy.md).
 WITH per_sequence AS (
     SELECT count(*) AS paths, count(DISTINCT user_id) AS users
     FROM path_sequences
-    GROUP BY {{ key_columns }}
+    GROUP BY {{ m.step_keys(steps) }}
 )
 SELECT
     count(*) AS paths,

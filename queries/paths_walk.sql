@@ -1,3 +1,6 @@
+{% import "_macros.sql" as m %}
+{% set anchor_predicate = m.selector(anchor, "e") %}
+{% set end_predicate = m.selector(conversion, "e") if conversion else "FALSE" %}
 -- User paths, stage 1: every path's horizon walked away from its anchor, into temp table path_walk.
 --
 -- Anchor: the first event (by event_time) matching the anchor selector among the events in the date
@@ -14,7 +17,8 @@
 -- holds an event matching the end_predicate fragment, FALSE when there is no conversion event).
 -- Kept: the first $steps positions; with $collapse instead every event starting a run of equal
 -- event names (the next stage numbers the runs).
--- Fragments: anchor_predicate and end_predicate are selector predicates over alias e.
+-- Template data: anchor and conversion (event selectors, for the selector macro over alias e; conversion
+-- may be none: no event ends a path).
 CREATE OR REPLACE TEMP TABLE path_walk AS
 WITH anchors AS (
     SELECT

@@ -6,14 +6,14 @@
 -- describe the session's first view (where set). Outcomes are the purchases inside the session:
 -- purchased (0/1), orders (distinct order_id, a purchase without one counting once), revenue (sum).
 -- No parameters (the range is applied by the `events` view).
--- Fragment: aggregates (regression_frame_aggregates.sql, shared with the user frame: the first view's
+-- Included: regression_frame_aggregates.sql (shared with the user frame: the first view's
 -- attributes, the engagement counts and rates, the outcomes).
 SELECT
     user_id,
     session_id,
     min(event_time)                                                                 AS start_time,
     (epoch(max(event_time)) - epoch(min(event_time))) / 60.0                        AS duration_min,
-    {{ aggregates }}
+    {% include "regression_frame_aggregates.sql" %}
 FROM events
 WHERE user_id IS NOT NULL AND session_id IS NOT NULL
 GROUP BY user_id, session_id

@@ -7,7 +7,7 @@
 -- range: purchased (0/1), orders (distinct order_id, a purchase without one counting once), revenue
 -- (sum of purchase revenue, i.e. the user's GMV).
 -- No parameters (the range is applied by the `events` view).
--- Fragment: aggregates (regression_frame_aggregates.sql, shared with the session frame: the first view's
+-- Included: regression_frame_aggregates.sql (shared with the session frame: the first view's
 -- attributes, the engagement counts and rates, the outcomes). The outer SELECT fixes the column order.
 SELECT
     user_id, start_time, platform, traffic_source, creator_id, views, likes, comments, shares, completes,
@@ -19,7 +19,7 @@ FROM (
         min(event_time) FILTER (WHERE event_name = 'video_view')                        AS start_time,
         count(DISTINCT session_id)                                                      AS sessions,
         count(DISTINCT CAST(local_time AS DATE))                                        AS active_days,
-        {{ aggregates }}
+        {% include "regression_frame_aggregates.sql" %}
     FROM events
     WHERE user_id IS NOT NULL
     GROUP BY user_id

@@ -1,3 +1,6 @@
+{% import "_macros.sql" as m %}
+{% set start_predicate = m.selector(start) %}
+{% set return_predicate = m.selector(return_event) %}
 -- Retention cohorts: for every cohort entry, in which later periods the user did the return event.
 --
 -- A cohort entry is (user, cohort period): with $recurring = false the period of the user's first start
@@ -21,17 +24,17 @@
 -- events: the cohort is the period of the first start's local time, converted for that one instant.
 --
 -- Parameters: $recurring (BOOLEAN) and the values bound by the predicates.
--- Fragments (built by retention.py): start_predicate and return_predicate (event selectors),
+-- Template data: start and return_event (event selectors, for the selector macro). Fragments (built by
+-- retention.py):
 -- period_start (local_time truncated to its day/week/month), cohort_start (the same truncation of the
--- local time of first_start), by_value (the breakdown property as VARCHAR, or a NULL constant without a
--- breakdown).
+-- local time of first_start). Template data: by (the breakdown property, or none).
 WITH flagged AS (
     -- the selectors evaluated once per event
     SELECT
         user_id,
         event_time,
         local_time,
-        {{ by_value }}          AS by_value,
+        {% if by %}CAST({{ by | ident }} AS VARCHAR){% else %}CAST(NULL AS VARCHAR){% endif %}          AS by_value,
         {{ start_predicate }}   AS is_start,
         {{ return_predicate }}  AS is_return
     FROM events

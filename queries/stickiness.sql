@@ -1,3 +1,5 @@
+{% import "_macros.sql" as m %}
+{% set event_predicate = m.selector(event) %}
 -- Stickiness: how many users were active on 1, 2, 3, ... distinct days of each period and month.
 --
 -- A user is active on a day (local calendar day) when they did the event that day. One row per
@@ -6,7 +8,7 @@
 -- in a month is the sum of that month's DAU).
 --
 -- Parameters: the values bound by the predicate.
--- Fragments (built by stickiness.py): event_predicate (event selector), day_start (local_time
+-- Template data: event (the event selector, for the selector macro). Fragments: day_start (local_time
 -- truncated to its day), period_start and month_start (the day truncated to its period / month).
 WITH active_days AS (
     SELECT DISTINCT

@@ -260,6 +260,6 @@ def _copy_assignments(source: EventSource, files: list[str], hive: bool, columns
     select += _kept([c for c in columns if c not in REQUIRED_ASSIGNMENT_COLUMNS], keep, transformations, dropped)
     with atomic_path(target, "--out") as tmp:
         sql.execute(source.con, "anonymize_assignments", {**params.values, "files": files, "target": str(tmp)},
-                    {"select_list": ",\n    ".join(select), "hive": "true" if hive else "false"})
+                    {"select_list": ",\n    ".join(select), "hive": hive})
         rows = _rows(source, tmp)
     return AssignmentsCopy(rows, ASSIGNMENTS_FILE, transformations, dropped)

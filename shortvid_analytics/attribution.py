@@ -118,19 +118,16 @@ def run(source: EventSource, options: AttributionOptions) -> AttributionResult:
     by, same_product, top, min_group_size = options.by, options.same_product, options.top, options.min_group_size
     conversion_spec.validate(source, "conversion event")
     touch_spec.validate(source, "touch event")
-    by_column = _require_dimension(source, by)
+    _require_dimension(source, by)
     if same_product:
         _require_dimension(source, "product_id", "--same-product needs")
 
     binder = sql.Params()
-    fragments = {
-        "conversion_predicate": conversion_spec.predicate(binder, source.columns, "e"),
-        "touch_predicate": touch_spec.predicate(binder, source.columns, "t"),
+    context = {
+        "conversion": conversion_spec.selection(binder, source.columns),
+        "touch": touch_spec.selection(binder, source.columns),
         # columns an analysis does not use stay out of the queries (each would be read for every event)
-        "by_column": f"e.{by_column}" if parsed.name == "platform" else "NULL",
-        "conversion_product": "e.product_id" if same_product else "CAST(NULL AS VARCHAR)",
-        "product_match": "t.product_id = c.product_id" if same_product else "TRUE",
-        "touch_group": f"t.{by_column}",
+        "by": by, "own_group": parsed.name == "platform", "same_product": same_product,
     }
     values = binder.values | {
         "window_seconds": lookback.total_seconds(),
@@ -139,17 +136,7 @@ def run(source: EventSource, options: AttributionOptions) -> AttributionResult:
         "top": top,
         "min_group_size": min_group_size,
     }
-    con = source.con
-    try:
-        sql.run(con, "attribution_conversions", values, fragments)
-        credits_query = "attribution_platform_credits" if parsed.name == "platform" else "attribution_touch_credits"
-        sql.run(con, credits_query, values, fragments)
-        group_frame = sql.run(con, "attribution_groups", values, fragments)
-        totals_row = sql.run(con, "attribution_totals", values).row(0, named=True)
-    finally:
-        for table in _TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-
+    group_frame, totals_row = _run_queries(source.con, values, context, parsed.name == "platform")
     totals = ConversionTotals(int(totals_row["conversions"]), float(totals_row["orders"]), float(totals_row["gmv"]))
     attributed = ConversionTotals(int(totals_row["attributed_conversions"]), float(totals_row["attributed_orders"]),
                                   float(totals_row["attributed_gmv"]))
@@ -185,8 +172,22 @@ def attribution(source: EventSource, *args: Any, **values: Any) -> AttributionRe
     return run(source, AttributionOptions(*args, **values))
 
 
-def _require_dimension(source: EventSource, column: str, what: str = "--by") -> str:
-    """The quoted name of ``column`` when the export really has it (not an absent canonical column)."""
+def _run_queries(con: Any, values: dict[str, Any], context: dict[str, Any],
+                 own_group: bool) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The conversions and credits into their temporary tables, then the groups and the totals (dropping the
+    tables after)."""
+    try:
+        sql.run(con, "attribution_conversions", values, context)
+        sql.run(con, "attribution_platform_credits" if own_group else "attribution_touch_credits", values, context)
+        group_frame = sql.run(con, "attribution_groups", values, context)
+        return group_frame, sql.run(con, "attribution_totals", values).row(0, named=True)
+    finally:
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _require_dimension(source: EventSource, column: str, what: str = "--by") -> None:
+    """Refuse ``column`` unless the export really has it (not an absent canonical column)."""
     if column in CANONICAL_COLUMNS:
         present = source.config.source_column(column) in source.raw_columns
     else:
@@ -197,7 +198,6 @@ def _require_dimension(source: EventSource, column: str, what: str = "--by") -> 
                                                or source.config.source_column(c) in source.raw_columns)]
         raise OptionError(f"{what} {column!r}: {source.path} has no such column; "
                           f"columns present: {', '.join(available)}")
-    return sql.quote_ident(column)
 
 
 def _share(part: float, whole: float) -> float | None:

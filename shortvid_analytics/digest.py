@@ -128,31 +128,18 @@ def run(source: EventSource, options: DigestOptions) -> DigestResult:
     week, as_of, allow_partial, by = options.week, options.as_of, options.allow_partial, options.by
     top_movers, min_group_size = options.top_movers, options.min_group_size
     choice = parse_week_option(week)
-    if min_group_size is None:
-        min_group_size = source.config.privacy.min_group_size
-    check_min_group_size(min_group_size)
-    if by is None and _has_column(source, "platform"):
-        by = "platform"
+    by, min_group_size = _checked_options(source, by, min_group_size)
     breakdown = breakdown_columns(source, [by], option="--by") if by else []
     movers = [c for c in MOVER_COLUMNS if _has_column(source, c)]
     frames = period_kpis(source, Period.week, breakdowns=[(), tuple(breakdown)] if breakdown else [()],
                          gmv_by=movers, min_group_size=min_group_size)
     start = choice if isinstance(choice, date) else last_complete_week(frames.days)
     label = Period.week.label(start)
-    event_days = set(frames.days)
-    present = [start + timedelta(days=k) for k in range(7) if start + timedelta(days=k) in event_days]
-    if len(present) < 7 and not allow_partial:
-        span = f"data covers {frames.days[0]} .. {frames.days[-1]}"
-        what = ("has no events" if not present else
-                f"is partial: events on {len(present)} of 7 days ({', '.join(d.isoformat() for d in present)})")
-        raise IncompleteWeek(f"week {label} {what}; {span}; pass --allow-partial to build the digest anyway")
+    present = _days_present(frames.days, start, label, allow_partial)
 
     totals = frames.breakdowns[0]
     weeks = {row["period_start"]: row for row in totals.iter_rows(named=True)}
     kpis = [_compare(kpi, start, weeks) for kpi in DIGEST_KPIS]
-    history_starts = [start - timedelta(weeks=k) for k in range(BASELINE_WEEKS, -1, -1)]
-    history = totals.filter(pl.col("period_start").is_in(history_starts)).select(
-        "period", "period_start", "complete", "weeks_complete", "months_complete", *(k.name for k in DIGEST_KPIS))
     stamp = _utc(as_of) if as_of else datetime.now(UTC)
     return DigestResult(
         params={
@@ -166,23 +153,57 @@ def run(source: EventSource, options: DigestOptions) -> DigestResult:
             "confidence": CONFIDENCE,
         },
         generated_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        week={
-            "label": label,
-            "start": start,
-            "end": start + timedelta(days=6),
-            "previous": Period.week.label(start - timedelta(weeks=1)),
-            "complete": len(present) == 7,
-            "days_with_events": len(present),
-            "data_first_day": frames.days[0],
-            "data_last_day": frames.days[-1],
-        },
+        week=_week_info(start, label, present, frames.days),
         kpis=kpis,
         anomalies=[k["kpi"] for k in kpis if k["anomaly"]],
         breakdown=_breakdown(frames.breakdowns[1], breakdown[0], start) if breakdown else {},
         movers={column: _movers(frames.gmv_by[column], column, start, top_movers, min_group_size)
                 for column in movers},
-        history=history,
+        history=_history(totals, start),
     )
+
+
+def _checked_options(source: EventSource, by: str | None, min_group_size: int | None) -> tuple[str | None, int]:
+    """``by`` (default ``platform`` when the export has it) and ``min_group_size`` (default: the config's)."""
+    if min_group_size is None:
+        min_group_size = source.config.privacy.min_group_size
+    check_min_group_size(min_group_size)
+    if by is None and _has_column(source, "platform"):
+        by = "platform"
+    return by, min_group_size
+
+
+def _days_present(days: list[date], start: date, label: str, allow_partial: bool) -> list[date]:
+    """The days of the week starting ``start`` that have events; a week missing one is refused unless
+    ``allow_partial``."""
+    event_days = set(days)
+    present = [start + timedelta(days=k) for k in range(7) if start + timedelta(days=k) in event_days]
+    if len(present) < 7 and not allow_partial:
+        span = f"data covers {days[0]} .. {days[-1]}"
+        what = ("has no events" if not present else
+                f"is partial: events on {len(present)} of 7 days ({', '.join(d.isoformat() for d in present)})")
+        raise IncompleteWeek(f"week {label} {what}; {span}; pass --allow-partial to build the digest anyway")
+    return present
+
+
+def _history(totals: pl.DataFrame, start: date) -> pl.DataFrame:
+    """The KPI rows of the baseline weeks up to the digest's week."""
+    history_starts = [start - timedelta(weeks=k) for k in range(BASELINE_WEEKS, -1, -1)]
+    return totals.filter(pl.col("period_start").is_in(history_starts)).select(
+        "period", "period_start", "complete", "weeks_complete", "months_complete", *(k.name for k in DIGEST_KPIS))
+
+
+def _week_info(start: date, label: str, present: list[date], days: list[date]) -> dict[str, Any]:
+    return {
+        "label": label,
+        "start": start,
+        "end": start + timedelta(days=6),
+        "previous": Period.week.label(start - timedelta(weeks=1)),
+        "complete": len(present) == 7,
+        "days_with_events": len(present),
+        "data_first_day": days[0],
+        "data_last_day": days[-1],
+    }
 
 
 def _utc(moment: datetime) -> datetime:

@@ -28,7 +28,6 @@ from .kpi import (
     derive,
     empty_kpi_warnings,
     kpi_columns,
-    sums_fragment,
 )
 from .options.engagement import EngagementOptions
 from .privacy import SUPPRESSED, SUPPRESSED_GROUPS, pool_small_groups
@@ -79,17 +78,9 @@ def run(source: EventSource, options: EngagementOptions) -> EngagementResult:
     if not columns:
         raise OptionError("--by: give at least one column to group by, e.g. --by creator_id")
     create_kpi_events(source)
-    keys = [sql.quote_ident(c) for c in columns]
-    count_active = min_group_size > 1
-    raw = sql.run(source.con, "engagement", fragments={
-        "group_keys": ", ".join(keys),
-        "event_sums": sums_fragment(EVENT_SUMS),
-        "commerce_sums": sums_fragment(COMMERCE_SUMS),
-        "counts_keys": ", ".join(f"c.{k}" for k in keys),
-        "users_join": sql.same_keys("c", "u", keys),
-        "commerce_join": sql.same_keys("c", "m", keys),
-        "pair_filter": "user_id IS NOT NULL" if count_active else "viewer_id IS NOT NULL",
-        "active_users": "coalesce(u.pairs, 0)" if count_active else "CAST(NULL AS BIGINT)",
+    raw = sql.run(source.con, "engagement", context={
+        "columns": columns, "event_sums": EVENT_SUMS, "commerce_sums": COMMERCE_SUMS,
+        "count_active": min_group_size > 1,
     })
     pooled = pool_small_groups(raw, "active_users", min_group_size, sums=[*INGREDIENTS, "active_users"])
     derived = derive(pooled).select(*columns, *kpi_columns(KPIS), "active_users", SUPPRESSED, SUPPRESSED_GROUPS)

@@ -9,7 +9,7 @@ event source, :mod:`.sql` and the analyses never ask which engine they run on, e
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, TypeAlias, TypeGuard
 
 import duckdb
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .spark import SparkConnection
 
     #: A query engine connection: DuckDB's, or Spark's (optional dependency, imported on use).
-    Connection = duckdb.DuckDBPyConnection | SparkConnection
+    Connection: TypeAlias = duckdb.DuckDBPyConnection | SparkConnection
 
 
 def is_duckdb(con: Connection) -> TypeGuard[duckdb.DuckDBPyConnection]:

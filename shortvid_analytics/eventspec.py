@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .errors import OptionError
-from .sql import Params, quote_ident
+from .sql import Params, macro
 
 _OPERATOR = re.compile(r"\s*(!=|=|not\s+in(?=[\s(])|in(?=[\s(]))\s*", re.IGNORECASE)
 _QUOTES = "\"'"
@@ -173,24 +173,21 @@ class EventSpec:
         for prop in self.properties:
             source.require_column(prop, f"property in {what} {str(self)!r}")
 
+    def selection(self, params: Params, column_types: dict[str, str]) -> dict[str, Any]:
+        """This selector as data for the ``selector`` macro of ``queries/_macros.sql``: the placeholders of
+        its event names and, per filter, the column, the operator and the placeholders of its values (each
+        value bound via ``params``, converted to the column's type)."""
+        names = [params.bind(n) for n in self.names]
+        filters = [{"column": flt.prop, "op": flt.op,
+                    "placeholders": [params.bind(_coerce(v, column_types.get(flt.prop, "VARCHAR"), flt.prop))
+                                     for v in flt.values]}
+                   for flt in self.filters]
+        return {"names": names, "filters": filters}
+
     def predicate(self, params: Params, column_types: dict[str, str], alias: str = "") -> str:
-        """SQL boolean expression selecting this selector's events; values are bound via ``params``."""
-        prefix = f"{alias}." if alias else ""
-        names = ", ".join(params.bind(n) for n in self.names)
-        clauses = [f"{prefix}event_name IN ({names})"]
-        for flt in self.filters:
-            col = prefix + quote_ident(flt.prop)
-            typ = column_types.get(flt.prop, "VARCHAR")
-            values = [params.bind(_coerce(v, typ, flt.prop)) for v in flt.values]
-            if flt.op == "=":
-                clauses.append(f"{col} = {values[0]}")
-            elif flt.op == "!=":
-                clauses.append(f"({col} IS NULL OR {col} <> {values[0]})")
-            elif flt.op == "in":
-                clauses.append(f"{col} IN ({', '.join(values)})")
-            else:
-                clauses.append(f"({col} IS NULL OR {col} NOT IN ({', '.join(values)}))")
-        return "(" + " AND ".join(clauses) + ")"
+        """SQL boolean expression selecting this selector's events (the ``selector`` macro); values are bound
+        via ``params``."""
+        return macro("selector")(self.selection(params, column_types), alias)
 
 
 def parse_list(text: str) -> list[EventSpec]:

@@ -286,7 +286,7 @@ class _FunnelQuery:
         taus_after_first = [f"tau_{m}" for m in range(2, self.n + 1)]
         no_taus = ", ".join(f"CAST(NULL AS BIGINT) AS {tau}" for tau in taus_after_first)
         if self.options.order is FunnelOrder.ordered:
-            return self._ordered_sparse_sql(no_taus) if self._steps_disjoint() else self._ordered_sql(no_taus)
+            return self._ordered_sparse_sql() if self._steps_disjoint() else self._ordered_sql()
         if self.options.order is FunnelOrder.strict:
             return self._strict_sql()
         return sql.render("funnel_unordered", {
@@ -312,34 +312,10 @@ class _FunnelQuery:
         level then compare on the steps they reached only."""
         return ", ".join(f"CASE WHEN level >= {m} THEN {time} END AS tau_{m}" for m, time in enumerate(times, 2))
 
-    def _ordered_passes(self, no_taus: str, lowest: int) -> str:
-        """pass_last (funnel_ordered_last.sql), then the passes of funnel_ordered_pass.sql for k = n-1 ..
-        ``lowest`` (pass_k reads pass_(k+1), the first reads pass_last; with ``lowest`` = n, pass_n is
-        pass_last itself)."""
-        n = self.n
-        passes = [sql.render("funnel_ordered_last", {"no_taus": no_taus})]
-        if lowest == n:
-            return "\n".join([*passes, f"pass_{n} AS (SELECT * FROM pass_last),"])
-        previous = "pass_last"
-        for k in range(n - 1, lowest - 1, -1):
-            next_bit = 1 << k
-            next_chain = ",\n            ".join(
-                f"first_value(CASE WHEN role_mask & {next_bit} <> 0 THEN {'t' if m == k + 1 else f'tau_{m}'} END "
-                f"IGNORE NULLS) OVER later AS next_tau_{m}"
-                for m in range(k + 1, n + 1)
-            )
-            chain = ",\n        ".join(
-                f"CAST(NULL AS BIGINT) AS tau_{m}" if m <= k else f"coalesce(next_tau_{m}, $unreachable) AS tau_{m}"
-                for m in range(2, n + 1)
-            )
-            passes.append(sql.render("funnel_ordered_pass", {
-                "step": str(k), "bit": str(1 << (k - 1)), "next_bit": str(next_bit), "previous": previous,
-                "tau_columns": ", ".join(f"tau_{m}" for m in range(2, n + 1)), "no_taus": no_taus,
-                "next_chain": next_chain, "chain": chain,
-                "user_partition": self._user_partition(), "canonical_order": self._canonical_order(with_hold=False),
-            }))
-            previous = f"pass_{k}"
-        return "\n".join(passes)
+    def _passes_data(self) -> dict[str, Any]:
+        """What the macro ordered_passes (queries/_macros.sql) needs besides the lowest step."""
+        return {"n": self.n, "user_partition": self._user_partition(),
+                "canonical_order": self._canonical_order(with_hold=False)}
 
     def _level(self, time: str) -> str:
         """The last step whose chain time lies within the window of an entry at ``time`` (chain times increase);
@@ -347,11 +323,11 @@ class _FunnelQuery:
         whens = " ".join(f"WHEN tau_{m} <= {time} + $window_us THEN {m}" for m in range(self.n, 2, -1))
         return f"CASE {whens} ELSE 2 END" if whens else "2"
 
-    def _ordered_sql(self, no_taus: str) -> str:
+    def _ordered_sql(self) -> str:
         n = self.n
         level = " ".join(f"WHEN tau_{m} <= t + $window_us THEN {m}" for m in range(n, 1, -1))
         return sql.render("funnel_ordered", {
-            "passes": self._ordered_passes(no_taus, 1), "level": f"CASE {level} ELSE 1 END",
+            **self._passes_data(), "level": f"CASE {level} ELSE 1 END",
             "reached_taus": self._reached([f"tau_{m}" for m in range(2, n + 1)]),
         })
 
@@ -360,14 +336,13 @@ class _FunnelQuery:
         names = [name for spec in self.options.steps for name in set(spec.names)]
         return len(names) == len(set(names))
 
-    def _ordered_sparse_sql(self, no_taus: str) -> str:
+    def _ordered_sparse_sql(self) -> str:
         n = self.n
         later = range(3, n + 1)
         return sql.render("funnel_ordered_sparse", {
             "entry_events": self._events_sql(self.step_predicates[0]),
             "later_events": self._events_sql(self.later_steps_filter),
-            "passes": self._ordered_passes(no_taus, 2),
-            "user_partition": self._user_partition(),
+            **self._passes_data(),
             "group_taus": "".join(f", tau_{m}" for m in later),
             "level": self._level("last_entry"),
             "first_reaching": "".join(

@@ -205,13 +205,7 @@ def breakdown_columns(source: EventSource, by: Sequence[str], option: str = "--b
 
 def create_kpi_events(source: EventSource) -> None:
     """Create the ``kpi_events`` view (the event-level KPI ingredients) on the source's connection."""
-    source.con.execute(sql.render("kpi_events_view"))
-
-
-def sums_fragment(sums: Sequence[tuple[str, str]], template: str = "{sql}") -> str:
-    """SQL select-list items ``, <aggregate> AS <name>`` of ``sums``; ``template`` may wrap each aggregate
-    (``{sql}``) or replace it by an expression of the column ``{name}`` (e.g. ``sum({name})``)."""
-    return "".join(f",\n        {template.format(sql=agg, name=name)} AS {name}" for name, agg in sums)
+    sql.execute(source.con, "kpi_events_view")
 
 
 # ----------------------------------------------------------------------------------------- periods
@@ -256,44 +250,16 @@ def period_kpis(
         aliases = tuple(grain[c] for c in columns)
         sets += [("day", *aliases), ("week", *aliases), ("month", *aliases)]
     mover_sets = [(period.value, alias) for alias in mover_alias.values()]
-    joined = ["day", "week", "month", *grain.values()]
-    all_keys = [*joined, *mover_alias.values()]
+    all_keys = ["day", "week", "month", *grain.values(), *mover_alias.values()]
 
-    def keys(aliases: Sequence[str], prefix: str = "") -> str:
-        return "".join(f", {prefix}{a}" for a in aliases)
-
-    def grouping_sets(with_user: bool = False, movers: bool = False) -> str:
-        return ", ".join(f"({', '.join((*s, 'user_id') if with_user else s)})"
-                         for s in sets + (mover_sets if movers else []))
-
-    def join(other: str) -> str:
-        return f"{other}.grouping_id = s.grouping_id AND {sql.same_keys(other, 's', joined)}"
-
-    fragments = {
+    raw = sql.run(source.con, "kpi_periods", context={
+        "grain": list(grain.items()), "movers": list(mover_alias.items()),
+        "sets": [list(s) for s in sets], "mover_sets": [list(s) for s in mover_sets],
         "day_expr": f"CAST({Period.day.trunc_sql('local_time')} AS DATE)",
         "week_expr": f"CAST({Period.week.trunc_sql('day')} AS DATE)",
         "month_expr": f"CAST({Period.month.trunc_sql('day')} AS DATE)",
-        "grain_select": "".join(f", {sql.quote_ident(c)} AS {a}" for c, a in grain.items()),
-        "grain_keys": keys(grain.values()),
-        "grain_keys_s": keys(grain.values(), "s."),
-        "mover_select": "".join(f", CASE WHEN commerce_event IS NOT NULL THEN {sql.quote_ident(c)} END AS {a}"
-                                for c, a in mover_alias.items()),
-        "mover_keys": keys(mover_alias.values()),
-        "mover_nulls": "".join(f", NULL AS {a}" for a in mover_alias.values()),
-        "grouping_sets": grouping_sets(),
-        "user_sets": grouping_sets(with_user=True),
-        "commerce_sets": grouping_sets(movers=True),
-        "event_sums": sums_fragment(EVENT_SUMS),
-        "commerce_sums": sums_fragment(COMMERCE_SUMS),
-        "event_sums_added": sums_fragment(EVENT_SUMS, "sum({name})"),
-        "event_sums_s": sums_fragment(EVENT_SUMS, "s.{name}"),
-        "event_sums_null": sums_fragment(EVENT_SUMS, "NULL"),
-        "users_join": join("u"),
-        "commerce_join": join("c"),
-        "mover_scale": str(2 ** len(mover_alias)),
-        "mover_mask": str(2 ** len(mover_alias) - 1),
-    }
-    raw = sql.run(source.con, "kpi_periods", fragments=fragments)
+        "event_sums": EVENT_SUMS, "commerce_sums": COMMERCE_SUMS,
+    })
 
     def rows_of(grouped: tuple[str, ...]) -> pl.DataFrame:
         # GROUPING(...) has bit 1 for every column *not* grouped, the first column most significant.
@@ -322,6 +288,38 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
     With breakdown ``columns``, rows with fewer than ``min_group_size`` active users are pooled per
     period; the pooled row's ``days_with_events`` is null (days are not additive over groups).
     """
+    activity = _activity(period, columns, units, days_with_events)
+    rows = units[period.value].select([period.value, *columns, *INGREDIENTS, "active_users"])
+    rows = rows.join(activity, on=[period.value, *columns], how="left", nulls_equal=True)
+    flags: list[str] = []
+    if columns:
+        rows = pool_small_groups(rows, "active_users", min_group_size, within=[period.value],
+                                 sums=[*INGREDIENTS, "active_users", "dau", "wau", "mau"], same=["days_in_data"])
+        flags = [SUPPRESSED, SUPPRESSED_GROUPS]
+    starts = rows[period.value].to_list()
+    lengths = [(period.add(s, 1) - s).days for s in starts]
+    complete, weeks_complete, months_complete = _coverage(starts, lengths, days_with_events)
+    rows = derive(rows).with_columns(
+        pl.Series("period", [period.label(s) for s in starts], dtype=pl.String),
+        pl.Series("days", lengths, dtype=pl.Int64),
+        pl.Series("complete", complete, dtype=pl.Boolean),
+        pl.Series("weeks_complete", weeks_complete, dtype=pl.Boolean),
+        pl.Series("months_complete", months_complete, dtype=pl.Boolean),
+        pl.col("active_users").cast(pl.Int64),
+        pl.col("days_with_events").cast(pl.Int64),
+        pl.col("days_in_data").cast(pl.Int64),
+        _ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"),
+    )
+    order = ["period", pl.col(period.value).alias("period_start"), "days", "days_in_data", "days_with_events",
+             "complete", "weeks_complete", "months_complete", *columns, *kpi_columns(KPIS),
+             *[k.name for k in ACTIVITY_KPIS], *flags]
+    return rows.select(order).sort(["period_start", *flags[:1], *columns], nulls_last=True)
+
+
+def _activity(period: Period, columns: list[str], units: dict[str, pl.DataFrame],
+              days_with_events: list[date]) -> pl.DataFrame:
+    """Per (period, breakdown values): the days in the data, the mean DAU/WAU/MAU over the period's days of
+    the data span (a day without events counts 0) and the days with events."""
     first, last = days_with_events[0], days_with_events[-1]
     span = [first + timedelta(days=k) for k in range((last - first).days + 1)]
     calendar = pl.DataFrame({unit: [Period(unit).start_of(d) for d in span] for unit in ("day", "week", "month")},
@@ -332,43 +330,28 @@ def _period_rows(period: Period, columns: list[str], units: dict[str, pl.DataFra
         counts = units[unit].select([unit, *columns, pl.col("active_users").alias(name)])
         grid = grid.join(counts, on=[unit, *columns], how="left", nulls_equal=True)
     grid = grid.with_columns(pl.col(c).fill_null(0) for c in ("dau", "wau", "mau"))
-    activity = grid.group_by([period.value, *columns]).agg(
+    return grid.group_by([period.value, *columns]).agg(
         pl.len().alias("days_in_data"),
         pl.col("dau").mean(), pl.col("wau").mean(), pl.col("mau").mean(),
         (pl.col("dau") > 0).sum().alias("days_with_events"),
     )
-    rows = units[period.value].select([period.value, *columns, *INGREDIENTS, "active_users"])
-    rows = rows.join(activity, on=[period.value, *columns], how="left", nulls_equal=True)
-    flags: list[str] = []
-    if columns:
-        rows = pool_small_groups(rows, "active_users", min_group_size, within=[period.value],
-                                 sums=[*INGREDIENTS, "active_users", "dau", "wau", "mau"], same=["days_in_data"])
-        flags = [SUPPRESSED, SUPPRESSED_GROUPS]
+
+
+def _coverage(starts: list[date], lengths: list[int],
+              days_with_events: list[date]) -> tuple[list[bool], list[bool], list[bool]]:
+    """Per period (start, length in days): every day has events; every ISO week / month of its days lies
+    inside the data span."""
+    first, last = days_with_events[0], days_with_events[-1]
     event_days = set(days_with_events)
-    starts = rows[period.value].to_list()
-    lengths = [(period.add(s, 1) - s).days for s in starts]
-    period_days = [[s + timedelta(days=k) for k in range(n)] for s, n in zip(starts, lengths)]
+    period_days = [[s + timedelta(days=k) for k in range(n)] for s, n in zip(starts, lengths, strict=True)]
 
     def covered(unit: Period, days: list[date]) -> bool:
-        # every ISO week / month that one of ``days`` belongs to lies inside the data span
         return all(first <= unit.start_of(d) and unit.add(unit.start_of(d), 1) - timedelta(days=1) <= last
                    for d in days)
 
-    rows = derive(rows).with_columns(
-        pl.Series("period", [period.label(s) for s in starts], dtype=pl.String),
-        pl.Series("days", lengths, dtype=pl.Int64),
-        pl.Series("complete", [all(d in event_days for d in days) for days in period_days], dtype=pl.Boolean),
-        pl.Series("weeks_complete", [covered(Period.week, days) for days in period_days], dtype=pl.Boolean),
-        pl.Series("months_complete", [covered(Period.month, days) for days in period_days], dtype=pl.Boolean),
-        pl.col("active_users").cast(pl.Int64),
-        pl.col("days_with_events").cast(pl.Int64),
-        pl.col("days_in_data").cast(pl.Int64),
-        _ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"),
-    )
-    order = ["period", pl.col(period.value).alias("period_start"), "days", "days_in_data", "days_with_events",
-             "complete", "weeks_complete", "months_complete", *columns, *kpi_columns(KPIS),
-             *[k.name for k in ACTIVITY_KPIS], *flags]
-    return rows.select(order).sort(["period_start", *flags[:1], *columns], nulls_last=True)
+    return ([all(d in event_days for d in days) for days in period_days],
+            [covered(Period.week, days) for days in period_days],
+            [covered(Period.month, days) for days in period_days])
 
 
 # ----------------------------------------------------------------------------------------- kpi command

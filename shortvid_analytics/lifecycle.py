@@ -102,12 +102,11 @@ def run(source: EventSource, options: LifecycleOptions) -> LifecycleResult:
     event.validate(source, "event")
     span = observed_span(source)
     params = sql.Params()
-    fragments = {"event_predicate": event.predicate(params, source.columns),
-                 "period_start": period.trunc_sql("local_time")}
+    context = {"event": event.selection(params, source.columns), "period_start": period.trunc_sql("local_time")}
     to_exclusive = (datetime.combine(source.date_to + timedelta(days=1), time())
                     if source.date_to else None)
     rows = sql.run(source.con, "lifecycle",
-                   {**params.values, "to_exclusive": to_exclusive, "step": f"1 {period.value}"}, fragments)
+                   {**params.values, "to_exclusive": to_exclusive, "step": f"1 {period.value}"}, context)
 
     counts: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
     for row in rows.iter_rows(named=True):

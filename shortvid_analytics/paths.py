@@ -175,7 +175,8 @@ def run(source: EventSource, options: PathsOptions) -> PathsResult:
     collapse_repeats, session, min_group_size = options.collapse_repeats, options.session, options.min_group_size
     horizon = options.horizon
     forward = start_spec is not None
-    anchor_spec = start_spec if forward else end_spec
+    anchor_spec = start_spec or end_spec
+    assert anchor_spec is not None  # PathsOptions requires start or end
     anchor_spec.validate(source, "start event" if forward else "end event")
     conversion_spec = end_spec if forward else None
     if conversion_spec is not None:
@@ -184,39 +185,28 @@ def run(source: EventSource, options: PathsOptions) -> PathsResult:
         _require_sessions(source)
 
     binder = sql.Params()
-    fragments = {
-        "anchor_predicate": anchor_spec.predicate(binder, source.columns, "e"),
-        "end_predicate": conversion_spec.predicate(binder, source.columns, "e") if conversion_spec else "FALSE",
+    context = {
+        "anchor": anchor_spec.selection(binder, source.columns),
+        "conversion": conversion_spec.selection(binder, source.columns) if conversion_spec else None,
+        "steps": steps,
+        "step_params": [binder.bind(k) for k in range(1, steps + 1)],
     }
-    fragments |= _sequence_fragments(binder, steps)
     values = binder.values | {
         "forward": forward, "by_session": session, "collapse": collapse_repeats, "steps": steps, "top": top,
         "window_seconds": horizon.total_seconds() if horizon else None,
         "path_start": PATH_START, "path_end": PATH_END, "min_group_size": min_group_size,
     }
     params = options.params(source)
-    con = source.con
-    try:
-        sql.run(con, "paths_walk", values, fragments)
-        sql.run(con, "paths_steps", values)
-        sql.run(con, "paths_sequences", values, fragments)
-        totals_row = sql.run(con, "paths_totals", values, fragments).row(0, named=True)
-        top_frame = sql.run(con, "paths_top", values, fragments)
-        transitions_frame = sql.run(con, "paths_transitions", values)
-        steps_frame = sql.run(con, "paths_step_matrix", values)
-        # a second pass over the steps, only when suppressing: the distinct users behind each cell
-        cell_users = sql.run(con, "paths_cell_users", values) if min_group_size > 1 else None
-    finally:
-        for table in _TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-
+    frames = _run_queries(source.con, values, context, min_group_size)
+    totals_row = frames["totals"].row(0, named=True)
     converts = conversion_spec is not None
     totals = _totals(totals_row, converts)
     top_paths = [_path_row(rank, row, steps, forward, totals.paths, converts)
-                 for rank, row in enumerate(top_frame.iter_rows(named=True), start=1)]
+                 for rank, row in enumerate(frames["top"].iter_rows(named=True), start=1)]
     notes = []
     if totals.paths == 0:
         notes.append(f"no event matches {anchor_spec} in the date range: there are no paths")
+    cell_users = frames.get("cell_users")
     return PathsResult(
         params=params,
         direction="forward" if forward else "backward",
@@ -226,14 +216,35 @@ def run(source: EventSource, options: PathsOptions) -> PathsResult:
         other_sequences=totals.sequences - len(top_paths) - int(totals_row["suppressed_sequences"]),
         suppressed_paths=int(totals_row["suppressed_paths"]),
         suppressed_sequences=int(totals_row["suppressed_sequences"]),
-        transitions=_transitions(transitions_frame, cell_users, min_group_size),
-        step_matrix=_step_matrix(steps_frame, totals.paths, steps, forward, cell_users, min_group_size),
+        transitions=_transitions(frames["transitions"], cell_users, min_group_size),
+        step_matrix=_step_matrix(frames["steps"], totals.paths, steps, forward, cell_users, min_group_size),
         notes=notes,
     )
 
 
+def _run_queries(con: Any, values: dict[str, Any], context: dict[str, Any],
+                 min_group_size: int) -> dict[str, pl.DataFrame]:
+    """The path stages into their temporary tables, then the result queries (dropping the tables after)."""
+    try:
+        sql.run(con, "paths_walk", values, context)
+        sql.run(con, "paths_steps", values)
+        sql.run(con, "paths_sequences", values, context)
+        frames = {
+            "totals": sql.run(con, "paths_totals", values, context),
+            "top": sql.run(con, "paths_top", values, context),
+            "transitions": sql.run(con, "paths_transitions", values),
+            "steps": sql.run(con, "paths_step_matrix", values),
+        }
+        # a second pass over the steps, only when suppressing: the distinct users behind each cell
+        if min_group_size > 1:
+            frames["cell_users"] = sql.run(con, "paths_cell_users", values)
+        return frames
+    finally:
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _totals(row: dict[str, Any], converts: bool) -> PathTotals:
-    """The totals of ``paths_totals.sql``; the conversion fields only when there is a conversion event."""
     return PathTotals(
         paths=int(row["paths"]),
         users=int(row["users"]),
@@ -263,19 +274,6 @@ def _require_sessions(source: EventSource) -> None:
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator if numerator is not None and denominator else None
-
-
-def _sequence_fragments(binder: sql.Params, steps: int) -> dict[str, str]:
-    """SQL pivoting a path's steps into columns ``event_k``/``repeats_k`` (k = distance from the anchor)."""
-    pivot, keys, order = [], [], []
-    for k in range(1, steps + 1):
-        at_k = f"abs(step) = {binder.bind(k)}"
-        event, repeats = sql.quote_ident(f"event_{k}"), sql.quote_ident(f"repeats_{k}")
-        pivot += [f"max(CASE WHEN {at_k} THEN event_name END) AS {event}",
-                  f"max(CASE WHEN {at_k} THEN repeats END) AS {repeats}"]
-        keys += [event, repeats]
-        order += [f"{event} NULLS FIRST", f"{repeats} NULLS FIRST"]
-    return {"step_columns": ",\n    ".join(pivot), "key_columns": ", ".join(keys), "key_order": ", ".join(order)}
 
 
 def _path_row(rank: int, row: dict[str, Any], steps: int, forward: bool, total_paths: int,

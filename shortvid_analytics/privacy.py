@@ -237,7 +237,7 @@ def detect_pii(con: Connection, raw_columns: dict[str, str]) -> list[PiiFinding]
     for name, typ in raw_columns.items():
         if not (typ == "VARCHAR" or typ in {"BIGINT", "HUGEINT", "UBIGINT"}):
             continue
-        values = sql.run(con, "pii_sample", fragments={"column": quote_ident(name)})["value"].to_list()
+        values = sql.run(con, "pii_sample", context={"column": name})["value"].to_list()
         if not values:
             continue
         kinds: dict[str, int] = {}

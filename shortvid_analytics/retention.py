@@ -171,15 +171,15 @@ def run(source: EventSource, options: RetentionOptions) -> RetentionResult:
     span = observed_span(source)
 
     params = sql.Params()
-    fragments = {
-        "start_predicate": start.predicate(params, source.columns),
-        "return_predicate": return_event.predicate(params, source.columns),
+    context = {
+        "start": start.selection(params, source.columns),
+        "return_event": return_event.selection(params, source.columns),
         "period_start": period.trunc_sql("local_time"),
         "cohort_start": period.trunc_sql(source.local_time_sql("first_start")),
-        "by_value": f"CAST({sql.quote_ident(by)} AS VARCHAR)" if by else "CAST(NULL AS VARCHAR)",
+        "by": by,
     }
     rows = sql.run(source.con, "retention", {**params.values, "recurring": mode is RetentionMode.recurring},
-                   fragments)
+                   context)
     if rows.is_empty():
         raise InputError(f"{source.path}: no {start} events in the analysed range")
 
@@ -196,15 +196,7 @@ def run(source: EventSource, options: RetentionOptions) -> RetentionResult:
     suppressed: Triangle | None = None
     suppressed_groups = 0
     if by is not None:
-        sizes = pool_small_groups(rows.group_by("by_value").agg(pl.col("value_users").first()), "value_users",
-                                  min_group_size, sums=["value_users"])
-        shown = set(sizes.filter(pl.col(SUPPRESSED).not_())["by_value"].to_list())
-        suppressed_groups = int(sizes[SUPPRESSED_GROUPS].sum())
-        pooled: dict[date, _Counts] = defaultdict(_Counts)
-        for value, cells in counts.items():
-            if value not in shown:
-                for cohort, cell in cells.items():
-                    pooled[cohort].add(cell)
+        shown, pooled, suppressed_groups = _shown_values(rows, counts, min_group_size)
         ordered = sorted(((v, c) for v, c in counts.items() if v in shown),
                          key=lambda kv: (-sum(c.size for c in kv[1].values()), kv[0] is None, kv[0] or ""))
         breakdown = {value: triangle(cells) for value, cells in ordered}
@@ -241,6 +233,20 @@ def retention(source: EventSource, *args: Any, **values: Any) -> RetentionResult
     """:func:`run` with the options given as :class:`RetentionOptions` fields: ``retention(source, "video_view",
     "purchase", "week", periods=5)``; text or typed values (parsed selectors, a :class:`Period`)."""
     return run(source, RetentionOptions(*args, **values))
+
+
+def _shown_values(rows: pl.DataFrame, counts: dict[str | None, dict[date, _Counts]],
+                  min_group_size: int) -> tuple[set[str | None], dict[date, _Counts], int]:
+    """The breakdown values large enough to show, the pooled counts of the others and how many they are."""
+    sizes = pool_small_groups(rows.group_by("by_value").agg(pl.col("value_users").first()), "value_users",
+                              min_group_size, sums=["value_users"])
+    shown = set(sizes.filter(pl.col(SUPPRESSED).not_())["by_value"].to_list())
+    pooled: dict[date, _Counts] = defaultdict(_Counts)
+    for value, cells in counts.items():
+        if value not in shown:
+            for cohort, cell in cells.items():
+                pooled[cohort].add(cell)
+    return shown, pooled, int(sizes[SUPPRESSED_GROUPS].sum())
 
 
 def _triangle(cells: dict[date, _Counts], period: Period, periods: int, unbounded: bool,

@@ -32,13 +32,13 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from . import engine
+from . import engine, sql
 from .config import CANONICAL_COLUMNS, REQUIRED_COLUMNS, Config
 from .engine import is_duckdb, local_duckdb
 from .errors import InputError, OptionError, first_line
 from .files import is_uri, protect_events
 from .options import EARLIEST_DAY, LATEST_DAY
-from .sql import quote_ident, render
+from .sql import quote_ident
 
 if TYPE_CHECKING:
     from .engine import Connection
@@ -156,7 +156,7 @@ class EventSource:
         con.execute("SET VARIABLE shortvid_tz = $tz", {"tz": config.timezone})
         con.execute("SET VARIABLE shortvid_source_tz = $tz", {"tz": config.source_timezone})
         try:
-            con.execute(render("raw_events_view", {"hive": "true" if hive else "false"}))
+            sql.execute(con, "raw_events_view", context={"hive": hive})
             raw_columns = {
                 row[0]: row[1] for row in con.execute("DESCRIBE SELECT * FROM raw_events").fetchall()
             }
@@ -171,7 +171,35 @@ class EventSource:
 
     def _build_views(self) -> list[str]:
         """Create ``events_all``/``events``; return the problems found (empty when usable)."""
-        problems: list[str] = []
+        problems = self._missing_columns() or self._check_data()
+        if problems:
+            return problems
+        canonical = self._canonical_columns(problems)
+        if problems:
+            return problems
+        mapped_sources = {self.config.source_column(c) for c in CANONICAL_COLUMNS}
+        properties = [raw for raw in self.raw_columns
+                      if raw not in mapped_sources and raw not in CANONICAL_COLUMNS and raw != "local_time"]
+        self._set_aliases()
+        sql.execute(self.con, "events_view", context={"canonical": canonical, "properties": properties,
+                                                      "complete": self._complete,
+                                                      "local_time": self.local_time_sql("canonical.event_time")})
+        bounds = []
+        if self.date_from:
+            bounds.append(self._range_bound("shortvid_from", ">=", self.date_from))
+        if self.date_to:
+            bounds.append(self._range_bound("shortvid_to", "<", self.date_to + timedelta(days=1)))
+        sql.execute(self.con, "events_in_range_view", context={"bounds": bounds})
+        self.columns = {
+            row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
+        }
+        if (self.date_from or self.date_to) and not self._range_has_events():
+            problems.append(self._empty_range_message())
+        return problems
+
+    def _missing_columns(self) -> list[str]:
+        """A problem for each required column the export lacks."""
+        problems = []
         for canonical in REQUIRED_COLUMNS:
             src = self.config.source_column(canonical)
             if src not in self.raw_columns:
@@ -180,44 +208,22 @@ class EventSource:
                     f"{self.path}: missing required column {canonical!r}{mapped}; "
                     f"columns present: {', '.join(self.raw_columns)}"
                 )
-        if problems:
-            return problems
-        problems = self._check_data()
-        if problems:
-            return problems
+        return problems
+
+    def _canonical_columns(self, problems: list[str]) -> list[str]:
+        """``<expression> AS <canonical name>`` for every canonical column (a typed NULL when the export lacks
+        it); a column that cannot be converted adds to ``problems``."""
         select: list[str] = []
-        mapped_sources: set[str] = set()
         for canonical in CANONICAL_COLUMNS:
             src = self.config.source_column(canonical)
             if src not in self.raw_columns:
                 select.append(f"CAST(NULL AS {'DOUBLE' if canonical in _NUMERIC_CANONICAL else 'VARCHAR'})"
                               f" AS {canonical}")
                 continue
-            mapped_sources.add(src)
             expr = self._canonical_expr(canonical, src, problems)
             if expr is not None:
                 select.append(f"{expr} AS {canonical}")
-        if problems:
-            return problems
-        for raw, _type in self.raw_columns.items():
-            if raw not in mapped_sources and raw not in CANONICAL_COLUMNS and raw != "local_time":
-                select.append(quote_ident(raw))
-        self._set_aliases()
-        self.con.execute(render("events_view", {"select_list": ",\n        ".join(select),
-                                                "complete": self._complete,
-                                                "local_time": self.local_time_sql("canonical.event_time")}))
-        range_predicate = []
-        if self.date_from:
-            range_predicate.append(self._range_bound("shortvid_from", ">=", self.date_from))
-        if self.date_to:
-            range_predicate.append(self._range_bound("shortvid_to", "<", self.date_to + timedelta(days=1)))
-        self.con.execute(render("events_in_range_view", {"range_predicate": " AND ".join(range_predicate) or "TRUE"}))
-        self.columns = {
-            row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM events_all").fetchall()
-        }
-        if (self.date_from or self.date_to) and not self._range_has_events():
-            problems.append(self._empty_range_message())
-        return problems
+        return select
 
     def _check_data(self) -> list[str]:
         """Refuse what no analysis can use, in one pass over the export (queries/source_checks.sql): no rows,
@@ -232,9 +238,9 @@ class EventSource:
         revenue_type = self.raw_columns.get(src["revenue"], "").upper()
         revenue = (f"CAST({col['revenue']} AS DOUBLE)" if src["revenue"] in self.raw_columns
                    and _is_number(revenue_type) else "CAST(NULL AS DOUBLE)")
-        row = self.con.execute(render("source_checks", {
-            "event_time": time_value, "event_time_raw": col["event_time"], "user_id": col["user_id"],
-            "event_name": col["event_name"], "unparsed": unparsed, "revenue": revenue})).fetchall()[0]
+        row = sql.execute(self.con, "source_checks", context={
+            "event_time": time_value, "event_time_raw": src["event_time"], "user_id": src["user_id"],
+            "event_name": src["event_name"], "unparsed": unparsed, "revenue": revenue})[0]
         checks = dict(zip(_CHECK_FIELDS, row))
         rows = int(checks["rows"])
         if not rows:
@@ -258,23 +264,29 @@ class EventSource:
                                             int(checks["first_time"]), int(checks["last_time"]))
             if problem:
                 problems.append(problem)
+        problems += self._revenue_problems(checks, src["revenue"], revenue)
+        if problems:
+            return problems
+        if checks["incomplete"]:
+            problems.extend(self._incomplete_rows(checks, src, col, rows))
+        return problems
+
+    def _revenue_problems(self, checks: dict[str, object], column: str, revenue: str) -> list[str]:
+        """Non-finite and negative revenue, each one line naming where and how many."""
+        problems = []
         if checks["nonfinite_revenue"]:
             where, count = self._locate(f"isnan({revenue}) OR abs({revenue}) = CAST('Infinity' AS DOUBLE)")
             problems.append(
-                f"{where}: column {src['revenue']!r} (revenue) has {count:,} non-finite value(s) "
+                f"{where}: column {column!r} (revenue) has {count:,} non-finite value(s) "
                 f"(e.g. {checks['nonfinite_example']}); revenue must be a finite amount"
             )
         if checks["negative_revenue"]:
             where, count = self._locate(f"{revenue} < 0 AND {revenue} > CAST('-Infinity' AS DOUBLE)")
             problems.append(
-                f"{where}: column {src['revenue']!r} (revenue) has {count:,} negative value(s) (lowest "
+                f"{where}: column {column!r} (revenue) has {count:,} negative value(s) (lowest "
                 f"{checks['lowest_revenue']:g}, e.g. on {checks['negative_event']!r}); revenue is an amount >= 0: "
                 f"record a refund as a 'refund' event with the refunded amount (README, event model)"
             )
-        if problems:
-            return problems
-        if checks["incomplete"]:
-            problems.extend(self._incomplete_rows(checks, src, col, rows))
         return problems
 
     def _incomplete_rows(self, checks: dict[str, object], src: dict[str, str], col: dict[str, str],
@@ -479,8 +491,8 @@ class EventSource:
         if not is_duckdb(self.con):
             return icu  # Spark's conversion is plain Java time arithmetic: no ICU cost to spare
         zone = self.con.execute(f"SELECT getvariable('{zone_variable}')").fetchall()[0][0]
-        span = self.con.execute(render("timezone_constant_offset"),
-                                {"tz": zone, "today": datetime.combine(date.today(), time())}).fetchall()
+        span = sql.execute(self.con, "timezone_constant_offset",
+                           {"tz": zone, "today": datetime.combine(date.today(), time())})
         if not span:
             return icu
         start, end, offset = span[0]
@@ -587,9 +599,9 @@ class EventSource:
         # The footers also count rows the views leave out (a NULL user_id or event_name): then scan too.
         if not stats_type or not is_duckdb(self.con) or self._complete != "TRUE":
             return None
-        first, last, usable, in_range, meets_range = self.con.execute(
-            render("event_time_statistics", {"stats_type": stats_type}),
-            {"files": self.files, "column": column, "start": start, "end": end}).fetchall()[0]
+        first, last, usable, in_range, meets_range = sql.execute(
+            self.con, "event_time_statistics", {"files": self.files, "column": column, "start": start, "end": end},
+            {"stats_type": stats_type})[0]
         if not usable:
             return None
         return _naive_utc(first), _naive_utc(last), bool(in_range), bool(meets_range)

@@ -134,13 +134,13 @@ def run(source: EventSource, options: StickinessOptions) -> StickinessResult:
     event.validate(source, "event")
     span = observed_span(source)
     params = sql.Params()
-    fragments = {
-        "event_predicate": event.predicate(params, source.columns),
+    context = {
+        "event": event.selection(params, source.columns),
         "day_start": Period.day.trunc_sql("local_time"),
         "period_start": period.trunc_sql("day"),
         "month_start": Period.month.trunc_sql("day"),
     }
-    rows = sql.run(source.con, "stickiness", params.values, fragments)
+    rows = sql.run(source.con, "stickiness", params.values, context)
     if rows.is_empty():
         raise InputError(f"{source.path}: no {event} events in the analysed range")
 

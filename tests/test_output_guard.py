@@ -268,12 +268,12 @@ def test_anonymize_failing_mid_copy_leaves_nothing_and_its_stale_leftovers_are_s
     killed = old(out / temp_name("events.parquet"))
     real_execute = anonymize_module.sql.execute
 
-    def failing(con, name, params, fragments=None):
+    def failing(con, name, params=None, context=None):
         if name == "anonymize_copy":  # half a file written, then the disk fills up
             Path(params["target"]).write_bytes(b"PAR1 half")
             Path(params["target"]).with_name("tmp_" + Path(params["target"]).name).write_bytes(b"PAR1")
             raise duckdb.IOException('IO Error: Could not write file: No space left on device "errno":"28"')
-        return real_execute(con, name, params, fragments)
+        return real_execute(con, name, params, context)
 
     monkeypatch.setattr(anonymize_module.sql, "execute", failing)
     result = cli("anonymize", shop, "--out", out)

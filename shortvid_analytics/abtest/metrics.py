@@ -168,7 +168,7 @@ def load_assignments(
     assigned_at = assigned_at_expr(source, path, columns["assigned_at"].upper())
     join_key = _join_key_expr(path, columns["user_id"].upper(), source.columns["user_id"].upper())
 
-    experiments = sql.run(con, "ab_experiments", fragments={"assigned_at": assigned_at})
+    experiments = sql.run(con, "ab_experiments", context={"assigned_at": assigned_at})
     experiment = _chosen_experiment(path, experiments["experiment_id"].to_list(), experiment)
     incomplete = int(experiments.filter(experiments["experiment_id"] == experiment)["incomplete_rows"].item())
 
@@ -203,7 +203,7 @@ def _open_assignments(source: EventSource, path: str | Path) -> dict[str, str]:
     files, hive = resolve_files(path)
     con.execute("SET VARIABLE shortvid_ab_files = $files::VARCHAR[]", {"files": files})
     try:
-        sql.execute(con, "ab_assignments_view", fragments={"hive": "true" if hive else "false"})
+        sql.execute(con, "ab_assignments_view", context={"hive": hive})
         columns = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM ab_assignments_raw").fetchall()}
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot read as Parquet: {first_line(exc)}") from None
@@ -232,7 +232,7 @@ def _check_assignments(source: EventSource, path: str | Path, columns: dict[str,
     later as a misleading "0 experiments" or "variant not found"."""
     converted = source.utc_timestamp_sql(sql.quote_ident("assigned_at"), columns["assigned_at"].upper())
     row = sql.run(source.con, "ab_assignment_checks",
-                  fragments={"assigned_at": converted or "CAST(NULL AS TIMESTAMP)"}).row(0, named=True)
+                  context={"assigned_at": converted or "CAST(NULL AS TIMESTAMP)"}).row(0, named=True)
     rows = int(row["rows"])
     if not rows:
         raise InputError(f"{path}: no assignments (the file has no rows)")

@@ -70,6 +70,8 @@ COMMANDS: dict[str, CommandEntry] = {
                           "EVENTS --start video_view --steps 3"),
     "attribution": CommandEntry("attribution", "Credit orders and GMV to creators, videos or traffic sources.",
                                 "EVENTS --touch video_view --conversion purchase --window 7d"),
+    "sql": CommandEntry("sql", "The SQL an analysis command runs, with its parameters; or its EXPLAIN ANALYZE.",
+                        "funnel EVENTS --steps video_view,product_click,purchase --window 24h"),
     "report": CommandEntry("report", "Build a case-study report (HTML, PDF, JSON) from a spec.",
                            "EVENTS --spec SPEC --out OUT/report.json"),
     "demo": CommandEntry("demo", "Generate example data and build the example case study.",
@@ -189,7 +191,8 @@ class _LazyCommands(TyperGroup):
             import difflib  # only for a mistyped command
 
             close = difflib.get_close_matches(name, list(COMMANDS), n=3)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else f" Commands: {', '.join(COMMANDS)}."
+            hint = (f" Did you mean {', '.join(repr(c) for c in close)}?" if close
+                    else f" Commands: {', '.join(COMMANDS)}.")
             ctx.fail(f"No such command {name!r}.{hint}")
         return super().resolve_command(ctx, args)
 

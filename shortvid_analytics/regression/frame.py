@@ -95,8 +95,7 @@ def build_frame(source: EventSource, unit: str, window: timedelta, assignments: 
     With ``assignments`` the frame gains ``variant`` and ``treated`` (``queries/regression_frame_assignment.sql``).
     """
     source.require_events(["video_view"])
-    data = sql.run(source.con, f"regression_frame_{unit}", {"window": window},
-                   {"aggregates": sql.load_query("regression_frame_aggregates")})
+    data = sql.run(source.con, f"regression_frame_{unit}", {"window": window})
     if data.height == 0:
         raise InputError(f"{source.path}: no {unit} rows: the range holds no {_WHAT[unit]}")
     frame = Frame(unit=unit, window=window if unit == "user_video" else None, data=data)
