@@ -3,8 +3,8 @@
     python benchmarks/regress_frame.py EVENTS_DIR user|user_video|session OUT.parquet \
         [--threads N] [--memory-limit SIZE]
 
-Builds the frame with ``regression.build_frame`` (queries/regression_frame_<unit>.sql) and writes it with
-``regression.save_frame``, the command's own code, identifiers pseudonymised as by default (with a fixed
+Builds the frame with ``regress.build_frame`` (queries/regression_frame_<unit>.sql) and writes it with
+``regress.save_frame``, the command's own code, identifiers pseudonymised as by default (with a fixed
 benchmark key), without the statsmodels fit that follows in ``regress`` (its cost depends on the model,
 not on the events: docs/regress.md).
 """
@@ -15,7 +15,7 @@ import argparse
 from datetime import timedelta
 
 from shortvid_analytics.config import Config
-from shortvid_analytics.regression import build_frame, save_frame
+from shortvid_analytics.regress import build_frame, save_frame
 from shortvid_analytics.source import EventSource
 
 #: The purchase window of the user_video unit (regress's default).

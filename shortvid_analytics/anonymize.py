@@ -33,7 +33,7 @@ import duckdb
 import polars as pl
 
 from . import sql
-from .abtest.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
+from .ab.metrics import REQUIRED_ASSIGNMENT_COLUMNS, assigned_at_expr
 from .config import CANONICAL_COLUMNS
 from .errors import InputError, OptionError, first_line
 from .files import atomic_path, check_destination, protect, write_text_atomic

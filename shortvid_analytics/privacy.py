@@ -32,7 +32,7 @@ import polars as pl
 from . import sql
 from .config import Config
 from .errors import OptionError
-from .options import check_min_group_size as check_min_group_size  # where abtest imports it from
+from .options import check_min_group_size as check_min_group_size  # where ab imports it from
 from .sql import Params, quote_ident
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from scipy import stats as sps
 
-from shortvid_analytics.abtest import stats as S
+from shortvid_analytics.ab import stats as S
 
 from .conftest import T0, at
 from .test_abtest_metrics import HAND_ASSIGNMENTS, HAND_EVENTS, write_assignments

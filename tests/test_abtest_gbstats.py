@@ -1,4 +1,4 @@
-"""``abtest.stats`` equals GrowthBook's gbstats on the same summary statistics.
+"""``ab.stats`` equals GrowthBook's gbstats on the same summary statistics.
 
 The reference numbers in ``tests/reference/gbstats_fixtures.json`` come from gbstats (version
 recorded in the file, 0.8.0) via ``tests/reference/gbstats_reference.py``, run in a separate virtual
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shortvid_analytics.abtest import stats as S
+from shortvid_analytics.ab import stats as S
 
 FIXTURES = json.loads((Path(__file__).parent / "reference" / "gbstats_fixtures.json").read_text(encoding="utf-8"))
 CASES = FIXTURES["cases"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from shortvid_analytics.abtest import analyze
+from shortvid_analytics.ab import analyze
 from shortvid_analytics.source import EventSource
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"

@@ -12,9 +12,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from shortvid_analytics.abtest import analyze
-from shortvid_analytics.abtest.metrics import load_assignments, parse_metric, variant_sums
-from shortvid_analytics.abtest.stats import Sums
+from shortvid_analytics.ab import analyze
+from shortvid_analytics.ab.metrics import load_assignments, parse_metric, variant_sums
+from shortvid_analytics.ab.stats import Sums
 from shortvid_analytics.config import Config
 from shortvid_analytics.errors import OptionError
 from shortvid_analytics.source import EventSource

@@ -1,4 +1,4 @@
-"""The pure statistics of ``abtest.stats`` against hand-worked cases, scipy/statsmodels and simulations."""
+"""The pure statistics of ``ab.stats`` against hand-worked cases, scipy/statsmodels and simulations."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from statsmodels.stats import proportion as smp  # module import: pytest would c
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 
-from shortvid_analytics.abtest import stats as S
+from shortvid_analytics.ab import stats as S
 
 
 def sums(y, x=None, c=None) -> S.Sums:

@@ -221,8 +221,8 @@ def test_paths_nodes_carry_the_paths_through_them(shop):
 
 
 def test_forest_plot_rows_are_the_lift_intervals(shop):
-    from shortvid_analytics.abtest import analyze
-    from shortvid_analytics.render.abtest import forest_plot
+    from shortvid_analytics.ab import analyze
+    from shortvid_analytics.render.ab import forest_plot
 
     result = analyze(_source(shop[0]), shop[1], ["conversion:purchase", "revenue_per_user"], experiment="exp")
     fig = forest_plot(result)

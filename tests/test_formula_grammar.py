@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from shortvid_analytics.cli import app
 from shortvid_analytics.errors import OptionError
-from shortvid_analytics.regression import grammar
-from shortvid_analytics.regression.models import FORMULA_NAMESPACE, estimate
+from shortvid_analytics.regress import grammar
+from shortvid_analytics.regress.models import FORMULA_NAMESPACE, estimate
 
 from .test_regression_diagnostics import pair_events
 

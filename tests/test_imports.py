@@ -141,3 +141,18 @@ def test_the_graph_counts_function_level_imports_and_exempts_type_checking_ones(
     assert f"{PACKAGE}.engine" not in graph[f"{PACKAGE}.sql"]  # only for the Connection annotation
     assert f"{PACKAGE}.report.sections.ab" in graph[f"{PACKAGE}.report.sections"]  # from . import ab
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_the_old_package_paths_import_the_same_modules() -> None:
+    """``abtest`` and ``regression`` were the packages of ``ab`` and ``regress``; code importing them still works."""
+    import shortvid_analytics.ab.stats
+    import shortvid_analytics.abtest.stats
+    import shortvid_analytics.regress.models
+    import shortvid_analytics.regression.models
+    from shortvid_analytics.abtest import analyze
+    from shortvid_analytics.regression import regress
+
+    assert shortvid_analytics.abtest.stats is shortvid_analytics.ab.stats
+    assert shortvid_analytics.regression.models is shortvid_analytics.regress.models
+    assert analyze is shortvid_analytics.ab.analyze
+    assert regress is shortvid_analytics.regress.regress

@@ -12,11 +12,11 @@ import polars as pl
 import pytest
 import statsmodels.formula.api as smf
 
-from shortvid_analytics.abtest import analyze
+from shortvid_analytics.ab import analyze
 from shortvid_analytics.errors import InputError
 from shortvid_analytics.paths import paths
-from shortvid_analytics.regression import Frame, regress
-from shortvid_analytics.regression.spec import from_options
+from shortvid_analytics.regress import Frame, regress
+from shortvid_analytics.regress.spec import from_options
 from shortvid_analytics.source import EventSource
 
 from .conftest import T0, at

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from shortvid_analytics.errors import InputError, OptionError
-from shortvid_analytics.regression.frame import Assignments, build_frame, default_controls, default_features
+from shortvid_analytics.regress.frame import Assignments, build_frame, default_controls, default_features
 from shortvid_analytics.source import EventSource
 
 from .conftest import at, events_frame

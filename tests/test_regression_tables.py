@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from shortvid_analytics.errors import OptionError
-from shortvid_analytics.regression.models import Coefficient, FittedModel, WaldTest
-from shortvid_analytics.regression.result import RegressionResult
-from shortvid_analytics.regression.tables import label, publication_table, stars, table_format
+from shortvid_analytics.regress.models import Coefficient, FittedModel, WaldTest
+from shortvid_analytics.regress.result import RegressionResult
+from shortvid_analytics.regress.tables import label, publication_table, stars, table_format
 
 
 def coefficient(term: str, estimate: float, se: float, p: float, role: str = "feature") -> Coefficient:

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from shortvid_analytics.abtest.metrics import load_assignments, parse_metric, variant_sums
+from shortvid_analytics.ab.metrics import load_assignments, parse_metric, variant_sums
 from shortvid_analytics.config import Config, EngineSettings
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.errors import InputError
@@ -31,7 +31,7 @@ from shortvid_analytics.funnel import funnel
 from shortvid_analytics.kpi import compute_table
 from shortvid_analytics.lifecycle import lifecycle
 from shortvid_analytics.periods import Period
-from shortvid_analytics.regression.frame import Assignments, build_frame
+from shortvid_analytics.regress.frame import Assignments, build_frame
 from shortvid_analytics.retention import RetentionMode, retention
 from shortvid_analytics.source import EventSource
 from shortvid_analytics.spark import spark_available, to_spark

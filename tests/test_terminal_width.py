@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from shortvid_analytics.cli import app
 from shortvid_analytics.render import blocks
-from shortvid_analytics.render.abtest import _fmt_lift, _fmt_mean, _fmt_p
+from shortvid_analytics.render.ab import _fmt_lift, _fmt_mean, _fmt_p
 from shortvid_analytics.render.blocks import Unclipped, unclipped
 from shortvid_analytics.render.console import fmt_number, fmt_pct
 from shortvid_analytics.render.engagement import TABLE_KPIS

@@ -62,7 +62,7 @@ COMMANDS: dict[str, CommandEntry] = {
                         "EVENTS --period day"),
     "digest": CommandEntry("digest", "Weekly KPI digest for cron: HTML, Markdown and JSON.",
                            "EVENTS --out OUT --allow-partial"),
-    "ab": CommandEntry("abtest", "A/B experiments: analyse (SRM, lift, CUPED, sequential) or plan (power).",
+    "ab": CommandEntry("ab", "A/B experiments: analyse (SRM, lift, CUPED, sequential) or plan (power).",
                        "EVENTS --assignments ASSIGNMENTS --metric conversion:purchase"),
     "regress": CommandEntry("regress", "Regress purchase outcomes on engagement; publication tables.",
                             "EVENTS --unit user --model ols --outcome revenue"),

@@ -76,15 +76,15 @@ def regress(
     Reports coefficients, standard errors, z/t, p, 95% CIs, odds ratios, average marginal effects,
     N, clusters, fit statistics, VIFs and warnings; writes a side-by-side publication table.
     """
-    from .. import regression as regression_lib
+    from .. import regress as regress_lib
     from ..files import protect, refuse_input, write_bytes_atomic, write_text_atomic
     from ..options import check_min_group_size
     from ..privacy import pseudonym_key
-    from ..regression import Assignments, build_frame, check_frame_path, save_frame
-    from ..regression.spec import from_options
-    from ..regression.tables import publication_table, table_format
+    from ..regress import Assignments, build_frame, check_frame_path, save_frame
+    from ..regress.spec import from_options
+    from ..regress.tables import publication_table, table_format
     from ..render.charts import chart_format
-    from ..render.regression import coefficient_chart, regression_table
+    from ..render.regress import coefficient_chart, regression_table
 
     with guarded(ctx):
         run = from_options(unit=unit, window=window, models=model or [], outcome=outcome, features=features,
@@ -108,7 +108,7 @@ def regress(
                                 alternative="or pass --raw-ids to write raw identifiers into --save-frame")
         frame = build_frame(source, run.unit, run.window,
                             Assignments(run.assignments, run.experiment) if run.assignments else None)
-        result = regression_lib.regress(frame, run, source.describe(), min_group_size=min_group_size)
+        result = regress_lib.regress(frame, run, source.describe(), min_group_size=min_group_size)
         # every output is rendered before the first is written
         table_text = publication_table(result, table_fmt) if table and table_fmt else None
         chart_bytes = coefficient_chart(result, chart_fmt) if chart and chart_fmt else None

@@ -6,7 +6,7 @@ gbstats pins old numpy/pandas, so it runs in its own virtual environment, not th
     /tmp/gbvenv/bin/python tests/reference/gbstats_reference.py   # from the repository root
 
 It writes ``tests/reference/gbstats_fixtures.json``: for each case the per-variant sums (the inputs
-of ``shortvid_analytics.abtest.stats``) and what gbstats computes from them — frequentist relative
+of ``shortvid_analytics.ab.stats``) and what gbstats computes from them — frequentist relative
 CI and p-value, absolute CI (means/ratios), sequential CI and p-value, Bayesian chance to win,
 risk and credible interval, CUPED theta — plus SRM p-values. The inputs are written out in full,
 so the test does not depend on any random generator.

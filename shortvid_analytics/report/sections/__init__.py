@@ -17,9 +17,9 @@ __all__ = ["SECTION_TYPES", "SectionContext", "SectionType", "cli_args", "group_
 
 
 def _registry() -> dict[str, SectionType]:
-    from . import ab, comparison, data, engagement, funnel, lifecycle, regression, retention, text
+    from . import ab, comparison, data, engagement, funnel, lifecycle, regress, retention, text
 
-    modules = (text, data, comparison, funnel, retention, lifecycle, engagement, regression, ab)
+    modules = (text, data, comparison, funnel, retention, lifecycle, engagement, regress, ab)
     return {kind.name: kind for m in modules for kind in getattr(m, "SECTIONS", None) or (m.SECTION,)}
 
 

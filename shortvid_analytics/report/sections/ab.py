@@ -7,12 +7,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...abtest import CORRECTIONS, METHODS, ABResult, analyze, check_cuped_days
-from ...abtest.metrics import parse_metric
-from ...abtest.stats import DEFAULT_SEQUENTIAL_TUNING
+from ...ab import CORRECTIONS, METHODS, ABResult, analyze, check_cuped_days
+from ...ab.metrics import parse_metric
+from ...ab.stats import DEFAULT_SEQUENTIAL_TUNING
 from ...errors import OptionError
 from ...periods import parse_window
-from ...render.abtest import forest_plot
+from ...render.ab import forest_plot
 from ..content import Doc, Figure, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section

@@ -98,16 +98,16 @@ def analyze(
 ) -> None:
     """Analyse an experiment: SRM check, lift with CI and p-value (or chance to win) per metric x variant."""
     with guarded(ctx):
-        from .. import abtest as abtest_lib
+        from .. import ab as ab_lib
         from ..files import protect
-        from ..render.abtest import ab_table, write_forest_plot
+        from ..render.ab import ab_table, write_forest_plot
         from ..render.charts import chart_format
 
         if chart is not None:
             chart_format(chart)  # fail before the work, not after
         protect(assignments, "the assignments file")
         source = open_events(ctx, events, date_from, date_to)
-        result = abtest_lib.analyze(
+        result = ab_lib.analyze(
             source, assignments, metric, experiment=experiment, control=control,
             window=parse_window(window) if window else None, split=split, alpha=alpha, cuped_days=cuped_days,
             method=method.value, correction=correction.value, by=by, sequential_tuning=sequential_tuning, cap=cap,
@@ -136,8 +136,8 @@ def power(
 ) -> None:
     """Sample size per variant for a relative MDE, or the MDE for a number of users per variant."""
     with guarded(ctx):
-        from .. import abtest as abtest_lib
-        from ..render.abtest import power_table
+        from .. import ab as ab_lib
+        from ..render.ab import power_table
 
-        result = abtest_lib.power(baseline, mde=mde, users=users, alpha=alpha, power=power_, variants=variants, sd=sd)
+        result = ab_lib.power(baseline, mde=mde, users=users, alpha=alpha, power=power_, variants=variants, sd=sd)
         emit(result, fmt, output, power_table)

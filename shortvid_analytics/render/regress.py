@@ -8,9 +8,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..regression.models import FittedModel
-from ..regression.result import RegressionResult
-from ..regression.tables import label, stars
+from ..regress.models import FittedModel
+from ..regress.result import RegressionResult
+from ..regress.tables import label, stars
 from .blocks import Unclipped, unclipped
 from .charts import REFERENCE, figure_bytes, new_figure, styled
 from .console import fmt_number

@@ -18,7 +18,7 @@ import pandas as pd
 import polars as pl
 
 from .. import sql
-from ..abtest.metrics import load_assignments
+from ..ab.metrics import load_assignments
 from ..errors import InputError, OptionError
 from ..files import atomic_path, writer_file
 from ..periods import format_window

@@ -10,8 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..abtest import ABResult, MetricResult, PowerResult
-from ..abtest.stats import Comparison
+from ..ab import ABResult, MetricResult, PowerResult
+from ..ab.stats import Comparison
 from ..errors import OptionError
 from ..privacy import suppressed_label
 from .blocks import Unclipped, unclipped

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...regression import build_frame, regress
-from ...regression.spec import from_options
-from ...regression.tables import label as term_label
-from ...render.regression import coefficient_figure
+from ...regress import build_frame, regress
+from ...regress.spec import from_options
+from ...regress.tables import label as term_label
+from ...render.regress import coefficient_figure
 from ..content import Cell, Doc, Paragraph, SectionOutput, Table, label, prose
 from ..figures import embed, report_style
 from ..spec import Param, Section
