@@ -1,7 +1,7 @@
 """Idiomatic pandas versions of the funnel and the weekly retention triangle: what analysts write today.
 
 ``benchmarks/run.py`` times them as the peers of ``shortvid funnel`` and ``shortvid retention``;
-``tests/test_benchmark_peers.py`` checks that on a generated dataset they give the same numbers as
+``tests/benchmarks/test_peers.py`` checks that on a generated dataset they give the same numbers as
 those commands, so the comparison is between equal computations (the pandas funnel counts users per
 step only; shortvid also finds each user's counted attempt and its times to convert).
 

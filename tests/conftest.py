@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shortvid_analytics.cli import app
+from tests.locations import REALDATA, REALDATA_CANDIDATES
 
 # pytest-xdist's workers get COLUMNS=80 and LINES=24 from execnet; results off a terminal honour COLUMNS, so
 # every test sees the width of a plain pipe (120) unless it asks for one (CliRunner's env=).
@@ -81,15 +82,11 @@ def cli() -> Callable[..., Any]:
     return _run
 
 
-_REPO = Path(__file__).resolve().parents[1]
-# CI clones next to ../shared; a git worktree under <root>/wt/<name> sees <root>/shared.
-_REALDATA_CANDIDATES = (_REPO.parent / "shared" / "realdata", _REPO.parent.parent / "shared" / "realdata")
-REALDATA = next((p for p in _REALDATA_CANDIDATES if p.is_dir()), None)
 
 
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     """The product owner's real public datasets (``<repo>/../shared/realdata``); skip when absent."""
     if REALDATA is None:
-        pytest.skip(f"real datasets not found at {_REALDATA_CANDIDATES[0]}")
+        pytest.skip(f"real datasets not found at {REALDATA_CANDIDATES[0]}")
     return REALDATA

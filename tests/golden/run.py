@@ -2,7 +2,7 @@
 
 Outputs are compared as bytes, with the exceptions stated in ``tests/golden/README.md``: the text of SQL
 statements inside a report's provenance is replaced by its placeholder, because the SQL's layout is
-what the query templates own (``tests/sql_snapshots/`` freezes it instead), the package versions of the environment; validate's ``as_of`` is the wall clock.
+what the query templates own (``tests/sql/snapshots/`` freezes it instead), the package versions of the environment; validate's ``as_of`` is the wall clock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reference numbers from GrowthBook's stats engine ``gbstats`` for ``tests/test_abtest_gbstats.py``.
+"""Reference numbers from GrowthBook's stats engine ``gbstats`` for ``tests/ab/test_gbstats.py``.
 
 gbstats pins old numpy/pandas, so it runs in its own virtual environment, not the project's::
 
