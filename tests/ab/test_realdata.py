@@ -118,7 +118,7 @@ def test_cookie_cats_retention_and_rounds(cli):
 
 
 def test_cookie_cats_rounds_capped_at_pooled_99th_percentile(cli):
-    """--cap 0.99 (issue 12): the ~50,000-round outlier is capped at the pooled 99th percentile of the
+    """--cap 0.99: the ~50,000-round outlier is capped at the pooled 99th percentile of the
     per-user values (numpy's linear interpolation = DuckDB quantile_cont), then Welch's t as usual."""
     args = ("--experiment", "cookie_cats_gate_30_vs_40", "--control", "gate_30", "--metric", "sum:rounds:session_summary")
     raw = _run(cli, "cookie_cats", *args)

@@ -1,4 +1,4 @@
-"""No number or label is ever cut (issue 17): every command that prints a table, run over the example data
+"""No number or label is ever cut: every command that prints a table, run over the example data
 at COLUMNS=80 and 200, shows each cell and each number of its JSON whole, within the width."""
 
 from __future__ import annotations

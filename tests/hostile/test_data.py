@@ -1,6 +1,6 @@
 """Hostile data: every data problem is refused (or dropped with a warning) in the source layer.
 
-The contract (issue 28): no input provokes exit 70; a data problem exits 1 with one ``error: ...`` line
+The contract: no input provokes exit 70; a data problem exits 1 with one ``error: ...`` line
 on stderr naming the file, column, value and count, no traceback, no output file, and the input left
 byte-identical. Plus the time rules that used to give wrong answers without an error.
 """

@@ -1,4 +1,4 @@
-"""One rule for a --from/--to range without events (issue 17, item 9): every command exits 1 with
+"""One rule for a --from/--to range without events: every command exits 1 with
 ``error: no events between A and B (the data covers C .. D)``, one line, no traceback, nothing written.
 The rule is :meth:`EventSource.open`'s, decided from the Parquet statistics where they can tell and
 else by reading the range up to its first event: both ways must give the same answer."""

@@ -1,4 +1,4 @@
-"""Every registered command against a library of hostile inputs and options (issue 28's matrix).
+"""Every registered command against a library of hostile inputs and options.
 
 A command joins by being registered in ``shortvid_analytics.cli.COMMANDS`` with its example invocation; the
 cases below are built from that example and from the command's own options (a ``--window`` gets an absurd

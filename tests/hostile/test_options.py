@@ -1,4 +1,4 @@
-"""Hostile options, configs and values (issue 28): every one ends in exit 1 or 2 with one ``error:`` line,
+"""Hostile options, configs and values: every one ends in exit 1 or 2 with one ``error:`` line,
 or in a correct result; never exit 70, a traceback or matplotlib noise on stderr."""
 
 from __future__ import annotations

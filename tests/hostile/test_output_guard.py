@@ -1,4 +1,4 @@
-"""Issue 28: no command writes over an input; the file system's refusals are one line and exit 1; no temporary
+"""No command writes over an input; the file system's refusals are one line and exit 1; no temporary
 file outlives the run that wrote it by more than the hour after which the next write sweeps it."""
 
 from __future__ import annotations

@@ -249,7 +249,7 @@ def test_report_shows_no_raw_user_id_and_suppresses_small_groups(branded, tmp_pa
     assert small and {g["creator_id"] for g in groups if not g["suppressed"]} == set(users["creator_id"]) - small
     assert groups[-1]["suppressed"] and groups[-1]["suppressed_groups"] == len(small)
     assert creators["commands"]["engagement"][-4:] == ["--min-group-size", "60", "--format", "json"]
-    assert "&lt;60 users (%d groups)" % len(small) in html.read_text()
+    assert f"&lt;60 users ({len(small)} groups)" in html.read_text()
     regions = next(s for s in doc["sections"] if s["title"] == "Regions")["results"]
     region_users = frame.group_by("region").agg(pl.col("user_id").n_unique().alias("n"))
     shown = {g["region"] for g in regions["engagement"]["groups"] if not g["suppressed"]}

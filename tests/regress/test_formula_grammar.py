@@ -1,4 +1,4 @@
-"""The formula grammar (issue 28, item 1): what a formula may contain, refused payloads on every entry
+"""The formula grammar: what a formula may contain, refused payloads on every entry
 point (exit 2, one line naming the token, nothing run, nothing written), unchanged estimates."""
 
 from __future__ import annotations

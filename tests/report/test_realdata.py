@@ -1,4 +1,4 @@
-"""Issue 12: case-study reports built from the real datasets (examples/real_data.toml on the raw Taobao
+"""Case-study reports built from the real datasets (examples/real_data.toml on the raw Taobao
 export through its mapping config; examples/real_data_ab.toml on Cookie Cats). Each section's numbers
 are the JSON of the corresponding command, run separately."""
 

@@ -1,4 +1,4 @@
-"""Issue 12 on the real Taobao UserBehavior log: the raw export read through `examples/taobao.toml`
+"""The real Taobao UserBehavior log: the raw export read through `examples/taobao.toml`
 (column mapping, event aliases, integer Unix seconds, numeric ids, China time) gives the same numbers
 as the canonical file, for every analysis; and key numbers equal an independent polars computation
 on the raw file."""

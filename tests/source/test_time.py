@@ -1,5 +1,5 @@
-"""Event time and local time of the canonical view for every kind of time column (foundation fix:
-epoch arithmetic instead of per-row ICU conversions must give the same values)."""
+"""Event time and local time of the canonical view for every kind of time column: the view's epoch arithmetic
+gives the values of per-row time-zone conversions (ICU), computed independently here."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`shortvid validate` and the event source: content summary checked against hand counts, and every
-bad-input case of issue 2 giving a one-line error, a non-zero exit code and no traceback."""
+bad-input case giving a one-line error, a non-zero exit code and no traceback."""
 
 from __future__ import annotations
 
