@@ -31,16 +31,20 @@ def regress(
         typer.Option("--controls", help="Control terms (default: platform and traffic-source dummies; 'none')."),
     ] = None,
     formula: Annotated[
-        str | None, typer.Option("--formula", help="A full formula (grammar in docs/regress.md); replaces outcome/features/controls.")
+        str | None,
+        typer.Option("--formula",
+                     help="A full formula (grammar in docs/regress.md); replaces outcome/features/controls."),
     ] = None,
     cluster: Annotated[
-        str | None, typer.Option("--cluster", help="Cluster-robust standard errors by this column (creator_id, user_id).")
+        str | None,
+        typer.Option("--cluster", help="Cluster-robust standard errors by this column (creator_id, user_id)."),
     ] = None,
     robust: Annotated[
         str | None, typer.Option("--robust", help="Heteroscedasticity-robust standard errors: HC0|HC1|HC2|HC3.")
     ] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="Fit per level of this column (platform) plus a pooled interaction model.")
+        str | None,
+        typer.Option("--by", help="Fit per level of this column (platform) plus a pooled interaction model."),
     ] = None,
     min_group_size: MinGroupSizeOpt = TERMINAL_MIN_GROUP_SIZE,
     assignments: Annotated[
@@ -50,7 +54,8 @@ def regress(
         str | None, typer.Option("--experiment", help="Experiment id in --assignments (needed if it holds several).")
     ] = None,
     window: Annotated[
-        str, typer.Option("--window", help="user_video: a purchase counts within this time after the first view.")
+        str,
+        typer.Option("--window", help="user_video: a purchase counts within this time after the first view."),
     ] = "24h",
     save_frame_path: Annotated[
         Path | None, typer.Option("--save-frame", help="Write the modelling frame (.parquet or .csv); user_id and "
@@ -65,7 +70,9 @@ def regress(
     spec: Annotated[
         Path | None, typer.Option("--spec", help="TOML file with several models (see docs/regress.md).")
     ] = None,
-    chart: Annotated[Path | None, typer.Option("--chart", help="Write a coefficient plot (.png, .svg or .pdf).")] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Write a coefficient plot (.png, .svg or .pdf).")
+    ] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     date_from: FromOpt = None,
