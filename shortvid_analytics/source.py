@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsInt, cast
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -292,8 +292,8 @@ class EventSource:
     def _incomplete_rows(self, checks: dict[str, object], src: dict[str, str], col: dict[str, str],
                          rows: int) -> list[str]:
         """Rows lacking a required column: refused under ``[data] strict``, else left out of the views."""
-        incomplete = int(checks["incomplete"])
-        nulls = {c: int(checks[f"null_{c}"]) for c in _ROW_REQUIRED if checks[f"null_{c}"]}
+        incomplete = _as_count(checks["incomplete"])
+        nulls = {c: _as_count(checks[f"null_{c}"]) for c in _ROW_REQUIRED if checks[f"null_{c}"]}
         if self.config.strict:
             problems = []
             for canonical, count in nulls.items():
@@ -638,8 +638,8 @@ class EventSource:
             "files": len(self.files),
             "timezone": self.config.timezone,
             "engine": self.config.engine.name,
-            "date_from": self.requested_range[0].isoformat() if self.date_from else None,
-            "date_to": self.requested_range[1].isoformat() if self.date_to else None,
+            "date_from": _isoformat(self.requested_range[0]) if self.date_from else None,
+            "date_to": _isoformat(self.requested_range[1]) if self.date_to else None,
         }
 
     @property
@@ -647,6 +647,15 @@ class EventSource:
         """``--from``/``--to`` as given; the clamped ``date_from``/``date_to`` when built without them."""
         asked_from, asked_to = self.requested
         return (asked_from or self.date_from, asked_to or self.date_to)
+
+
+def _as_count(value: object) -> int:
+    """A COUNT read from the checks query (an int from either engine)."""
+    return int(cast("SupportsInt", value))
+
+
+def _isoformat(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _first_occurrence(naive: str, zone: str) -> str:
