@@ -36,7 +36,7 @@ from .errors import OptionError
 from .eventspec import EventSpec
 from .options import FunnelOrder
 from .options.funnel import FunnelOptions
-from .periods import Period
+from .periods import Period, midnight
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -246,10 +246,10 @@ class _FunnelQuery:
             "unreachable": _UNREACHABLE,
             "last_bit": 1 << (self.n - 1),
             "has_hold": options.hold is not None,
-            "date_from": _midnight(date_from),
-            "date_to_exclusive": _midnight(date_to_exclusive),
-            "scan_from": _midnight(date_from) - timedelta(days=1) if date_from else None,
-            "scan_to": _midnight(date_to_exclusive) + options.window + timedelta(days=1)
+            "date_from": midnight(date_from) if date_from else None,
+            "date_to_exclusive": midnight(date_to_exclusive) if date_to_exclusive else None,
+            "scan_from": midnight(date_from) - timedelta(days=1) if date_from else None,
+            "scan_to": midnight(date_to_exclusive) + options.window + timedelta(days=1)
             if date_to_exclusive else None,
             "has_by": options.by is not None,
             "by_limit": options.by_limit,
@@ -436,10 +436,6 @@ def funnel(source: EventSource, *args: Any, **values: Any) -> FunnelResult:
     return run(source, FunnelOptions(*args, **values))
 
 
-def _midnight(day: date | None) -> datetime | None:
-    return datetime(day.year, day.month, day.day) if day else None
-
-
 def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFrame) -> FunnelResult:
     """Turn the aggregate rows of funnel_steps.sql into the result object."""
     n = len(options.steps)
@@ -505,7 +501,7 @@ def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFr
     if options.trends:
         result.trends_period = options.trends.value
         result.trends = [
-            TrendCohort(options.trends.label(start), start, steps_of(("trend", None, _midnight(start))))
+            TrendCohort(options.trends.label(start), start, steps_of(("trend", None, midnight(start))))
             for start in _cohort_starts(options.trends, source, [k[2] for k in stats if k[0] == "trend"])
         ]
     return result
@@ -514,14 +510,10 @@ def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFr
 def _cohort_starts(period: Period, source: EventSource, present: list[datetime]) -> list[date]:
     """Every period from the range start (or the first cohort) to the range end (or the last cohort)."""
     starts = sorted(d.date() for d in present)
-    first = _period_start(period, source.date_from) if source.date_from else (starts[0] if starts else None)
-    last = _period_start(period, source.date_to) if source.date_to else (starts[-1] if starts else None)
+    first = period.start_of(source.date_from) if source.date_from else (starts[0] if starts else None)
+    last = period.start_of(source.date_to) if source.date_to else (starts[-1] if starts else None)
     out: list[date] = []
     while first is not None and last is not None and first <= last:
         out.append(first)
         first = period.add(first, 1)
     return out
-
-
-def _period_start(period: Period, day: date) -> date:
-    return day - timedelta(days=day.weekday()) if period is Period.week else day

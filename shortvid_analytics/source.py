@@ -38,6 +38,7 @@ from .engine import is_duckdb, local_duckdb
 from .errors import InputError, OptionError, first_line
 from .files import is_uri, protect_events
 from .options import EARLIEST_DAY, LATEST_DAY
+from .periods import naive_utc
 from .sql import quote_ident
 
 if TYPE_CHECKING:
@@ -604,7 +605,8 @@ class EventSource:
             {"stats_type": stats_type})[0]
         if not usable:
             return None
-        return _naive_utc(first), _naive_utc(last), bool(in_range), bool(meets_range)
+        return (naive_utc(first) if first else None, naive_utc(last) if last else None, bool(in_range),
+                bool(meets_range))
 
     def require_column(self, name: str, what: str = "property") -> str:
         """The DuckDB type of column ``name`` of the events view; raise listing the columns if absent."""
@@ -614,7 +616,7 @@ class EventSource:
             )
         return self.columns[name]
 
-    def date_range_params(self) -> dict[str, object]:
+    def date_range_params(self) -> dict[str, date | None]:
         """The date range as bound parameters ``$date_from``/``$date_to_exclusive`` (local dates)."""
         return {
             "date_from": self.date_from,
@@ -626,7 +628,7 @@ class EventSource:
         zone = ZoneInfo(self.config.timezone)
 
         def utc(day: date) -> datetime:
-            return datetime.combine(day, time.min, zone).astimezone(UTC).replace(tzinfo=None)
+            return naive_utc(datetime.combine(day, time.min, zone))
 
         return (utc(self.date_from) if self.date_from else None,
                 utc(self.date_to + timedelta(days=1)) if self.date_to else None)
@@ -705,12 +707,5 @@ def _epoch_year(micros: int) -> str:
 def _is_tz_aware(typ: str) -> bool:
     """True for DuckDB's name of a timestamp with time zone."""
     return typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ"
-
-
-def _naive_utc(value: datetime | None) -> datetime | None:
-    """A timestamp from DuckDB (aware when it was a TIMESTAMPTZ) as naive UTC."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 

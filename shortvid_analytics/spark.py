@@ -58,7 +58,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ from sqlglot import exp
 from .config import Config
 from .errors import OptionError, first_line
 from .files import is_uri
+from .periods import naive_utc
 
 #: Python packages the engine needs (the ``[spark]`` extra).
 REQUIRED_MODULES = ("pyspark", "sqlglot")
@@ -656,9 +657,7 @@ def _base_path(files: list[str]) -> str:
 
 def _spark_value(value: Any) -> Any:
     # tz-aware datetimes are bound as the naive UTC time, as DuckDB compares them with naive columns
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return naive_utc(value) if isinstance(value, datetime) else value
 
 
 def _to_polars(frame: Any) -> pl.DataFrame:

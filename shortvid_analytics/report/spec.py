@@ -120,10 +120,13 @@ class ReportSpec:
 class SectionSchema(Protocol):
     """What validation needs to know of a section type: its parameters and a whole-section check."""
 
-    params: tuple[Param, ...]
-    #: Called with the section's parameters after each key passed; raises :class:`ShortvidError` when
-    #: the combination is invalid (the library's own option builder, so no rule is written twice).
-    check: Callable[[dict[str, Any]], None] | None
+    @property
+    def params(self) -> tuple[Param, ...]: ...
+
+    @property
+    def check(self) -> Callable[[dict[str, Any]], None] | None:
+        """Called with the section's parameters after each key passed; raises :class:`ShortvidError` when
+        the combination is invalid (the library's own option builder, so no rule is written twice)."""
 
 
 class SpecError(OptionError):
