@@ -653,7 +653,7 @@ class EventSource:
 
 def _as_count(value: object) -> int:
     """A COUNT read from the checks query (an int from either engine)."""
-    return int(cast("SupportsInt", value))
+    return int(cast(SupportsInt, value))
 
 
 def _isoformat(day: date | None) -> str | None:
