@@ -335,7 +335,7 @@ class SparkConnection:
 def to_spark(tree: exp.Expr | str, args: dict[str, Any] | None = None) -> str:
     """Spark SQL for a DuckDB-dialect statement (the rewrites listed in the module documentation).
 
-    ``args`` are the values that will be bound, used to tell an interval parameter from text.
+    ``args`` are the values that will be bound, which tell an interval parameter from text.
     """
     if isinstance(tree, str):
         tree = sqlglot.parse_one(tree, read="duckdb")
