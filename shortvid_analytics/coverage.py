@@ -18,11 +18,11 @@ day (the day of the first event counts as observed, as does the ``--from`` day).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from . import sql
 from .errors import InputError
-from .periods import Period
+from .periods import Period, midnight
 from .source import EventSource
 
 _TICK = timedelta(microseconds=1)
@@ -38,7 +38,7 @@ class ObservedSpan:
 
     def has_ended(self, period: Period, start: date) -> bool:
         """Whether the period beginning at ``start`` has been observed to its end."""
-        return _midnight(period.add(start, 1)) <= self.end
+        return midnight(period.add(start, 1)) <= self.end
 
     def is_complete(self, period: Period, start: date) -> bool:
         """Whether the whole period is observed: it has ended, and observation began on or before its first day."""
@@ -73,15 +73,11 @@ def observed_span(source: EventSource) -> ObservedSpan:
     first, last = row["first_local"], row["last_local"]
     if first is None:
         raise InputError(f"{source.path}: no event has a timestamp")
-    start = max(first, _midnight(source.date_from)) if source.date_from else first
+    start = max(first, midnight(source.date_from)) if source.date_from else first
     end, last_in_range = last, last
     if source.date_to:
-        to_exclusive = _midnight(source.date_to + timedelta(days=1))
-        if last >= _midnight(source.date_to):
+        to_exclusive = midnight(source.date_to + timedelta(days=1))
+        if last >= midnight(source.date_to):
             end = to_exclusive
         last_in_range = min(last, to_exclusive - _TICK)
     return ObservedSpan(start=start, end=end, last=last_in_range)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time())

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import polars as pl
@@ -234,7 +234,7 @@ def _compare(kpi: Kpi, start: date, weeks: dict[date, dict[str, Any]]) -> dict[s
         row = weeks.get(start - timedelta(weeks=k))
         return row[kpi.name] if row is not None else None
 
-    def whole(row: dict[str, Any] | None) -> bool:
+    def whole(row: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
         return row is not None and row["complete"] and row.get(UNIT_FLAGS.get(kpi.name, "complete"), True)
 
     def complete_values(n: int) -> list[float]:
@@ -282,9 +282,9 @@ def _breakdown(rows: pl.DataFrame, column: str, start: date) -> dict[str, Any]:
     previous_start = start - timedelta(weeks=1)
     groups = []
     week = rows.filter(pl.col("period_start") == start)
-    keys = [(False, k) for k in week.filter(pl.col(SUPPRESSED).not_())[column].to_list()]
+    keys: list[tuple[bool, Any]] = [(False, k) for k in week.filter(pl.col(SUPPRESSED).not_())[column].to_list()]
     keys.sort(key=lambda k: (k[1] is None, "" if k[1] is None else str(k[1])))
-    keys += [(True, None)] * week[SUPPRESSED].sum()
+    keys += [(True, None)] * int(week[SUPPRESSED].sum())
     for suppressed, key in keys:
         mine = rows.filter(pl.col(SUPPRESSED) == suppressed, pl.col(column).eq_missing(key))
         current = mine.filter(pl.col("period_start") == start).row(0, named=True)

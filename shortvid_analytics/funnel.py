@@ -36,7 +36,7 @@ from .errors import OptionError
 from .eventspec import EventSpec
 from .options import FunnelOrder
 from .options.funnel import FunnelOptions
-from .periods import Period
+from .periods import Period, midnight
 from .results import AnalysisResult
 from .source import EventSource
 
@@ -234,8 +234,6 @@ class _FunnelQuery:
         }
         self.events_sql = self._events_sql("TRUE")
         window_us = options.window // timedelta(microseconds=1)
-        ranges = source.date_range_params()
-        date_from, date_to_exclusive = ranges["date_from"], ranges["date_to_exclusive"]
         bins = sql.Params(prefix="bin")
         self.bin_lower = self._bin_lower(bins)
         self.params: dict[str, Any] = {
@@ -246,11 +244,7 @@ class _FunnelQuery:
             "unreachable": _UNREACHABLE,
             "last_bit": 1 << (self.n - 1),
             "has_hold": options.hold is not None,
-            "date_from": _midnight(date_from),
-            "date_to_exclusive": _midnight(date_to_exclusive),
-            "scan_from": _midnight(date_from) - timedelta(days=1) if date_from else None,
-            "scan_to": _midnight(date_to_exclusive) + options.window + timedelta(days=1)
-            if date_to_exclusive else None,
+            **_range_params(source, options.window),
             "has_by": options.by is not None,
             "by_limit": options.by_limit,
             "min_group_size": options.min_group_size,
@@ -436,21 +430,31 @@ def funnel(source: EventSource, *args: Any, **values: Any) -> FunnelResult:
     return run(source, FunnelOptions(*args, **values))
 
 
-def _midnight(day: date | None) -> datetime | None:
-    return datetime(day.year, day.month, day.day) if day else None
+def _range_params(source: EventSource, window: timedelta) -> dict[str, datetime | None]:
+    """The entry range as local midnights, and the scan's generous prefilter: a day before it, the window
+    plus a day after it (queries/funnel_events.sql; events outside it can never play a part)."""
+    ranges = source.date_range_params()
+    date_from, date_to_exclusive = ranges["date_from"], ranges["date_to_exclusive"]
+    return {
+        "date_from": midnight(date_from) if date_from else None,
+        "date_to_exclusive": midnight(date_to_exclusive) if date_to_exclusive else None,
+        "scan_from": midnight(date_from) - timedelta(days=1) if date_from else None,
+        "scan_to": midnight(date_to_exclusive) + window + timedelta(days=1) if date_to_exclusive else None,
+    }
 
 
-def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFrame) -> FunnelResult:
-    """Turn the aggregate rows of funnel_steps.sql into the result object."""
+def _step_labels(options: FunnelOptions) -> list[str]:
+    """Each step's label: its selector, or ``k of n steps`` when the steps may happen in any order."""
     n = len(options.steps)
-    labels = (
-        [f"{k} of {n} steps" for k in range(1, n + 1)]
-        if options.order is FunnelOrder.unordered else [str(s) for s in options.steps]
-    )
-    window_s = options.window.total_seconds()
-    edges = [float(e) for e in HISTOGRAM_EDGES_S if e < window_s]
-    uppers = edges[1:] + [window_s]
+    if options.order is FunnelOrder.unordered:
+        return [f"{k} of {n} steps" for k in range(1, n + 1)]
+    return [str(s) for s in options.steps]
 
+
+def _grouped(aggregates: pl.DataFrame) -> tuple[dict[tuple, dict[int, dict[str, Any]]],
+                                                 dict[tuple, dict[int, dict[float, int]]], dict[tuple, int]]:
+    """The aggregate rows by (scope, value, cohort): each step's statistics, each step's time-to-convert
+    histogram (users per bin start), and the rank of the breakdown value."""
     stats: dict[tuple, dict[int, dict[str, Any]]] = defaultdict(dict)
     histograms: dict[tuple, dict[int, dict[float, int]]] = defaultdict(lambda: defaultdict(dict))
     order_of: dict[tuple, int] = {}
@@ -462,6 +466,18 @@ def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFr
         else:
             stats[key][row["step"]] = row
             order_of.setdefault(key, row["value_rank"] if row["value_rank"] is not None else 1 << 62)
+    return stats, histograms, order_of
+
+
+def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFrame) -> FunnelResult:
+    """Turn the aggregate rows of funnel_steps.sql into the result object."""
+    n = len(options.steps)
+    labels = _step_labels(options)
+    window_s = options.window.total_seconds()
+    edges = [float(e) for e in HISTOGRAM_EDGES_S if e < window_s]
+    uppers = edges[1:] + [window_s]
+
+    stats, histograms, order_of = _grouped(aggregates)
 
     def steps_of(key: tuple) -> list[FunnelStep]:
         users = [int(stats[key][k]["users"]) if k in stats[key] else 0 for k in range(1, n + 1)]
@@ -505,7 +521,7 @@ def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFr
     if options.trends:
         result.trends_period = options.trends.value
         result.trends = [
-            TrendCohort(options.trends.label(start), start, steps_of(("trend", None, _midnight(start))))
+            TrendCohort(options.trends.label(start), start, steps_of(("trend", None, midnight(start))))
             for start in _cohort_starts(options.trends, source, [k[2] for k in stats if k[0] == "trend"])
         ]
     return result
@@ -514,14 +530,10 @@ def _assemble(options: FunnelOptions, source: EventSource, aggregates: pl.DataFr
 def _cohort_starts(period: Period, source: EventSource, present: list[datetime]) -> list[date]:
     """Every period from the range start (or the first cohort) to the range end (or the last cohort)."""
     starts = sorted(d.date() for d in present)
-    first = _period_start(period, source.date_from) if source.date_from else (starts[0] if starts else None)
-    last = _period_start(period, source.date_to) if source.date_to else (starts[-1] if starts else None)
+    first = period.start_of(source.date_from) if source.date_from else (starts[0] if starts else None)
+    last = period.start_of(source.date_to) if source.date_to else (starts[-1] if starts else None)
     out: list[date] = []
     while first is not None and last is not None and first <= last:
         out.append(first)
         first = period.add(first, 1)
     return out
-
-
-def _period_start(period: Period, day: date) -> date:
-    return day - timedelta(days=day.weekday()) if period is Period.week else day

@@ -116,7 +116,7 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
     )
     intervals = []
     for kpi in KPIS:
-        if kpi.interval is not None:
+        if kpi.interval is not None and kpi.numerator is not None and kpi.denominator is not None:
             low, high = rate_interval(kpi.interval, derived[kpi.numerator].to_numpy(),
                                       derived[kpi.denominator].to_numpy())
             intervals += [pl.Series(f"{kpi.name}_ci_low", low, dtype=pl.Float64).fill_nan(None),

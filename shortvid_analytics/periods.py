@@ -9,7 +9,7 @@ starts on the 1st at 00:00 local. Period labels: ``2026-11-02`` (day), ``2026-W4
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 
 from .errors import OptionError
@@ -113,6 +113,16 @@ def format_window(window: timedelta) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def midnight(day: date) -> datetime:
+    """The naive start (00:00) of ``day``: the form in which dates are compared with timestamp columns."""
+    return datetime.combine(day, time())
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """``moment`` as a naive UTC time, the form of every stored timestamp; a naive time is UTC already."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
 def parse_iso_week(text: str) -> date:

@@ -159,7 +159,7 @@ def refusal(column: str) -> str:
     return f"its table would be keyed by {column}; reports never show raw user identifiers (docs/privacy.md)"
 
 
-def pseudonymize_frame(frame: pl.DataFrame, key: bytes, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
+def pseudonymize_frame(frame: pl.DataFrame, key: bytes, con: Connection | None = None) -> pl.DataFrame:
     """``frame`` with every identifier column of :data:`IDENTIFIER_COLUMNS` replaced by its pseudonym.
 
     The hashing runs in DuckDB (:func:`hmac_sql`; on ``con``, else on a new in-memory connection);

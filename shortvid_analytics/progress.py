@@ -11,12 +11,16 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .terminal import stderr_console
 
-if TYPE_CHECKING:
-    import duckdb
+
+class TracksProgress(Protocol):
+    """A connection of either engine: both tell how far the running query is."""
+
+    def query_progress(self) -> float: ...
+
 
 #: Seconds a query runs before the spinner appears; the percentage is polled this often.
 DELAY_S = 1.0
@@ -36,7 +40,7 @@ def enabled() -> bool:
 
 
 @contextlib.contextmanager
-def query(con: duckdb.DuckDBPyConnection, label: str) -> Iterator[None]:
+def query(con: TracksProgress, label: str) -> Iterator[None]:
     """While the ``with`` block runs a query on ``con``, show ``label`` and DuckDB's progress on stderr."""
     if not enabled():
         yield
@@ -51,7 +55,7 @@ def query(con: duckdb.DuckDBPyConnection, label: str) -> Iterator[None]:
         watcher.join()
 
 
-def _watch(con: duckdb.DuckDBPyConnection, label: str, done: threading.Event) -> None:
+def _watch(con: TracksProgress, label: str, done: threading.Event) -> None:
     if done.wait(DELAY_S):
         return
     # transient: the spinner line is erased when the query ends

@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsInt, cast
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -38,6 +38,7 @@ from .engine import is_duckdb, local_duckdb
 from .errors import InputError, OptionError, first_line
 from .files import is_uri, protect_events
 from .options import EARLIEST_DAY, LATEST_DAY
+from .periods import naive_utc
 from .sql import quote_ident
 
 if TYPE_CHECKING:
@@ -292,8 +293,8 @@ class EventSource:
     def _incomplete_rows(self, checks: dict[str, object], src: dict[str, str], col: dict[str, str],
                          rows: int) -> list[str]:
         """Rows lacking a required column: refused under ``[data] strict``, else left out of the views."""
-        incomplete = int(checks["incomplete"])
-        nulls = {c: int(checks[f"null_{c}"]) for c in _ROW_REQUIRED if checks[f"null_{c}"]}
+        incomplete = _as_count(checks["incomplete"])
+        nulls = {c: _as_count(checks[f"null_{c}"]) for c in _ROW_REQUIRED if checks[f"null_{c}"]}
         if self.config.strict:
             problems = []
             for canonical, count in nulls.items():
@@ -604,7 +605,8 @@ class EventSource:
             {"stats_type": stats_type})[0]
         if not usable:
             return None
-        return _naive_utc(first), _naive_utc(last), bool(in_range), bool(meets_range)
+        return (naive_utc(first) if first else None, naive_utc(last) if last else None, bool(in_range),
+                bool(meets_range))
 
     def require_column(self, name: str, what: str = "property") -> str:
         """The DuckDB type of column ``name`` of the events view; raise listing the columns if absent."""
@@ -614,7 +616,7 @@ class EventSource:
             )
         return self.columns[name]
 
-    def date_range_params(self) -> dict[str, object]:
+    def date_range_params(self) -> dict[str, date | None]:
         """The date range as bound parameters ``$date_from``/``$date_to_exclusive`` (local dates)."""
         return {
             "date_from": self.date_from,
@@ -626,7 +628,7 @@ class EventSource:
         zone = ZoneInfo(self.config.timezone)
 
         def utc(day: date) -> datetime:
-            return datetime.combine(day, time.min, zone).astimezone(UTC).replace(tzinfo=None)
+            return naive_utc(datetime.combine(day, time.min, zone))
 
         return (utc(self.date_from) if self.date_from else None,
                 utc(self.date_to + timedelta(days=1)) if self.date_to else None)
@@ -638,8 +640,8 @@ class EventSource:
             "files": len(self.files),
             "timezone": self.config.timezone,
             "engine": self.config.engine.name,
-            "date_from": self.requested_range[0].isoformat() if self.date_from else None,
-            "date_to": self.requested_range[1].isoformat() if self.date_to else None,
+            "date_from": _isoformat(self.requested_range[0]) if self.date_from else None,
+            "date_to": _isoformat(self.requested_range[1]) if self.date_to else None,
         }
 
     @property
@@ -647,6 +649,15 @@ class EventSource:
         """``--from``/``--to`` as given; the clamped ``date_from``/``date_to`` when built without them."""
         asked_from, asked_to = self.requested
         return (asked_from or self.date_from, asked_to or self.date_to)
+
+
+def _as_count(value: object) -> int:
+    """A COUNT read from the checks query (an int from either engine)."""
+    return int(cast(SupportsInt, value))
+
+
+def _isoformat(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _first_occurrence(naive: str, zone: str) -> str:
@@ -696,12 +707,5 @@ def _epoch_year(micros: int) -> str:
 def _is_tz_aware(typ: str) -> bool:
     """True for DuckDB's name of a timestamp with time zone."""
     return typ.startswith("TIMESTAMP WITH TIME ZONE") or typ == "TIMESTAMPTZ"
-
-
-def _naive_utc(value: datetime | None) -> datetime | None:
-    """A timestamp from DuckDB (aware when it was a TIMESTAMPTZ) as naive UTC."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 

@@ -58,7 +58,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ from sqlglot import exp
 from .config import Config
 from .errors import OptionError, first_line
 from .files import is_uri
+from .periods import naive_utc
 
 #: Python packages the engine needs (the ``[spark]`` extra).
 REQUIRED_MODULES = ("pyspark", "sqlglot")
@@ -334,7 +335,7 @@ class SparkConnection:
 def to_spark(tree: exp.Expr | str, args: dict[str, Any] | None = None) -> str:
     """Spark SQL for a DuckDB-dialect statement (the rewrites listed in the module documentation).
 
-    ``args`` are the values that will be bound, used to tell an interval parameter from text.
+    ``args`` are the values that will be bound, which tell an interval parameter from text.
     """
     if isinstance(tree, str):
         tree = sqlglot.parse_one(tree, read="duckdb")
@@ -656,9 +657,7 @@ def _base_path(files: list[str]) -> str:
 
 def _spark_value(value: Any) -> Any:
     # tz-aware datetimes are bound as the naive UTC time, as DuckDB compares them with naive columns
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return naive_utc(value) if isinstance(value, datetime) else value
 
 
 def _to_polars(frame: Any) -> pl.DataFrame:

@@ -16,6 +16,7 @@ import polars as pl
 
 from . import sql
 from .config import CANONICAL_COLUMNS, EVENT_VOCABULARY, REQUIRED_COLUMNS
+from .periods import naive_utc
 from .privacy import detect_pii
 from .results import AnalysisResult
 from .source import EventSource
@@ -87,7 +88,7 @@ class ValidationResult(AnalysisResult):
 
 def validate(source: EventSource, as_of: datetime | None = None) -> ValidationResult:
     """Summarise ``source`` and list warnings. ``as_of`` (UTC, default now) bounds "future" events."""
-    as_of = (as_of or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    as_of = naive_utc(as_of or datetime.now(UTC))
     summary = sql.run(source.con, "validate_summary", {"as_of": as_of}).row(0, named=True)
     counts = sql.run(source.con, "validate_event_counts")
     duplicates = int(sql.run(source.con, "validate_duplicates").item())

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import duckdb
 
@@ -191,8 +191,10 @@ def load_assignments(
         excluded_multi_variant_users=excluded,
         incomplete_rows=incomplete,
         columns=columns,
-        first_needed=eligible["first_needed"].min() if eligible.height else None,
-        last_needed=eligible["last_needed"].max() if eligible.height and window is not None else None,
+        # the needed-time columns are Datetime, so their extremes are datetimes
+        first_needed=cast("datetime | None", eligible["first_needed"].min() if eligible.height else None),
+        last_needed=cast("datetime | None",
+                         eligible["last_needed"].max() if eligible.height and window is not None else None),
     )
 
 

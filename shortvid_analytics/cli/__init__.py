@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Annotated, Any
 
 import typer
 import typer.main
+from typer._click import Command as ClickCommand
+from typer._click import Context as ClickContext  # the context type typer's command hooks are declared with
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from .. import __version__, progress
@@ -85,18 +88,18 @@ class ShortvidCommand(TyperCommand):
     """Every command: usage names arguments in capitals, flags show no value type, and an option that takes one
     value may be given once (``--by a --by b`` on a single ``--by`` would silently keep ``b``)."""
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: ClickContext, formatter: Any) -> None:
         plain_metavars(self.get_params(ctx))
         super().format_help(ctx, formatter)
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         refuse_repeated_options(self, ctx, args)
         return super().parse_args(ctx, args)
 
-    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: ClickContext) -> list[str]:
         return [self.options_metavar or "[OPTIONS]", *argument_usage(self.get_params(ctx))]
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         refuse_huge_integers(self, ctx)
         if "fmt" in ctx.params and "output" in ctx.params:  # before any work: -f against -o's extension
             try:
@@ -106,7 +109,7 @@ class ShortvidCommand(TyperCommand):
         return super().invoke(ctx)
 
 
-def refuse_huge_integers(command: Any, ctx: typer.Context) -> None:
+def refuse_huge_integers(command: Any, ctx: ClickContext) -> None:
     """A usage error for an integer option beyond int64: click takes any size of integer, and such a value
     would overflow a later conversion (an internal error) or ask for absurd work. Tighter bounds (periods,
     windows) are checked by the library functions."""
@@ -141,7 +144,7 @@ def argument_usage(params: list[Any]) -> list[str]:
     return pieces
 
 
-def refuse_repeated_options(command: Any, ctx: typer.Context, args: list[str]) -> None:
+def refuse_repeated_options(command: Any, ctx: ClickContext, args: list[str]) -> None:
     """A usage error naming a single-valued option given more than once."""
     _, _, order = command.make_parser(ctx).parse_args(args=list(args))
     seen: set[str] = set()
@@ -159,10 +162,10 @@ class _LazyCommands(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: ClickContext) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> ClickCommand | None:
         if self._listing and cmd_name in COMMANDS:
             return TyperCommand(cmd_name, short_help=COMMANDS[cmd_name].summary)
         if cmd_name not in self.commands and cmd_name in COMMANDS:
@@ -170,7 +173,7 @@ class _LazyCommands(TyperGroup):
             self.commands.update(_registered_commands())
         return super().get_command(ctx, cmd_name)
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: ClickContext, formatter: Any) -> None:
         plain_metavars(self.get_params(ctx))
         self._listing = True
         try:
@@ -178,14 +181,14 @@ class _LazyCommands(TyperGroup):
         finally:
             self._listing = False
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         args = hoist_global_options(self, ctx, args)
         refuse_repeated_options(self, ctx, args)
         rest = super().parse_args(ctx, args)
         refuse_huge_integers(self, ctx)
         return rest
 
-    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: ClickContext, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name not in COMMANDS and not name.startswith("-"):
             import difflib  # only for a mistyped command
@@ -196,13 +199,15 @@ class _LazyCommands(TyperGroup):
             ctx.fail(f"No such command {name!r}.{hint}")
         return super().resolve_command(ctx, args)
 
-    def main(self, args: Any = None, prog_name: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         """Click's usage errors as one ``error:`` line on stderr (exit 2), not a framed box."""
         if not standalone_mode:  # the caller handles the exceptions
-            return super().main(args, prog_name, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         try:
-            code = super().main(args, prog_name, standalone_mode=False, **extra)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         except typer.Abort:
             stderr_console().print("aborted", markup=False)
             sys.exit(1)
@@ -222,7 +227,7 @@ def usage_message(exc: Exception) -> str:
     return message
 
 
-def hoist_global_options(group: Any, ctx: typer.Context, args: list[str]) -> list[str]:
+def hoist_global_options(group: Any, ctx: ClickContext, args: list[str]) -> list[str]:
     """``shortvid kpi E --config c.toml`` as ``shortvid --config c.toml kpi E``: the global options are
     accepted after the command too (no command has options of the same names)."""
     takes_value = {opt: not p.is_flag for p in group.params if isinstance(p, TyperOption) for opt in p.opts}
@@ -258,9 +263,9 @@ def _command_position(args: list[str], takes_value: dict[str, bool]) -> int | No
     return None
 
 
-def _registered_commands() -> dict[str, TyperCommand | TyperGroup]:
+def _registered_commands() -> dict[str, ClickCommand]:
     """Click commands for everything registered on :data:`app` so far (as typer would build them)."""
-    out: dict[str, TyperCommand | TyperGroup] = {}
+    out: dict[str, ClickCommand] = {}
     for info in app.registered_commands:
         info.cls = ShortvidCommand if info.cls in (None, TyperCommand) else info.cls
         command = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
@@ -268,7 +273,7 @@ def _registered_commands() -> dict[str, TyperCommand | TyperGroup]:
         command.short_help = COMMANDS[command.name or ""].summary
         out[command.name or ""] = command
     for group_info in app.registered_groups:
-        for info in group_info.typer_instance.registered_commands:
+        for info in group_info.typer_instance.registered_commands if group_info.typer_instance else ():
             info.cls = ShortvidCommand if info.cls in (None, TyperCommand) else info.cls
         group = typer.main.get_group_from_info(group_info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                suggest_commands=app.suggest_commands,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer._click import Context as ClickContext  # the context type typer's command hooks are declared with
 from typer.core import TyperGroup
 
 from ..options import TERMINAL_MIN_GROUP_SIZE
@@ -29,7 +30,7 @@ class _DefaultToAnalyze(TyperGroup):
     """A group that treats ``ab EVENTS ...`` as ``ab analyze EVENTS ...``, and ``ab --help`` as the analysis'
     help (its options are what people look for; ``ab power --help`` plans)."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands:
             args = [_DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)

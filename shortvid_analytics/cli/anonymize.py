@@ -46,7 +46,8 @@ def anonymize(
         str | None, typer.Option("--time-resolution", help="Coarsen event times: minute|hour|day (UTC).")
     ] = None,
     keep: Annotated[
-        list[str] | None, typer.Option("--keep", help="Keep this non-canonical column (repeatable); others are dropped.")
+        list[str] | None,
+        typer.Option("--keep", help="Keep this non-canonical column (repeatable); others are dropped."),
     ] = None,
     hash_creators: Annotated[bool, typer.Option("--hash-creators", help="Pseudonymise creator_id too.")] = False,
     round_revenue: Annotated[

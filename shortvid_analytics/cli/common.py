@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -51,7 +51,7 @@ def output_format(fmt: OutputFormat | None, output: Path | None) -> OutputFormat
     if output is not None and implied is None and fmt is None and output.suffix:
         known = ", ".join(EXTENSION_FORMATS)
         raise OptionError(f"-o {output}: cannot tell the format from {output.suffix!r}; use {known} or pass -f")
-    if fmt is not None and implied is not None and fmt is not implied:
+    if fmt is not None and implied is not None and output is not None and fmt is not implied:
         raise OptionError(f"-f {fmt.value} contradicts -o {output} (a {output.suffix} file is {implied.value}); "
                           "drop one of them")
     return fmt or implied or OutputFormat.table
@@ -180,8 +180,8 @@ def _cli_parameter(field: dataclasses.Field[Any], spec: OptionSpec) -> inspect.P
     if default is None:
         value_type = value_type | None
     decls = [flag_of(field.name, spec), *([spec.short] if spec.short else [])]
-    formats = {"formats": list(spec.formats)} if spec.formats else {}
-    info = typer.Option(*decls, help=spec.help, metavar=spec.metavar, show_default=spec.show_default, **formats)
+    info = typer.Option(*decls, help=spec.help, metavar=spec.metavar, show_default=spec.show_default,
+                        formats=list(spec.formats) if spec.formats else None)
     return inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[value_type, info],
                              default=inspect.Parameter.empty if default is REQUIRED else default)
 
@@ -305,11 +305,14 @@ def warn(warnings: list[str]) -> None:
         stderr_console().print(f"warning: {warning}", markup=False)
 
 
+ResultT = TypeVar("ResultT", bound="AnalysisResult")  # emit's table renderer takes the result's own type
+
+
 def emit(
-    result: AnalysisResult,
+    result: ResultT,
     fmt: OutputFormat | None,
     output: Path | None,
-    table: Callable[[AnalysisResult], Any],
+    table: Callable[[ResultT], Any],
     inputs: tuple[str, ...] = (),
 ) -> None:
     """Render ``result``: a rich table on stdout; the table as text or Markdown, or JSON/CSV/Parquet, to

@@ -14,6 +14,8 @@ from ..render.console import fmt_number, fmt_pct, stderr_console, stdout_console
 from . import app
 from .common import guarded
 
+# typer shows and parses --start as a datetime; the first day's midnight is its default.
+_DEFAULT_START_TIME = datetime.combine(DEFAULT_START, datetime.min.time())
 
 def _progress(done: int, total: int) -> None:
     if total > 1 and sys.stderr.isatty():
@@ -30,7 +32,7 @@ def generate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same arguments give identical files.")] = 0,
     start: Annotated[
         datetime, typer.Option("--start", formats=["%Y-%m-%d"], help="First day (UTC).")
-    ] = datetime.combine(DEFAULT_START, datetime.min.time()),
+    ] = _DEFAULT_START_TIME,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the generated files if OUT already has them.")
     ] = False,
@@ -52,7 +54,8 @@ def generate(
         f"({fmt_number(users)} users x {days} days from {summary.start}, seed {seed}) "
         f"in {summary.seconds:.1f} s", markup=False, soft_wrap=True)
     console.print(f"assignments: {summary.assignments_path} "
-                  f"({fmt_number(experiment['assigned_users'])} users in {experiment['id']})", markup=False, soft_wrap=True)
+                  f"({fmt_number(experiment['assigned_users'])} users in {experiment['id']})",
+                  markup=False, soft_wrap=True)
     lifts = [f"{name} {fmt_pct(experiment[key], 1)}" for name, key in
              (("conversion", "conversion_lift"), ("revenue per user", "revenue_per_user_lift"))
              if experiment[key] is not None]

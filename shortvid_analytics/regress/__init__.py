@@ -26,8 +26,8 @@ from .models import FittedModel, estimate, interaction_test
 from .result import RegressionResult
 from .spec import ModelSpec, RunSpec, load_spec
 
-__all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec", "model_terms",
-           "regress", "save_frame", "check_frame_path"]
+__all__ = ["Assignments", "Frame", "ModelSpec", "RegressionResult", "RunSpec", "build_frame", "load_spec",
+           "model_terms", "regress", "save_frame", "check_frame_path"]
 
 
 def regress(frame: Frame, run: RunSpec, source: dict[str, Any] | None = None,

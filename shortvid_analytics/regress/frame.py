@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import polars as pl
 
@@ -24,6 +24,9 @@ from ..files import atomic_path, writer_file
 from ..periods import format_window
 from ..privacy import pseudonymize_frame
 from ..source import EventSource
+
+if TYPE_CHECKING:
+    from ..engine import Connection
 
 #: Focal regressors used when neither --features nor --formula is given.
 DEFAULT_FEATURES: dict[str, tuple[str, ...]] = {
@@ -57,12 +60,9 @@ class Frame:
         become categoricals with sorted levels — patsy codes them twice as fast and builds the same
         design matrix as from text."""
         data = self.data.select(columns)
-        enums = {}
-        for column in [c for c, t in data.schema.items() if t == pl.String]:
-            levels = data[column].drop_nulls().unique()
-            if levels.len() <= CATEGORY_LEVELS:
-                enums[column] = pl.Enum(sorted(levels.to_list()))
-        return data.cast(enums).to_pandas()
+        levels = {c: data[c].drop_nulls().unique() for c, t in data.schema.items() if t == pl.String}
+        return data.cast({column: pl.Enum(sorted(values.to_list())) for column, values in levels.items()
+                          if values.len() <= CATEGORY_LEVELS}).to_pandas()
 
     def describe(self) -> dict[str, object]:
         """Unit, window, rows and columns for the JSON ``frame`` section."""
@@ -130,7 +130,7 @@ def _check_user_video(frame: Frame) -> None:
         frame.warnings.append(f"{no_product:,} of {frame.data.height:,} (user, video) pairs have no product_id "
                               f"on their views; only purchases naming their video_id can count for them")
     censored = int(frame.data["censored"].sum())
-    if censored:
+    if censored and frame.window is not None:  # the censored column is user_video's, which has a window
         frame.warnings.append(
             f"{censored:,} of {frame.data.height:,} (user, video) pairs were first viewed less than "
             f"{format_window(frame.window)} before the export's last event; their purchase window is cut "
@@ -163,7 +163,7 @@ def check_frame_path(path: str | Path) -> None:
         raise OptionError(f"--save-frame {path}: expected a .parquet or .csv file name")
 
 
-def save_frame(frame: Frame, path: str | Path, key: bytes | None, con: duckdb.DuckDBPyConnection | None = None) -> None:
+def save_frame(frame: Frame, path: str | Path, key: bytes | None, con: Connection | None = None) -> None:
     """Write the frame atomically: ``.parquet`` (R arrow, pandas, polars) or ``.csv`` (Stata, Excel).
 
     With ``key`` the identifiers (``user_id``, ``session_id``) are replaced by their keyed pseudonyms

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from .. import sql
 from ..config import Config
 from ..errors import OptionError, ShortvidError, first_line
+from ..periods import naive_utc
 from ..privacy import identifier_key, refusal
 from ..resources import data_dir
 from ..results import AnalysisResult, to_jsonable
@@ -132,7 +133,7 @@ def build_report(
     ``as_of`` (UTC) is the report's generation time; default now, to the second.
     """
     check_inputs(spec, assignments)
-    as_of = _utc_naive(as_of or datetime.now(UTC).replace(microsecond=0))
+    as_of = naive_utc(as_of or datetime.now(UTC).replace(microsecond=0))
     truth = provenance.find_truth(events)
     ctx = SectionContext(events=events, config=config or Config(), spec=spec, as_of=as_of,
                          assignments=assignments, truth=truth[1] if truth else None)
@@ -167,10 +168,6 @@ def _refuse_identifier_tables(output: SectionOutput) -> None:
         identifier = identifier_key(table.columns)
         if identifier is not None:
             raise OptionError(refusal(identifier))
-
-
-def _utc_naive(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _number_blocks(built: list[BuiltSection]) -> None:

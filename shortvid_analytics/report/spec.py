@@ -120,10 +120,13 @@ class ReportSpec:
 class SectionSchema(Protocol):
     """What validation needs to know of a section type: its parameters and a whole-section check."""
 
-    params: tuple[Param, ...]
-    #: Called with the section's parameters after each key passed; raises :class:`ShortvidError` when
-    #: the combination is invalid (the library's own option builder, so no rule is written twice).
-    check: Callable[[dict[str, Any]], None] | None
+    @property
+    def params(self) -> tuple[Param, ...]: ...
+
+    @property
+    def check(self) -> Callable[[dict[str, Any]], None] | None:
+        """Called with the section's parameters after each key passed; raises :class:`ShortvidError` when
+        the combination is invalid (the library's own option builder, so no rule is written twice)."""
 
 
 class SpecError(OptionError):
@@ -250,7 +253,22 @@ def _typed(table: dict[str, Any], key: str, kind: str, where: str, required: boo
             raise SpecError(f"{where}: key {key!r} is required")
         return default
     value = table[key]
-    ok = {
+    if not _is_kind(value, kind):
+        raise SpecError(f"{where}: key {key!r}: {value!r} is {type(value).__name__}; expected {_KIND_NAMES[kind]}")
+    if kind == "int" and not -MAX_COUNT <= value <= MAX_COUNT:
+        raise SpecError(f"{where}: key {key!r}: {value}; expected an integer of at most {MAX_COUNT} (int64)")
+    if kind == "float":
+        return float(value)
+    if kind == "list":
+        return _list_items(value, f"{where}: key {key!r}")
+    if kind == "strs":
+        return [value] if isinstance(value, str) else list(value)
+    return value
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    """Whether a TOML ``value`` is of ``kind`` (TOML's booleans are no numbers)."""
+    return {
         "str": isinstance(value, str),
         "int": isinstance(value, int) and not isinstance(value, bool),
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
@@ -258,24 +276,18 @@ def _typed(table: dict[str, Any], key: str, kind: str, where: str, required: boo
         "list": isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)),
         "strs": isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)),
     }[kind]
-    if not ok:
-        raise SpecError(f"{where}: key {key!r}: {value!r} is {type(value).__name__}; expected {_KIND_NAMES[kind]}")
-    if kind == "int" and not -MAX_COUNT <= value <= MAX_COUNT:
-        raise SpecError(f"{where}: key {key!r}: {value}; expected an integer of at most {MAX_COUNT} (int64)")
-    if kind == "float":
-        return float(value)
-    if kind == "list":
-        # Commas inside brackets belong to a selector such as purchase[platform in (a, b)].
-        try:
-            items = split_top_level(value, ",") if isinstance(value, str) else [v.strip() for v in value]
-        except ShortvidError as exc:
-            raise SpecError(f"{where}: key {key!r}: {exc}") from None
-        if not items or not all(items):
-            raise SpecError(f"{where}: key {key!r}: {value!r} has an empty item")
-        return items
-    if kind == "strs":
-        return [value] if isinstance(value, str) else list(value)
-    return value
+
+
+def _list_items(value: str | list[str], where: str) -> list[str]:
+    """The stripped items of a comma-separated string or a list; commas inside brackets belong to a
+    selector such as purchase[platform in (a, b)]."""
+    try:
+        items = split_top_level(value, ",") if isinstance(value, str) else [v.strip() for v in value]
+    except ShortvidError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+    if not items or not all(items):
+        raise SpecError(f"{where}: {value!r} has an empty item")
+    return items
 
 
 def _date(table: dict[str, Any], key: str, where: str) -> date | None:

@@ -142,8 +142,8 @@ def truth_note(truth: dict[str, Any] | None, result: dict) -> list[Paragraph]:
         return []
     known = {"conversion:purchase": planted.get("conversion_lift"),
              "revenue_per_user": planted.get("revenue_per_user_lift")}
-    parts = [f"{100 * known[m['metric']]:+.1f}% in {metric_phrase(m['metric'])}"
-             for m in result["metrics"] if known.get(m["metric"]) is not None]
+    parts = [f"{100 * lift:+.1f}% in {metric_phrase(m['metric'])}"
+             for m in result["metrics"] if (lift := known.get(m["metric"])) is not None]
     if not parts:
         return []
     return [Paragraph(Markup("Planted truth (synthetic data, <code>truth.json</code>): expected relative lift ")

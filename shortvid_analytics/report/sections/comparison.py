@@ -61,12 +61,13 @@ def run_comparison(ctx: SectionContext, section: Section) -> SectionOutput:
 def _comparison_reading(doc: Doc, groups: list[dict], by: str, min_group_size: int) -> list[Paragraph]:
     if len(groups) < 2:
         return []
-    parts = "; ".join("{g%d}: {v%d} (95%% CI {lo%d} to {hi%d})" % (i, i, i, i) for i in range(len(groups)))
+    parts = "; ".join(f"{{g{i}}}: {{v{i}}} (95% CI {{lo{i}}} to {{hi{i}}})" for i in range(len(groups)))
     values: dict[str, Any] = {}
     for i in range(len(groups)):
         base = f"/engagement/groups/{i}"
         iv = interval(doc, base, "user_conversion_rate")
-        name = group_name(groups[i], by, min_group_size) if groups[i]["suppressed"] else doc.span(f"{base}/{by}", "text")
+        name = (group_name(groups[i], by, min_group_size) if groups[i]["suppressed"]
+                else doc.span(f"{base}/{by}", "text"))
         values |= {f"g{i}": name, f"v{i}": iv["v"], f"lo{i}": iv["lo"], f"hi{i}": iv["hi"]}
     return [prose("Share of viewers who bought (user conversion rate) by " + by + ": " + parts + ". Where the "
                   "intervals overlap, the data do not separate the groups; either way this is a comparison of "

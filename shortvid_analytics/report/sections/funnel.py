@@ -49,7 +49,8 @@ def reading(doc: Doc, steps: list[dict], window: str) -> list[Paragraph]:
         rate=doc.span(f"/funnel/steps/{last}/conversion_from_start", "pct2"),
         last=doc.span(f"/funnel/steps/{last}/event", "text"), window=window,
     )]
-    rates = [(s["conversion_from_previous"], i) for i, s in enumerate(steps) if i and s["conversion_from_previous"] is not None]
+    rates = [(s["conversion_from_previous"], i) for i, s in enumerate(steps)
+             if i and s["conversion_from_previous"] is not None]
     if rates:
         _, worst = min(rates)
         paragraphs.append(prose(
@@ -77,7 +78,7 @@ def steps_table(doc: Doc, base: str, steps: list[dict], window: str, order: str)
 def breakdown_reading(doc: Doc, groups: list[dict], by: str, min_group_size: int) -> list[Paragraph]:
     last = len(groups[0]["steps"]) - 1
     parts = ", ".join(
-        "{v%d}: {r%d}" % (i, i) for i in range(len(groups)))
+        f"{{v{i}}}: {{r{i}}}" for i in range(len(groups)))
     values = {f"v{i}": group_name(g, "value", min_group_size) if g["suppressed"]
               else doc.span(f"/funnel/breakdown/{i}/value", "text") for i, g in enumerate(groups)}
     values |= {f"r{i}": doc.span(f"/funnel/breakdown/{i}/steps/{last}/conversion_from_start", "pct2")

@@ -64,7 +64,7 @@ def reading(doc: Doc, result: dict) -> list[Paragraph]:
     paragraphs = [prose(text, **values)]
     if result["breakdown"] and later:
         k = later[0]
-        parts = ", ".join("{v%d}: {r%d}" % (i, i) for i in range(len(result["breakdown"])))
+        parts = ", ".join(f"{{v{i}}}: {{r{i}}}" for i in range(len(result["breakdown"])))
         k_min = p["min_group_size"]
         spans = {f"v{i}": group_name(g, "value", k_min) if g["suppressed"]
                  else doc.span(f"/retention/breakdown/{i}/value", "text") for i, g in enumerate(result["breakdown"])}
