@@ -20,8 +20,10 @@ from typing import Any
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from shortvid_analytics.ab.metrics import load_assignments, parse_metric, variant_sums
+from shortvid_analytics.cli import COMMANDS, app
 from shortvid_analytics.config import Config, EngineSettings
 from shortvid_analytics.engagement import engagement
 from shortvid_analytics.errors import InputError
@@ -36,6 +38,7 @@ from shortvid_analytics.source import EventSource
 from shortvid_analytics.spark import spark_available, to_spark
 from shortvid_analytics.stickiness import stickiness
 from tests.conftest import at
+from tests.hostile.test_matrix import NO_EVENTS, hostile_frames, run_case, write_inputs
 from tests.locations import EXAMPLE_DATA, REPO
 
 DATA = EXAMPLE_DATA
@@ -274,3 +277,19 @@ def test_spark_start_up_keeps_stderr_clean(write_events, tmp_path):
     assert_same(outputs["duckdb"], outputs["spark"])
     # the KPI warning (this export has no likes, ...) and nothing else: Spark adds no line of its own
     assert stderr["spark"] == stderr["duckdb"] and all(line.startswith("warning: ") for line in stderr["duckdb"])
+
+
+# The hostile-input matrix's Spark cases run here, in the file whose JVM is already up: a second JVM in
+# another test worker costs a minute of start-up on 2 cores.
+@pytest.fixture(scope="module")
+def spark_started(tmp_path_factory) -> None:
+    """The JVM and the Spark session start once, untimed; the cases' 30 s are for the command itself."""
+    events = write_inputs(tmp_path_factory.mktemp("spark") / "in", hostile_frames()["good"]())["EVENTS"]
+    assert CliRunner().invoke(app, ["--engine", "spark", "validate", str(events)]).exit_code == 0
+
+
+@needs_spark
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in NO_EVENTS])
+def test_hostile_input_on_spark(tmp_path, command, spark_started):
+    # refused by the source layer's check query as it runs on Spark, before any analysis
+    run_case(tmp_path, command, "nan_inf_revenue", [], engine=["--engine", "spark"])

@@ -182,34 +182,6 @@ def test_hostile_input(tmp_path, command, data, extra):
     run_case(tmp_path, command, data if not extra else "good", extra)
 
 
-def _spark_available() -> bool:
-    import shutil
-
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("java") is not None
-
-
-#: Commands that run on the DuckDB engine only (they say so with exit 2 under --engine spark).
-DUCKDB_ONLY = {"anonymize"}
-
-
-@pytest.fixture(scope="module")
-def spark_started(tmp_path_factory) -> None:
-    """The JVM and the Spark session start once, untimed; the cases' 30 s are for the command itself."""
-    events = write_inputs(tmp_path_factory.mktemp("spark") / "in", hostile_frames()["good"]())["EVENTS"]
-    assert CliRunner().invoke(app, ["--engine", "spark", "validate", str(events)]).exit_code == 0
-
-
-@pytest.mark.skipif(not _spark_available(), reason="needs pyspark and Java 17+")
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in NO_EVENTS])
-def test_hostile_input_on_spark(tmp_path, command, spark_started):
-    # refused by the source layer's check query as it runs on Spark, before any analysis
-    run_case(tmp_path, command, "nan_inf_revenue", [], engine=["--engine", "spark"])
-
-
 @st.composite
 def hostile_frame(draw) -> pl.DataFrame:
     """A small events table whose cells may be NULL, non-finite, far in time or full of markup."""

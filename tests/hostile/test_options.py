@@ -84,6 +84,8 @@ def test_cuped_days_out_of_bounds_is_refused(cli, shop, assignments, days):
 
 
 def test_absurd_periods_are_refused_before_any_work(cli, shop):
+    import shortvid_analytics.retention  # noqa: F401  (the first import's cost is not the work measured)
+
     started = time.perf_counter()
     line = one_error(cli("retention", shop, "--periods", "1000000000"), 2)
     assert time.perf_counter() - started < 1.0
